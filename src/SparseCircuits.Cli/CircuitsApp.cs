@@ -1,0 +1,50 @@
+using SparseCircuits.Core;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace SparseCircuits.Cli;
+
+/// <summary>The `circuits` command tree. Each command parses, calls the library, prints.</summary>
+public static class CircuitsApp
+{
+    public static int Run(string[] args)
+    {
+        var app = new CommandApp();
+        app.Configure(config =>
+        {
+            config.SetApplicationName("circuits");
+            config.SetApplicationVersion(typeof(CircuitsApp).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
+            config.SetInterceptor(new GlobalOptionsInterceptor());
+            config.PropagateExceptions(); // we print user errors ourselves, as one line
+            // Commands are registered here, one AddBranch per pipeline stage.
+        });
+
+        try
+        {
+            return app.Run(args);
+        }
+        catch (SparseCircuitsException e)
+        {
+            return Fail(e.Message);
+        }
+        catch (CommandParseException e)
+        {
+            return Fail(e.Message);
+        }
+        catch (CommandRuntimeException e)
+        {
+            return Fail(e.Message);
+        }
+        catch (OperationCanceledException)
+        {
+            return Fail("interrupted");
+        }
+    }
+
+    static int Fail(string message)
+    {
+        // One line on stderr, no markup parsing of user-controlled text.
+        Console.Error.WriteLine($"error: {message}");
+        return 1;
+    }
+}

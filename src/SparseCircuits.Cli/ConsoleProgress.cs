@@ -1,0 +1,89 @@
+using SparseCircuits.Core;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+namespace SparseCircuits.Cli;
+
+/// <summary>
+/// Renders library progress as Spectre progress bars with rate and ETA. Usage:
+/// <c>ConsoleProgress.Run(settings, progress => library.DoWork(..., progress))</c>.
+/// </summary>
+public sealed class ConsoleProgress : IProgressReporter
+{
+    readonly ProgressContext? _context;
+    readonly List<string> _messages = new();
+    // Spectre's per-task state holds only value types, so units are kept by task id.
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> Units = new();
+
+    ConsoleProgress(ProgressContext? context) => _context = context;
+
+    public static T Run<T>(GlobalSettings settings, Func<IProgressReporter, T> work)
+    {
+        if (settings.Quiet)
+        {
+            var quiet = new ConsoleProgress(null);
+            return work(quiet);
+        }
+        T result = default!;
+        var bars = new ConsoleProgress(null);
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .HideCompleted(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
+                     new RateColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var reporter = new ConsoleProgress(ctx);
+                result = work(reporter);
+                bars._messages.AddRange(reporter._messages);
+            });
+        // Messages printed after the bars, so they do not tear the live display.
+        foreach (var m in bars._messages) Console.WriteLine(m);
+        return result;
+    }
+
+    public IProgressTask Start(string description, double total, string unit)
+    {
+        if (_context is null) return NullProgress.Instance;
+        var task = _context.AddTask(Markup.Escape(description), maxValue: Math.Max(total, 1e-9));
+        Units[task.Id] = unit;
+        return new Task(task);
+    }
+
+    public void Info(string message)
+    {
+        if (_context is null) Console.WriteLine(message);
+        else _messages.Add(message);
+    }
+
+    sealed class Task(ProgressTask task) : IProgressTask
+    {
+        public void Advance(double amount) => task.Increment(amount);
+        public void Set(double value) => task.Value = value;
+        public void Dispose()
+        {
+            task.Value = task.MaxValue;
+            task.StopTask();
+        }
+    }
+
+    /// <summary>Units per second, named by the task's unit ("1.2k files/s").</summary>
+    sealed class RateColumn : ProgressColumn
+    {
+        public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime)
+        {
+            string unit = Units.GetValueOrDefault(task.Id, "");
+            double? speed = task.Speed;
+            return new Text(speed is null ? "" : $"{Human(speed.Value)} {unit}/s");
+        }
+
+        static string Human(double v) => v switch
+        {
+            >= 1e9 => $"{v / 1e9:0.0}G",
+            >= 1e6 => $"{v / 1e6:0.0}M",
+            >= 1e4 => $"{v / 1e3:0.0}k",
+            >= 10 => $"{v:0}",
+            _ => $"{v:0.00}",
+        };
+    }
+}

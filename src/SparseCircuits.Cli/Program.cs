@@ -1,0 +1,3 @@
+using SparseCircuits.Cli;
+
+return CircuitsApp.Run(args);

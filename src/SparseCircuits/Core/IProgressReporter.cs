@@ -1,0 +1,33 @@
+namespace SparseCircuits.Core;
+
+/// <summary>
+/// How the library reports long work. The CLI renders it as progress bars (rate, ETA); library
+/// users can pass <see cref="NullProgress.Instance"/> or their own.
+/// </summary>
+public interface IProgressReporter
+{
+    /// <param name="description">what is being done, e.g. "reading files"</param>
+    /// <param name="total">units of work expected (files, bytes, merges, steps)</param>
+    /// <param name="unit">name of the unit, shown with the rate ("files", "MB", "steps")</param>
+    IProgressTask Start(string description, double total, string unit);
+
+    /// <summary>A one-line message for the user (what was skipped, where output went).</summary>
+    void Info(string message);
+}
+
+public interface IProgressTask : IDisposable
+{
+    void Advance(double amount);
+    /// <summary>Sets absolute progress (for work measured as a position, like steps done).</summary>
+    void Set(double value);
+}
+
+public sealed class NullProgress : IProgressReporter, IProgressTask
+{
+    public static readonly NullProgress Instance = new();
+    public IProgressTask Start(string description, double total, string unit) => this;
+    public void Info(string message) { }
+    public void Advance(double amount) { }
+    public void Set(double value) { }
+    public void Dispose() { }
+}
