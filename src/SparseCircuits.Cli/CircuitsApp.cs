@@ -1,3 +1,4 @@
+using SparseCircuits.Cli.Commands;
 using SparseCircuits.Core;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -16,7 +17,13 @@ public static class CircuitsApp
             config.SetApplicationVersion(typeof(CircuitsApp).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
             config.SetInterceptor(new GlobalOptionsInterceptor());
             config.PropagateExceptions(); // we print user errors ourselves, as one line
-            // Commands are registered here, one AddBranch per pipeline stage.
+            // One branch per pipeline stage, in pipeline order.
+            config.AddBranch("corpus", corpus =>
+            {
+                corpus.SetDescription("Build a corpus of Python files and turn it into token shards.");
+                corpus.AddCommand<CorpusBuildCommand>("build")
+                    .WithDescription("Collect *.py files into a deduplicated corpus split into train/val/test.");
+            });
         });
 
         try

@@ -1,0 +1,49 @@
+using System.ComponentModel;
+using SparseCircuits.Data;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace SparseCircuits.Cli.Commands;
+
+public sealed class CorpusBuildCommand : Command<CorpusBuildCommand.Settings>
+{
+    public sealed class Settings : GlobalSettings
+    {
+        [CommandOption("--source <DIR>")]
+        [Description("Directory of .py files (recursive) or a .py file; repeatable. Default: the machine's Python standard library.")]
+        public string[] Sources { get; init; } = [];
+
+        [CommandOption("--out <DIR>")]
+        [Description("Output corpus directory (replaced if it holds an earlier corpus).")]
+        public string Out { get; init; } = "data/corpus";
+
+        [CommandOption("--split <TRAIN/VAL/TEST>")]
+        [Description("Split shares by path hash.")]
+        [DefaultValue("98/1/1")]
+        public string Split { get; init; } = "98/1/1";
+
+        [CommandOption("--max-file-kb <KB>")]
+        [Description("Skip files larger than this.")]
+        [DefaultValue(1024)]
+        public int MaxFileKb { get; init; } = 1024;
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)
+    {
+        var (train, val) = CorpusOptions.ParseSplit(settings.Split);
+        var options = new CorpusOptions
+        {
+            Sources = settings.Sources,
+            MaxFileBytes = (long)settings.MaxFileKb * 1024,
+            TrainFraction = train,
+            ValFraction = val,
+        };
+        var manifest = ConsoleProgress.Run(settings, progress => CorpusBuilder.Build(options, settings.Out, progress));
+        var table = new Table().AddColumns("split", "documents", "MB");
+        foreach (var (name, split) in manifest.Splits)
+            table.AddRow(name, split.Documents.ToString("N0"), (split.Bytes / 1e6).ToString("0.0"));
+        AnsiConsole.Write(table);
+        Console.WriteLine($"corpus written to {Path.GetFullPath(settings.Out)}");
+        return 0;
+    }
+}

@@ -1,0 +1,45 @@
+using System.Diagnostics;
+
+namespace SparseCircuits.Tests.Support;
+
+/// <summary>
+/// Runs the real `circuits` executable (built next to the tests) as a child process, so tests see
+/// exactly what a user sees: exit code, stdout, stderr.
+/// </summary>
+public static class CliRunner
+{
+    public sealed record Result(int ExitCode, string Stdout, string Stderr);
+
+    public static Result Run(params string[] args)
+    {
+        string exe = Path.Combine(AppContext.BaseDirectory, "circuits");
+        var info = new ProcessStartInfo(exe)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string a in args) info.ArgumentList.Add(a);
+        info.Environment["SPARSE_CIRCUITS_THREADS"] = "1"; // tests run in parallel on a small machine
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(300_000))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"circuits {string.Join(' ', args)} did not finish in 5 minutes");
+        }
+        return new Result(process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>Asserts the run failed with one clear error line (no stack trace) mentioning <paramref name="expected"/>.</summary>
+    public static void AssertCleanError(Result result, string expected)
+    {
+        Xunit.Assert.NotEqual(0, result.ExitCode);
+        string[] lines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Xunit.Assert.True(lines.Length == 1, $"expected one error line, got:\n{result.Stderr}\nstdout:\n{result.Stdout}");
+        Xunit.Assert.StartsWith("error: ", lines[0]);
+        Xunit.Assert.Contains(expected, lines[0], StringComparison.OrdinalIgnoreCase);
+        Xunit.Assert.DoesNotContain("   at ", result.Stderr);
+    }
+}
