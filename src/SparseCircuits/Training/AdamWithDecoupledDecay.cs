@@ -27,6 +27,10 @@ public sealed class AdamWithDecoupledDecay : IDisposable
     readonly OptimizedParameter[] _parameters;
     readonly Tensor[] _firstMoments;
     readonly Tensor[] _secondMoments;
+    // One buffer per dtype, as large as the largest parameter, holds each update's denominator:
+    // allocating a fresh multi-megabyte tensor per parameter per step costs more (page faults)
+    // than the arithmetic.
+    readonly Dictionary<ScalarType, Tensor> _scratch;
 
     public AdamWithDecoupledDecay(IEnumerable<OptimizedParameter> parameters, AdamConfig config)
     {
@@ -42,6 +46,8 @@ public sealed class AdamWithDecoupledDecay : IDisposable
         // Moments live as long as the optimizer, so they must not belong to the caller's dispose scope.
         _firstMoments = _parameters.Select(p => torch.zeros_like(p.Value).DetachFromDisposeScope()).ToArray();
         _secondMoments = _parameters.Select(p => torch.zeros_like(p.Value).DetachFromDisposeScope()).ToArray();
+        _scratch = _parameters.GroupBy(p => p.Value.dtype).ToDictionary(
+            g => g.Key, g => torch.empty(g.Max(p => p.Value.numel()), dtype: g.Key, device: g.First().Value.device).DetachFromDisposeScope());
     }
 
     public AdamConfig Config => _config;
@@ -69,9 +75,9 @@ public sealed class AdamWithDecoupledDecay : IDisposable
             Tensor m = _firstMoments[i], v = _secondMoments[i];
             m.mul_(beta1).add_(grad, alpha: 1 - beta1);
             v.mul_(beta2).addcmul_(grad, grad, value: 1 - beta2);
-            Tensor denominator = v.sqrt().div_(biasCorrection2Sqrt).add_(_config.Eps);
+            Tensor denominator = _scratch[v.dtype].narrow(0, 0, v.numel()).view(v.shape);
+            denominator.copy_(v).sqrt_().div_(biasCorrection2Sqrt).add_(_config.Eps);
             _parameters[i].Value.addcdiv_(m, denominator, value: -stepSize);
-            denominator.Dispose();
         }
     }
 
@@ -156,5 +162,6 @@ public sealed class AdamWithDecoupledDecay : IDisposable
     {
         foreach (Tensor t in _firstMoments) t.Dispose();
         foreach (Tensor t in _secondMoments) t.Dispose();
+        foreach (Tensor t in _scratch.Values) t.Dispose();
     }
 }

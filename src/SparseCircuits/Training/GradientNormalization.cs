@@ -35,8 +35,9 @@ public static class GradientNormalizer
         long count = 0;
         foreach (Tensor g in grads)
         {
-            // Float64 accumulation: millions of squared float32 entries lose digits otherwise.
-            sumOfSquares += g.square().sum(type: ScalarType.Float64).item<double>();
+            // vector_norm reduces without a squared temporary; per-tensor norms are summed in double.
+            double norm = torch.linalg.vector_norm(g).to(ScalarType.Float64).item<double>();
+            sumOfSquares += norm * norm;
             count += g.numel();
         }
         double rms = count == 0 ? 0 : Math.Sqrt(sumOfSquares / count);
