@@ -116,7 +116,11 @@ public sealed partial class CheckpointStore
 
     static CheckpointFileDigest Digest(string path) => new(new FileInfo(path).Length, Hashing.Sha256File(path));
 
-    /// <summary>The rename is the commit. A checkpoint saved again for the same step is moved aside first.</summary>
+    /// <summary>
+    /// The rename is the commit. A checkpoint saved again for the same step is moved aside first
+    /// (a directory cannot be renamed over a non-empty one); a crash between those two renames
+    /// loses that step's checkpoint, never leaves a damaged one, and earlier checkpoints remain.
+    /// </summary>
     static void Commit(string staging, string target)
     {
         if (!Directory.Exists(target))
@@ -238,8 +242,15 @@ public sealed partial class CheckpointStore
             if (keep.Contains(c.Directory)) continue;
             // Renamed before deleting, so a half-deleted checkpoint never sits under a step_N name.
             string doomed = WorkDirectory(c.Directory, "deleting");
-            Directory.Move(c.Directory, doomed);
-            Directory.Delete(doomed, recursive: true);
+            try
+            {
+                Directory.Move(c.Directory, doomed);
+                Directory.Delete(doomed, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The save itself succeeded; a checkpoint that could not be pruned is retried next time.
+            }
         }
         RemoveLeftovers();
     }
@@ -253,7 +264,7 @@ public sealed partial class CheckpointStore
             if (!match.Success) continue;
             if (int.TryParse(match.Groups[2].Value, CultureInfo.InvariantCulture, out int pid) && pid != Environment.ProcessId && IsRunning(pid)) continue;
             try { Directory.Delete(dir, recursive: true); }
-            catch (IOException) { /* left for the next save; it is invisible to loading anyway */ }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* invisible to loading; retried next save */ }
         }
     }
 
