@@ -12,7 +12,7 @@ namespace SparseCircuits.Training;
 /// projection.Apply(...);          // keep the top-k |w| of each sparse matrix (caller)
 /// optimizer.ApplyWeightDecay(lr); // w *= 1 - lr * weight_decay on decay-flagged parameters
 /// </code>
-/// The update is the one of <c>torch.optim.Adam</c>, op for op, so results match it bit for bit:
+/// The update is the one of TorchSharp's <c>torch.optim.Adam</c>, op for op, so results match it bit for bit:
 /// m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; w -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps).
 /// Moments stay dense even where the projection zeroes weights. The step count t is global (one
 /// per <see cref="Step"/>); a parameter without a gradient is skipped in that step.
