@@ -1,0 +1,22 @@
+namespace SparseCircuits.Training;
+
+/// <summary>Size and SHA-256 of one checkpoint file, so truncation and corruption are caught on load.</summary>
+public sealed record CheckpointFileDigest(long Bytes, string Sha256);
+
+/// <summary>
+/// Contents of a checkpoint's <c>COMPLETE</c> file. It is written last, after every other file,
+/// so its presence (and the directory's final name) means the checkpoint is whole.
+/// </summary>
+public sealed record CheckpointManifest(int Format, long Step, double? ValLoss, IReadOnlyDictionary<string, CheckpointFileDigest> Files)
+{
+    public const int CurrentFormat = 1;
+}
+
+/// <summary>A complete checkpoint on disk, as listed by <see cref="CheckpointStore.List"/>.</summary>
+public sealed record CheckpointInfo(long Step, string Directory, double? ValLoss);
+
+/// <summary>
+/// Contents of <c>best.json</c> beside the checkpoints: which one has the lowest validation loss.
+/// A convenience for people and scripts; the store itself recomputes the best from the manifests.
+/// </summary>
+public sealed record BestCheckpointPointer(int Format, long Step, string Directory, double ValLoss);
