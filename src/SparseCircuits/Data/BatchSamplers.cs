@@ -10,7 +10,7 @@ namespace SparseCircuits.Data;
 public sealed class RandomWindowSampler
 {
     readonly TokenShard _shard;
-    readonly SeededRandom _random;
+    readonly SplitMix64 _random;
 
     public int BatchSize { get; }
     public int ContextLength { get; }
@@ -24,7 +24,7 @@ public sealed class RandomWindowSampler
         _shard = shard;
         BatchSize = batchSize;
         ContextLength = contextLength;
-        _random = new SeededRandom(seed);
+        _random = new SplitMix64(seed);
     }
 
     /// <summary>Restorable generator state.</summary>
@@ -38,7 +38,7 @@ public sealed class RandomWindowSampler
         long starts = _shard.Length - width + 1;
         for (int b = 0; b < BatchSize; b++)
         {
-            var source = _shard.Slice(_random.NextInt64(starts), width);
+            var source = _shard.Slice((long)_random.NextBelow((ulong)starts), width);
             var row = windows.Slice(b * width, width);
             for (int t = 0; t < width; t++) row[t] = source[t];
         }

@@ -1,3 +1,4 @@
+using SparseCircuits.Core;
 using System.Text.Json.Serialization;
 
 namespace SparseCircuits.Training;

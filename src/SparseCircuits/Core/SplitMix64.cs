@@ -1,4 +1,4 @@
-namespace SparseCircuits.Training;
+namespace SparseCircuits.Core;
 
 /// <summary>
 /// A tiny seeded generator (Steele, Lea and Flood's SplitMix64) for the batch sampler. Its whole
