@@ -38,6 +38,25 @@ public sealed record ModelConfig
 
     public ModelConfig WithVocab(int vocabSize) => this with { VocabSize = vocabSize };
 
+    /// <summary>Parameter count of a config, as <see cref="SparseGpt"/> would allocate it (buffers excluded).</summary>
+    public long ParameterCount()
+    {
+        long d = DModel, heads = (long)NHead * DHead, mlp = MlpWidth, v = VocabSize;
+        long perLayer = d                             // ln_1
+            + d * 3 * heads + 3 * heads               // c_attn
+            + heads * d + d                           // attn c_proj
+            + (AttentionSink ? NHead : 0)
+            + d                                       // ln_2
+            + d * mlp + mlp                           // c_fc
+            + mlp * d + d;                            // mlp c_proj
+        return v * d                                  // wte
+            + (PositionalEmbedding == PositionalEmbedding.Learned ? (long)NCtx * d : 0)
+            + NLayer * perLayer
+            + d                                       // ln_f
+            + d * v                                   // lm_head
+            + (BigramTable ? v * v : 0);
+    }
+
     /// <summary>Throws <see cref="SparseCircuitsException"/> naming the first bad field and its allowed range.</summary>
     public ModelConfig Validate()
     {

@@ -42,23 +42,4 @@ public static class ModelPresets
         (All.FirstOrDefault(p => p.Name == name)
             ?? throw new SparseCircuitsException($"unknown model preset '{name}'; choose one of {string.Join(", ", Names)}"))
         .For(vocabSize);
-
-    /// <summary>Parameter count of a config, as <see cref="SparseGpt"/> would allocate it (buffers excluded).</summary>
-    public static long ParameterCount(ModelConfig c)
-    {
-        long d = c.DModel, heads = (long)c.NHead * c.DHead, mlp = c.MlpWidth, v = c.VocabSize;
-        long perLayer = d                             // ln_1
-            + d * 3 * heads + 3 * heads               // c_attn
-            + heads * d + d                           // attn c_proj
-            + (c.AttentionSink ? c.NHead : 0)
-            + d                                       // ln_2
-            + d * mlp + mlp                           // c_fc
-            + mlp * d + d;                            // mlp c_proj
-        return v * d                                  // wte
-            + (c.PositionalEmbedding == PositionalEmbedding.Learned ? (long)c.NCtx * d : 0)
-            + c.NLayer * perLayer
-            + d                                       // ln_f
-            + d * v                                   // lm_head
-            + (c.BigramTable ? v * v : 0);
-    }
 }

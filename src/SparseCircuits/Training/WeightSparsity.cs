@@ -51,6 +51,7 @@ public static class WeightSparsity
         if (target < 1) throw new ArgumentOutOfRangeException(nameof(target), target, "keep at least one entry");
         if (minPerNeuron < 0) throw new ArgumentOutOfRangeException(nameof(minPerNeuron), minPerNeuron, "must be >= 0");
         long numel = weight.numel();
+        if (target >= numel) return numel; // nothing to zero (the j rule only ever adds entries)
 
         using var scope = NewDisposeScope();
         using var _ = no_grad();

@@ -49,6 +49,16 @@ public sealed class AbsTopKTests
     }
 
     [Fact]
+    public void Edge_rows_in_float64()
+    {
+        using var scope = NewDisposeScope();
+        var x = tensor(new double[] { 5, 5, 5, 5, /**/ 0, 0, 0, 0, /**/ -1e-300, 1e-300, 2e-300, 0, /**/ 1, 2, 3, 4 }).view(4, 4);
+        Assert.Equal(new double[] { 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2e-300, 0, 0, 0, 0, 4 }, AbsTopK.Apply(x, 1).data<double>().ToArray());
+        Assert.Equal(ScalarType.Float64, AbsTopK.Apply(x, 3).dtype);
+        Assert.Equal(new double[] { 5, 5, 5, 0, 0, 0, 0, 0, -1e-300, 1e-300, 2e-300, 0, 0, 2, 3, 4 }, AbsTopK.Apply(x, 3).data<double>().ToArray());
+    }
+
+    [Fact]
     public void Exactly_k_per_row_and_matches_a_sort_based_reference()
     {
         using var scope = NewDisposeScope();

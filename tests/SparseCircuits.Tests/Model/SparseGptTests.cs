@@ -63,7 +63,7 @@ public sealed class SparseGptTests
             Assert.Equal(new long[] { v, v }, p["bigram_table"].shape);
         }
         long count = model.parameters().Sum(t => t.numel());
-        Assert.Equal(ModelPresets.ParameterCount(c), count);
+        Assert.Equal(c.ParameterCount(), count);
         // 2 layers, d 32, vocab 13: 2 * (32 + 32*96 + 96 + 32*32 + 32 + 32 + 32*128 + 128 + 128*32 + 32) + 2 * 13*32 + 32
         if (!allOptions) Assert.Equal(2 * 12_640 + 832 + 32, count);
     }
