@@ -19,7 +19,9 @@ namespace SparseCircuits.Model;
 /// <c>lm_head.weight</c>, the buffer <c>final_logits_bias</c>, and the options
 /// <c>transformer.h.{i}.attn.attn_imp.sink_logit</c> (n_head) and <c>bigram_table</c> (vocab, vocab).
 /// Weights are laid out like torch.nn.Linear: (out_features, in_features).
-/// Activations are readable and replaceable by name through <see cref="Hooks"/>.
+/// Activations are readable and replaceable by name through <see cref="Hooks"/>. Attention runs
+/// as libtorch's fused scaled_dot_product_attention unless a sink or an <c>attn.pattern</c> hook
+/// needs the probabilities, then written out (same math; tests compare both).
 /// </summary>
 public sealed class SparseGpt : nn.Module<Tensor, Tensor>
 {
@@ -62,14 +64,34 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
 
         Tensor x = transformer.wte.forward(tokens); // (B, T, d_model)
         if (transformer.wpe is not null) x = x + transformer.wpe.weight!.narrow(0, 0, T); // (T, d_model) broadcast over B
+        return Tail(x, tokens, firstLayer: 0, startAtMlp: false, hooks);
+    }
 
-        foreach (var block in transformer.h) x = block.forward(x, hooks);
+    /// <summary>
+    /// Runs the model from the residual stream at <paramref name="point"/> (<c>L.resid_in</c>,
+    /// <c>L.resid_mid</c> or <c>final_resid</c>) with <paramref name="residual"/> (B, T, d_model)
+    /// as its value, skipping everything before it (bridges run a model's tail this way). Hooks at
+    /// and after the point run as in <see cref="forward(Tensor, Hooks?)"/>; <paramref name="tokens"/>
+    /// (B, T) are only read by the bigram table.
+    /// </summary>
+    public Tensor ForwardFrom(string point, Tensor residual, Tensor tokens, Hooks? hooks = null)
+    {
+        if (!HookPoints.TryParse(point, Config.NLayer, out int layer, out string site) || site is not ("resid_in" or "resid_mid" or HookPoints.FinalResid))
+            throw new ArgumentException($"a model tail starts at L.resid_in, L.resid_mid or final_resid; got '{point}'", nameof(point));
+        hooks?.ValidateFor(Config);
+        return Tail(residual, tokens, layer < 0 ? Config.NLayer : layer, site == "resid_mid", hooks);
+    }
+
+    Tensor Tail(Tensor x, Tensor tokens, int firstLayer, bool startAtMlp, Hooks? hooks)
+    {
+        for (int i = firstLayer; i < Config.NLayer; i++)
+            x = transformer.h[i].forward(x, hooks, skipAttention: startAtMlp && i == firstLayer);
 
         x = Hooks.Run(hooks, HookPoints.FinalResid, x);
         x = transformer.ln_f.forward(x);
         Tensor logits = lm_head.forward(x) + final_logits_bias; // (B, T, vocab)
         if (bigram_table is not null)
-            logits = logits + bigram_table.index_select(0, tokens.flatten()).view(tokens.shape[0], T, -1); // (B, T, vocab)
+            logits = logits + bigram_table.index_select(0, tokens.flatten()).view(tokens.shape[0], tokens.shape[1], -1); // (B, T, vocab)
         return logits;
     }
 
@@ -159,10 +181,13 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
             register_module("mlp", mlp);
         }
 
-        public Tensor forward(Tensor x, Hooks? hooks)
+        public Tensor forward(Tensor x, Hooks? hooks, bool skipAttention = false)
         {
-            x = Hooks.Run(hooks, names.ResidIn, x);
-            x = x + attn.forward(ln_1.forward(x), hooks);
+            if (!skipAttention)
+            {
+                x = Hooks.Run(hooks, names.ResidIn, x);
+                x = x + attn.forward(ln_1.forward(x), hooks);
+            }
             x = Hooks.Run(hooks, names.ResidMid, x);
             x = x + mlp.forward(ln_2.forward(x), hooks);
             return x;

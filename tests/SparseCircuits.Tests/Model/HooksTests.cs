@@ -181,6 +181,31 @@ public sealed class HooksTests
         Assert.True(patched.Same(expected));
     }
 
+    [Theory]
+    [InlineData("0.resid_in")]
+    [InlineData("1.resid_in")]
+    [InlineData("0.resid_mid")]
+    [InlineData("1.resid_mid")]
+    [InlineData("final_resid")]
+    public void Forward_from_a_residual_point_reproduces_the_full_forward(string point)
+    {
+        using var scope = NewDisposeScope();
+        var c = TestModels.AllOptions();
+        using var model = TestModels.Create(c);
+        var tokens = TestModels.Tokens(2, 6);
+        using var _ = no_grad();
+        var full = new Hooks().Record(HookPoints.All(c.NLayer));
+        var expected = model.forward(tokens, full);
+
+        var tail = new Hooks().Record(HookPoints.All(c.NLayer));
+        var actual = model.ForwardFrom(point, full[point], tokens, tail);
+        Assert.True(actual.Same(expected));
+        int start = HookPoints.All(c.NLayer).ToList().IndexOf(point);
+        foreach (var (name, index) in HookPoints.All(c.NLayer).Select((p, i) => (p, i)))
+            Assert.Equal(index >= start, tail.Recorded.ContainsKey(name));
+        Assert.Throws<ArgumentException>(() => model.ForwardFrom("0.attn.q", full[point], tokens));
+    }
+
     [Fact]
     public void Bad_hooks_are_reported()
     {
