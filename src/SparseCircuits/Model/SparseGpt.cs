@@ -1,0 +1,328 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SparseCircuits.Model;
+
+/// <summary>
+/// The weight-sparse GPT of PAPER.md ("Model"), all in this file, the math in the order it runs:
+/// <code>
+/// x = wte[tokens] (+ wpe[positions])
+/// per block:  x = x + attn(ln_1(x));  x = x + mlp(ln_2(x))
+/// logits = lm_head(ln_f(x)) + final_logits_bias (+ bigram_table[tokens])
+/// </code>
+/// Parameter names are the official release's state_dict keys: <c>transformer.wte.weight</c>,
+/// <c>transformer.wpe.weight</c> (learned positions only), <c>transformer.h.{i}.ln_1.weight</c>,
+/// <c>transformer.h.{i}.attn.c_attn.weight/bias</c>, <c>transformer.h.{i}.attn.c_proj.weight/bias</c>,
+/// <c>transformer.h.{i}.ln_2.weight</c>, <c>transformer.h.{i}.mlp.c_fc.weight/bias</c>,
+/// <c>transformer.h.{i}.mlp.c_proj.weight/bias</c>, <c>transformer.ln_f.weight</c>,
+/// <c>lm_head.weight</c>, the buffer <c>final_logits_bias</c>, and the options
+/// <c>transformer.h.{i}.attn.attn_imp.sink_logit</c> (n_head) and <c>bigram_table</c> (vocab, vocab).
+/// Weights are laid out like torch.nn.Linear: (out_features, in_features).
+/// Activations are readable and replaceable by name through <see cref="Hooks"/>. Attention runs
+/// as libtorch's fused scaled_dot_product_attention unless a sink or an <c>attn.pattern</c> hook
+/// needs the probabilities, then written out (same math; tests compare both).
+/// </summary>
+public sealed class SparseGpt : nn.Module<Tensor, Tensor>
+{
+    public ModelConfig Config { get; }
+
+    // Fields carry the registered names: TorchSharp's Module.to() swaps tensors into same-named fields.
+    readonly Transformer transformer;
+    readonly Linear lm_head;
+    readonly Tensor final_logits_bias;
+    readonly Parameter? bigram_table;
+
+    /// <param name="generator">random source for the initial weights; null uses torch's global generator</param>
+    public SparseGpt(ModelConfig config, Generator? generator = null) : base(nameof(SparseGpt))
+    {
+        Config = config.Validate();
+        transformer = new Transformer(config);
+        lm_head = nn.Linear(config.DModel, config.VocabSize, hasBias: false);
+        register_module("transformer", transformer);
+        register_module("lm_head", lm_head);
+        final_logits_bias = zeros(config.VocabSize);
+        register_buffer("final_logits_bias", final_logits_bias);
+        if (config.BigramTable)
+        {
+            bigram_table = new Parameter(zeros(config.VocabSize, config.VocabSize));
+            register_parameter("bigram_table", bigram_table);
+        }
+        Initialize(generator);
+    }
+
+    /// <summary>Logits (B, T, vocab) for tokens (B, T) with T &lt;= n_ctx.</summary>
+    public override Tensor forward(Tensor tokens) => forward(tokens, null);
+
+    /// <summary>Logits (B, T, vocab); <paramref name="hooks"/> may record or replace named activations.</summary>
+    public Tensor forward(Tensor tokens, Hooks? hooks)
+    {
+        if (tokens.dim() != 2) throw new ArgumentException($"tokens must be (batch, time); got [{string.Join(", ", tokens.shape)}]");
+        long T = tokens.shape[1];
+        if (T > Config.NCtx) throw new ArgumentException($"sequence of {T} tokens is longer than n_ctx {Config.NCtx}");
+        hooks?.ValidateFor(Config);
+
+        Tensor x = transformer.wte.forward(tokens); // (B, T, d_model)
+        if (transformer.wpe is not null) x = x + transformer.wpe.weight!.narrow(0, 0, T); // (T, d_model) broadcast over B
+        return Tail(x, tokens, firstLayer: 0, startAtMlp: false, hooks);
+    }
+
+    /// <summary>
+    /// Runs the model from the residual stream at <paramref name="point"/> (<c>L.resid_in</c>,
+    /// <c>L.resid_mid</c> or <c>final_resid</c>) with <paramref name="residual"/> (B, T, d_model)
+    /// as its value, skipping everything before it (bridges run a model's tail this way). Hooks at
+    /// and after the point run as in <see cref="forward(Tensor, Hooks?)"/>; <paramref name="tokens"/>
+    /// (B, T) are only read by the bigram table.
+    /// </summary>
+    public Tensor ForwardFrom(string point, Tensor residual, Tensor tokens, Hooks? hooks = null)
+    {
+        if (!HookPoints.TryParse(point, Config.NLayer, out int layer, out string site) || site is not ("resid_in" or "resid_mid" or HookPoints.FinalResid))
+            throw new ArgumentException($"a model tail starts at L.resid_in, L.resid_mid or final_resid; got '{point}'", nameof(point));
+        hooks?.ValidateFor(Config);
+        return Tail(residual, tokens, layer < 0 ? Config.NLayer : layer, site == "resid_mid", hooks);
+    }
+
+    Tensor Tail(Tensor x, Tensor tokens, int firstLayer, bool startAtMlp, Hooks? hooks)
+    {
+        for (int i = firstLayer; i < Config.NLayer; i++)
+            x = transformer.h[i].forward(x, hooks, skipAttention: startAtMlp && i == firstLayer);
+
+        x = Hooks.Run(hooks, HookPoints.FinalResid, x);
+        x = transformer.ln_f.forward(x);
+        Tensor logits = lm_head.forward(x) + final_logits_bias; // (B, T, vocab)
+        if (bigram_table is not null)
+            logits = logits + bigram_table.index_select(0, tokens.flatten()).view(tokens.shape[0], tokens.shape[1], -1); // (B, T, vocab)
+        return logits;
+    }
+
+    /// <summary>
+    /// Every parameter with its role in weight-sparse training, in state_dict order: which are
+    /// sparse matrices (embedding or matrix, with the neuron axis of the min-j rule), which are
+    /// biases, which stay dense.
+    /// </summary>
+    public IReadOnlyList<ModelParameter> DescribeParameters() =>
+        named_parameters().Select(p => Describe(p.name, p.parameter)).ToList();
+
+    /// <summary>The parameters weight sparsity applies to (wte, wpe, every c_attn/c_proj/c_fc weight, lm_head).</summary>
+    public IReadOnlyList<ModelParameter> SparseMatrices() => DescribeParameters().Where(p => p.IsSparseMatrix).ToList();
+
+    static ModelParameter Describe(string name, Parameter p)
+    {
+        (ParameterKind kind, NeuronAxis axis) = name switch
+        {
+            "transformer.wte.weight" or "transformer.wpe.weight" or "lm_head.weight" => (ParameterKind.Embedding, NeuronAxis.None),
+            _ when name.EndsWith(".attn.c_attn.weight") || name.EndsWith(".mlp.c_fc.weight") => (ParameterKind.Matrix, NeuronAxis.Rows),
+            _ when name.EndsWith(".c_proj.weight") => (ParameterKind.Matrix, NeuronAxis.Columns),
+            _ when name.EndsWith(".bias") => (ParameterKind.Bias, NeuronAxis.None),
+            _ => (ParameterKind.Dense, NeuronAxis.None), // ln weights, sink logits, bigram table
+        };
+        return new ModelParameter(name, p, kind, axis);
+    }
+
+    /// <summary>
+    /// Weights N(0, 0.02), c_proj weights N(0, 0.02 / sqrt(2 * n_layer)), biases 0, norm weights 1,
+    /// sink logits 0, bigram table U(0, 1) * 0.02.
+    /// </summary>
+    void Initialize(Generator? generator)
+    {
+        double projStd = 0.02 / Math.Sqrt(2.0 * Config.NLayer);
+        using var _ = no_grad();
+        foreach (ModelParameter p in DescribeParameters())
+        {
+            if (p.Name == "bigram_table") p.Tensor.uniform_(0, 0.02, generator);
+            else if (p.Kind == ParameterKind.Bias || p.Name.EndsWith(".sink_logit")) p.Tensor.zero_();
+            else if (p.Kind == ParameterKind.Dense) p.Tensor.fill_(1.0); // RMSNorm weights
+            else p.Tensor.normal_(0, p.Name.EndsWith(".c_proj.weight") ? projStd : 0.02, generator);
+        }
+    }
+
+    // ---- the pieces, in the order they appear above ----
+
+    sealed class Transformer : nn.Module
+    {
+        public readonly Embedding wte;
+        public readonly Embedding? wpe;
+        public readonly ModuleList<Block> h;
+        public readonly RmsNorm ln_f;
+
+        public Transformer(ModelConfig c) : base(nameof(Transformer))
+        {
+            wte = nn.Embedding(c.VocabSize, c.DModel);
+            register_module("wte", wte);
+            if (c.PositionalEmbedding == PositionalEmbedding.Learned)
+            {
+                wpe = nn.Embedding(c.NCtx, c.DModel);
+                register_module("wpe", wpe);
+            }
+            h = nn.ModuleList(Enumerable.Range(0, c.NLayer).Select(i => new Block(c, i)).ToArray());
+            register_module("h", h);
+            ln_f = new RmsNorm(c.DModel, c.NormEps);
+            register_module("ln_f", ln_f);
+        }
+    }
+
+    sealed class Block : nn.Module
+    {
+        readonly RmsNorm ln_1, ln_2;
+        readonly CausalSelfAttention attn;
+        readonly Mlp mlp;
+        readonly LayerHookNames names;
+
+        public Block(ModelConfig c, int layer) : base(nameof(Block))
+        {
+            names = new LayerHookNames(layer);
+            ln_1 = new RmsNorm(c.DModel, c.NormEps);
+            attn = new CausalSelfAttention(c, names);
+            ln_2 = new RmsNorm(c.DModel, c.NormEps);
+            mlp = new Mlp(c, names);
+            register_module("ln_1", ln_1);
+            register_module("attn", attn);
+            register_module("ln_2", ln_2);
+            register_module("mlp", mlp);
+        }
+
+        public Tensor forward(Tensor x, Hooks? hooks, bool skipAttention = false)
+        {
+            if (!skipAttention)
+            {
+                x = Hooks.Run(hooks, names.ResidIn, x);
+                x = x + attn.forward(ln_1.forward(x), hooks);
+            }
+            x = Hooks.Run(hooks, names.ResidMid, x);
+            x = x + mlp.forward(ln_2.forward(x), hooks);
+            return x;
+        }
+    }
+
+    /// <summary>RMSNorm with an elementwise weight and no bias, so a zero residual stays zero.</summary>
+    sealed class RmsNorm : nn.Module<Tensor, Tensor>
+    {
+        readonly double eps;
+        readonly Parameter weight;
+
+        public RmsNorm(int width, double eps) : base(nameof(RmsNorm))
+        {
+            this.eps = eps;
+            weight = new Parameter(ones(width));
+            register_parameter("weight", weight);
+        }
+
+        public override Tensor forward(Tensor x) => x * (x.square().mean([-1], keepdim: true) + eps).rsqrt() * weight;
+    }
+
+    sealed class CausalSelfAttention : nn.Module
+    {
+        readonly int nHead, dHead;
+        readonly int? kIn, kQ, kK, kV, kOut; // AbsTopK sizes, null = off
+        readonly Linear c_attn, c_proj;
+        readonly SinkLogits? attn_imp;
+        readonly LayerHookNames names;
+
+        public CausalSelfAttention(ModelConfig c, LayerHookNames names) : base(nameof(CausalSelfAttention))
+        {
+            this.names = names;
+            (nHead, dHead) = (c.NHead, c.DHead);
+            int heads = nHead * dHead;
+            var s = c.ActivationSparsity;
+            (kIn, kQ, kK, kV, kOut) = (AbsTopK.K(s.AttnIn, c.DModel), AbsTopK.K(s.AttnQ, heads), AbsTopK.K(s.AttnK, heads),
+                AbsTopK.K(s.AttnV, heads), AbsTopK.K(s.AttnOut, c.DModel));
+            c_attn = nn.Linear(c.DModel, 3 * heads);
+            c_proj = nn.Linear(heads, c.DModel);
+            register_module("c_attn", c_attn);
+            register_module("c_proj", c_proj);
+            if (c.AttentionSink)
+            {
+                attn_imp = new SinkLogits(nHead);
+                register_module("attn_imp", attn_imp); // the official name of the module that owns sink_logit
+            }
+        }
+
+        public Tensor forward(Tensor x, Hooks? hooks)
+        {
+            long B = x.shape[0], T = x.shape[1];
+            x = Hooks.Run(hooks, names.AttnActIn, AbsTopK.Apply(x, kIn));
+
+            Tensor[] qkv = c_attn.forward(x).chunk(3, dim: -1); // 3 x (B, T, H*D)
+            Tensor q = Hooks.Run(hooks, names.AttnQ, AbsTopK.Apply(qkv[0], kQ));
+            Tensor k = Hooks.Run(hooks, names.AttnK, AbsTopK.Apply(qkv[1], kK));
+            Tensor v = Hooks.Run(hooks, names.AttnV, AbsTopK.Apply(qkv[2], kV));
+            q = q.view(B, T, nHead, dHead).transpose(1, 2); // (B, H, T, D)
+            k = k.view(B, T, nHead, dHead).transpose(1, 2); // (B, H, T, D)
+            v = v.view(B, T, nHead, dHead).transpose(1, 2); // (B, H, T, D)
+
+            Tensor y;
+            if (attn_imp is null && (hooks is null || !hooks.Has(names.AttnPattern)))
+            {
+                // Same math as below, fused; scale defaults to 1/sqrt(d_head).
+                y = nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true); // (B, H, T, D)
+            }
+            else
+            {
+                Tensor scores = q.matmul(k.transpose(-2, -1)) / Math.Sqrt(dHead); // (B, H, T, T)
+                using (Tensor future = ones(T, T, ScalarType.Bool, x.device).triu(1))
+                    scores = scores.masked_fill(future, double.NegativeInfinity);
+                Tensor pattern = attn_imp is null ? scores.softmax(-1) : attn_imp.Softmax(scores); // (B, H, T, T)
+                pattern = Hooks.Run(hooks, names.AttnPattern, pattern);
+                y = pattern.matmul(v); // (B, H, T, D)
+            }
+            y = y.transpose(1, 2).reshape(B, T, nHead * dHead); // (B, T, H*D), heads side by side
+            y = Hooks.Run(hooks, names.AttnY, y);
+
+            Tensor delta = AbsTopK.Apply(c_proj.forward(y), kOut);
+            return Hooks.Run(hooks, names.AttnResidDelta, delta);
+        }
+    }
+
+    /// <summary>
+    /// Attention sink: one extra always-visible key per head with zero key and zero value, whose
+    /// logit is the learnable b. It only adds exp(b) to each softmax denominator.
+    /// </summary>
+    sealed class SinkLogits : nn.Module
+    {
+        readonly Parameter sink_logit; // (H)
+
+        public SinkLogits(int nHead) : base(nameof(SinkLogits))
+        {
+            sink_logit = new Parameter(zeros(nHead));
+            register_parameter("sink_logit", sink_logit);
+        }
+
+        /// <summary>softmax over [scores, b] with the sink column dropped: (B, H, T, T) -> (B, H, T, T).</summary>
+        public Tensor Softmax(Tensor scores)
+        {
+            long B = scores.shape[0], H = scores.shape[1], T = scores.shape[2];
+            Tensor b = sink_logit.view(1, H, 1, 1).expand(B, H, T, 1); // (B, H, T, 1)
+            return cat([scores, b], dim: -1).softmax(-1).narrow(-1, 0, T);
+        }
+    }
+
+    sealed class Mlp : nn.Module
+    {
+        readonly int? kIn, kNeuron, kOut; // AbsTopK sizes, null = off
+        readonly MlpActivation activation;
+        readonly Linear c_fc, c_proj;
+        readonly LayerHookNames names;
+
+        public Mlp(ModelConfig c, LayerHookNames names) : base(nameof(Mlp))
+        {
+            this.names = names;
+            activation = c.Activation;
+            var s = c.ActivationSparsity;
+            (kIn, kNeuron, kOut) = (AbsTopK.K(s.MlpIn, c.DModel), AbsTopK.K(s.MlpNeuron, c.MlpWidth), AbsTopK.K(s.MlpOut, c.DModel));
+            c_fc = nn.Linear(c.DModel, c.MlpWidth);
+            c_proj = nn.Linear(c.MlpWidth, c.DModel);
+            register_module("c_fc", c_fc);
+            register_module("c_proj", c_proj);
+        }
+
+        public Tensor forward(Tensor x, Hooks? hooks)
+        {
+            x = Hooks.Run(hooks, names.MlpActIn, AbsTopK.Apply(x, kIn));
+            Tensor h = c_fc.forward(x); // (B, T, d_mlp)
+            h = activation == MlpActivation.Gelu ? nn.functional.gelu(h) : nn.functional.relu(h); // gelu: exact erf form
+            h = Hooks.Run(hooks, names.MlpPostAct, AbsTopK.Apply(h, kNeuron));
+            Tensor delta = AbsTopK.Apply(c_proj.forward(h), kOut);
+            return Hooks.Run(hooks, names.MlpResidDelta, delta);
+        }
+    }
+}
