@@ -47,7 +47,7 @@ public sealed class ConsoleProgress : IProgressReporter
         if (_context is null) return NullProgress.Instance;
         var task = _context.AddTask(Markup.Escape(description), maxValue: Math.Max(total, 1e-9));
         Units[task.Id] = unit;
-        return new Task(task);
+        return new Task(task, Markup.Escape(description));
     }
 
     public void Info(string message)
@@ -56,10 +56,11 @@ public sealed class ConsoleProgress : IProgressReporter
         else _messages.Add(message);
     }
 
-    sealed class Task(ProgressTask task) : IProgressTask
+    sealed class Task(ProgressTask task, string description) : IProgressTask
     {
         public void Advance(double amount) => task.Increment(amount);
         public void Set(double value) => task.Value = value;
+        public void Status(string status) => task.Description = $"{description} [grey]{Markup.Escape(status)}[/]";
         public void Dispose()
         {
             task.Value = task.MaxValue;

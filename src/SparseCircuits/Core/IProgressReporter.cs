@@ -20,6 +20,8 @@ public interface IProgressTask : IDisposable
     void Advance(double amount);
     /// <summary>Sets absolute progress (for work measured as a position, like steps done).</summary>
     void Set(double value);
+    /// <summary>A short live status shown with the bar (e.g. the current loss).</summary>
+    void Status(string status);
 }
 
 public sealed class NullProgress : IProgressReporter, IProgressTask
@@ -29,5 +31,6 @@ public sealed class NullProgress : IProgressReporter, IProgressTask
     public void Info(string message) { }
     public void Advance(double amount) { }
     public void Set(double value) { }
+    public void Status(string status) { }
     public void Dispose() { }
 }

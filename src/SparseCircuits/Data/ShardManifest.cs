@@ -17,6 +17,8 @@ public sealed record ShardManifest(
     IReadOnlyDictionary<string, ShardInfo> Splits)
 {
     public const string FileName = "shards.json";
+    /// <summary>Copy of the tokenizer that made the shards, so later stages need only the shard directory.</summary>
+    public const string TokenizerDirName = "tokenizer";
     public const string KindName = "sparse-circuits-shards";
     public const int CurrentFormat = 1;
 

@@ -1,0 +1,77 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace SparseCircuits.Core;
+
+/// <summary>
+/// Builds a config record from defaults, an optional JSON file and <c>field.sub=value</c>
+/// overrides, in that order. Field names are the snake_case JSON names; an unknown name or a
+/// value of the wrong type is a user error that names the field.
+/// </summary>
+public static class ConfigLoader
+{
+    public static T Load<T>(T defaults, string? jsonFile, IEnumerable<string> overrides)
+    {
+        JsonObject tree = JsonSerializer.SerializeToNode(defaults, Json.Options)!.AsObject();
+        if (jsonFile is not null)
+        {
+            if (!File.Exists(jsonFile)) throw new SparseCircuitsException($"config file not found: {jsonFile}");
+            JsonNode? file;
+            try { file = JsonNode.Parse(File.ReadAllText(jsonFile)); }
+            catch (JsonException e) { throw new SparseCircuitsException($"config file {jsonFile} is not valid JSON: {e.Message}"); }
+            if (file is not JsonObject fileObject) throw new SparseCircuitsException($"config file {jsonFile} must hold a JSON object");
+            Merge(tree, fileObject, "");
+        }
+        foreach (string assignment in overrides) Set(tree, assignment);
+        try
+        {
+            return tree.Deserialize<T>(Json.Options) ?? throw new SparseCircuitsException("config is empty");
+        }
+        catch (JsonException e)
+        {
+            throw new SparseCircuitsException($"config field {e.Path?.TrimStart('$', '.')} has a value of the wrong type: {e.Message.Split('.')[0]}");
+        }
+    }
+
+    static void Merge(JsonObject target, JsonObject source, string prefix)
+    {
+        foreach (var (key, value) in source)
+        {
+            if (!target.ContainsKey(key))
+                throw new SparseCircuitsException($"unknown config field '{prefix}{key}'; known: {string.Join(", ", target.Select(kv => kv.Key))}");
+            if (value is JsonObject sub && target[key] is JsonObject existing) Merge(existing, sub, $"{prefix}{key}.");
+            else target[key] = value?.DeepClone();
+        }
+    }
+
+    /// <summary>Applies "a.b=value"; the value is read as JSON (number, true, null, "text") or else as a plain string.</summary>
+    static void Set(JsonObject tree, string assignment)
+    {
+        int eq = assignment.IndexOf('=');
+        if (eq <= 0) throw new SparseCircuitsException($"--set needs field=value, got '{assignment}'");
+        string[] path = assignment[..eq].Trim().Split('.');
+        string text = assignment[(eq + 1)..].Trim();
+        JsonObject node = tree;
+        for (int i = 0; i < path.Length - 1; i++)
+        {
+            if (node[path[i]] is not JsonObject child)
+                throw new SparseCircuitsException($"unknown config field '{string.Join('.', path[..(i + 1)])}' in --set {assignment}");
+            node = child;
+        }
+        string leaf = path[^1];
+        if (!node.ContainsKey(leaf))
+            throw new SparseCircuitsException($"unknown config field '{assignment[..eq].Trim()}'; known here: {string.Join(", ", node.Select(kv => kv.Key))}");
+        node[leaf] = ParseValue(text);
+    }
+
+    static JsonNode? ParseValue(string text)
+    {
+        if (text == "null") return null;
+        if (text is "true" or "false") return JsonValue.Create(text == "true");
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out _))
+            return JsonNode.Parse(text.StartsWith('.') ? "0" + text : text.StartsWith("-.") ? "-0" + text[1..] : text);
+        try { return JsonNode.Parse(text); }
+        catch (JsonException) { return JsonValue.Create(text); }
+    }
+}

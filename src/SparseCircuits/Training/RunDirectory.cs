@@ -1,0 +1,41 @@
+using SparseCircuits.Core;
+
+namespace SparseCircuits.Training;
+
+/// <summary>
+/// Layout of a training run directory (docs/formats.md): <c>config.json</c> (effective
+/// <see cref="TrainingConfig"/>), <c>manifest.json</c> (<see cref="RunManifest"/>),
+/// <c>metrics.jsonl</c>, <c>tokenizer/</c> (copy, so the run is self-contained),
+/// <c>checkpoints/step_N/</c>.
+/// </summary>
+public sealed record RunDirectory(string Path)
+{
+    public string ConfigFile => System.IO.Path.Combine(Path, "config.json");
+    public string ManifestFile => System.IO.Path.Combine(Path, "manifest.json");
+    public string TokenizerDir => System.IO.Path.Combine(Path, "tokenizer");
+    public string CheckpointsDir => System.IO.Path.Combine(Path, "checkpoints");
+
+    public bool HasRun => File.Exists(ConfigFile);
+
+    public TrainingConfig ReadConfig()
+    {
+        if (!Directory.Exists(Path)) throw new SparseCircuitsException($"model directory not found: {Path}");
+        if (!HasRun) throw new SparseCircuitsException($"{Path} is not a training run (no config.json); train one with `circuits train`");
+        return Json.ReadFile<TrainingConfig>(ConfigFile).Validate();
+    }
+}
+
+/// <summary>What a run was made from: enough to reproduce it.</summary>
+public sealed record RunManifest(
+    int Format,
+    ToolVersions Versions,
+    string ConfigSha256,
+    ulong Seed,
+    int Threads,
+    string DataDir,
+    string ShardManifestSha256,
+    string TokenizerHash,
+    IReadOnlyList<RunSession> Sessions);
+
+/// <summary>One invocation of the trainer on this run (the first, then each resume).</summary>
+public sealed record RunSession(string Started, long FromStep, string CommandLine);

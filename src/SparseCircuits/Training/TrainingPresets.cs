@@ -1,0 +1,47 @@
+using SparseCircuits.Core;
+using SparseCircuits.Model;
+
+namespace SparseCircuits.Training;
+
+/// <summary>
+/// Training presets named by purpose, sized for a 2-core CPU (docs/training.md has params,
+/// nonzeros, tokens and measured wall time of each). Paper-scale presets are configs for bigger
+/// machines.
+/// </summary>
+public static class TrainingPresets
+{
+    public static IReadOnlyList<string> Names { get; } = ["tiny", "small", "base", "paper-1x", "paper-2x", "paper-4x", "paper-8x", "paper-16x"];
+
+    public static TrainingConfig Get(string name, int vocabSize)
+    {
+        ModelConfig model = ModelPresets.Get(name, vocabSize);
+        var common = new TrainingConfig { Preset = name, Model = model };
+        return name switch
+        {
+            "tiny" => common with
+            {
+                BatchSize = 8, Steps = 200, LearningRate = 1e-2, WeightDensity = 0.25, EmbeddingDensity = 0.5,
+                LogInterval = 5, EvalInterval = 50, EvalTokens = 4096, CheckpointInterval = 50,
+            },
+            "small" => common with { BatchSize = 16, Steps = 1500, LearningRate = 8e-3, WeightDensity = 0.1, EmbeddingDensity = 0.25 },
+            "base" => common with { BatchSize = 16, Steps = 2500, LearningRate = 6e-3, WeightDensity = 0.05, EmbeddingDensity = 0.2, EvalInterval = 250, CheckpointInterval = 250 },
+            // Paper scale: batch and steps are placeholders for a GPU cluster; densities follow the
+            // paper's L0 of {0.9, 1.9, 3.7, 7.4, 14.8}M nonzeros at widths 256..4096.
+            _ when name.StartsWith("paper-", StringComparison.Ordinal) => common with
+            {
+                BatchSize = 64, Steps = 100_000, LearningRate = 3e-3, EvalInterval = 1000, CheckpointInterval = 1000,
+                WeightDensity = PaperDensity(model), EmbeddingDensity = Math.Min(1, 4 * PaperDensity(model)),
+                AnnealFraction = model.DModel >= 2048 ? 0.8 : 0.5,
+            },
+            _ => throw new SparseCircuitsException($"unknown preset '{name}'; choose one of {string.Join(", ", Names)}"),
+        };
+    }
+
+    /// <summary>The paper's nonzero budget spread over the model's matrices.</summary>
+    static double PaperDensity(ModelConfig model)
+    {
+        double nonzeros = model.DModel switch { 256 => 0.9e6, 512 => 1.9e6, 1024 => 3.7e6, 2048 => 7.4e6, _ => 14.8e6 };
+        double matrixParams = model.NLayer * (4.0 * model.DModel * model.DModel + 2.0 * model.DModel * model.MlpWidth);
+        return Math.Clamp(nonzeros / matrixParams, 1e-4, 1);
+    }
+}
