@@ -17,6 +17,16 @@ public static class CircuitsApp
             config.SetInterceptor(new GlobalOptionsInterceptor());
             config.PropagateExceptions(); // we print user errors ourselves, as one line
             // Commands are registered here, one AddBranch per pipeline stage.
+            config.AddBranch("tokenizer", tokenizer =>
+            {
+                tokenizer.SetDescription("Train, inspect and use the BPE tokenizer.");
+                tokenizer.AddCommand<Commands.TokenizerTrainCommand>("train")
+                    .WithDescription("Train a byte-level BPE on a corpus's train split.");
+                tokenizer.AddCommand<Commands.TokenizerEncodeCommand>("encode")
+                    .WithDescription("Show the token ids and pieces of some text.");
+                tokenizer.AddCommand<Commands.TokenizerDecodeCommand>("decode")
+                    .WithDescription("Print the text of token ids.");
+            });
         });
 
         try
