@@ -269,13 +269,22 @@ public sealed class CodeTokenizer
         return results;
     }
 
-    static int[] Encode(Tokenizer backend, string text)
+    int[] Encode(Tokenizer backend, string text)
     {
         ArgumentNullException.ThrowIfNull(text);
         CheckWellFormed(text);
         if (text.Length == 0) return [];
-        var ids = backend.EncodeToIds(text);
-        return ids as int[] ?? [.. ids];
+        var list = backend.EncodeToIds(text);
+        int[] ids = list as int[] ?? [.. list];
+
+        // A pre-tokenizer pattern that fails to match some character makes the backend skip it
+        // silently; counting bytes is cheap next to encoding and turns that into an error.
+        long encodedBytes = 0;
+        foreach (int id in ids) encodedBytes += _tokenBytes[id].Length;
+        int textBytes = Encoding.UTF8.GetByteCount(text);
+        if (encodedBytes != textBytes)
+            throw new SparseCircuitsException($"the tokenizer dropped text: {encodedBytes} of {textBytes} bytes encoded (its pre-tokenizer pattern must match every character)");
+        return ids;
     }
 
     static void CheckWellFormed(string text)

@@ -96,6 +96,13 @@ public sealed class BpeTrainerTests
     }
 
     [Fact]
+    public void Rejects_documents_with_unpaired_surrogates()
+    {
+        var e = Assert.Throws<SparseCircuitsException>(() => BpeTrainer.Train(["fine", "x = '\uD800'"], 300));
+        Assert.Contains("surrogate", e.Message);
+    }
+
+    [Fact]
     public void Same_input_gives_byte_identical_files_whatever_the_document_order()
     {
         using var dir = new TempDirectory();

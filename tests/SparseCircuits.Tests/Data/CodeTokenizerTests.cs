@@ -217,6 +217,19 @@ public sealed class CodeTokenizerTests
     }
 
     [Fact]
+    public void A_pattern_that_skips_characters_is_an_error_not_silent_loss()
+    {
+        using var dir = new TempDirectory();
+        TokenizerFiles.Save(BpeTrainer.Train(TokenizerTestData.PythonDocuments, 300), dir.Path);
+        string metaPath = dir[TokenizerFiles.MetadataFile];
+        AtomicFile.WriteJson(metaPath, Json.ReadFile<TokenizerMetadata>(metaPath) with { Pattern = @"\p{L}+" });
+        var tokenizer = CodeTokenizer.Load(dir.Path);
+
+        Assert.Equal(tokenizer.Encode("ab"), tokenizer.Encode("ab"));
+        Assert.Contains("dropped", Assert.Throws<SparseCircuitsException>(() => tokenizer.Encode("a b")).Message);
+    }
+
+    [Fact]
     public void Ranks_without_every_byte_are_rejected()
     {
         byte[] ranks = TokenizerFiles.RanksBytes(Enumerable.Range(1, 255).Select(b => new[] { (byte)b }).ToArray());
