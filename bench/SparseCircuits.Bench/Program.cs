@@ -1,4 +1,15 @@
-using static TorchSharp.torch;
-var a = randn(256, 256, requires_grad: true);
-var l = a.matmul(a).sum(); l.backward();
-System.Console.WriteLine($"ok {l.item<float>()} {a.grad!.shape[0]} threads={get_num_threads()}");
+using SparseCircuits.Bench;
+
+// Benchmarks print numbers; pick one by name: `dotnet run -c Release --project bench/SparseCircuits.Bench -- tokenizer`.
+var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.Ordinal)
+{
+    ["torch"] = TorchSmoke.Run,
+    ["tokenizer"] = TokenizerBench.Run,
+};
+
+if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
+{
+    Console.Error.WriteLine($"usage: SparseCircuits.Bench <{string.Join("|", benchmarks.Keys)}> [options]");
+    return 2;
+}
+return run(args[1..]);

@@ -23,6 +23,18 @@ public static class CircuitsApp
                 corpus.SetDescription("Build a corpus of Python files and turn it into token shards.");
                 corpus.AddCommand<CorpusBuildCommand>("build")
                     .WithDescription("Collect *.py files into a deduplicated corpus split into train/val/test.");
+                corpus.AddCommand<CorpusTokenizeCommand>("tokenize")
+                    .WithDescription("Encode every split into a uint16 token shard.");
+            });
+            config.AddBranch("tokenizer", tokenizer =>
+            {
+                tokenizer.SetDescription("Train, inspect and use the BPE tokenizer.");
+                tokenizer.AddCommand<TokenizerTrainCommand>("train")
+                    .WithDescription("Train a byte-level BPE on a corpus's train split.");
+                tokenizer.AddCommand<TokenizerEncodeCommand>("encode")
+                    .WithDescription("Show the token ids and pieces of some text.");
+                tokenizer.AddCommand<TokenizerDecodeCommand>("decode")
+                    .WithDescription("Print the text of token ids.");
             });
         });
 

@@ -11,8 +11,9 @@ public static class ShardWriter
     const int ChunkDocuments = 64;
 
     /// <param name="encode">text -> token ids (must be thread-safe)</param>
+    /// <param name="addFiles">writes extra files into the (staged) output directory before it is committed</param>
     public static ShardManifest Write(string corpusDir, Func<string, int[]> encode, int vocabSize, int endOfTextId,
-        string tokenizerHash, string outDir, IProgressReporter progress)
+        string tokenizerHash, string outDir, IProgressReporter progress, Action<string>? addFiles = null)
     {
         if (vocabSize is < 1 or > 65536) throw new SparseCircuitsException($"vocab size {vocabSize} does not fit uint16 shards (1..65536)");
         if (endOfTextId < 0 || endOfTextId >= vocabSize) throw new SparseCircuitsException($"end-of-text id {endOfTextId} outside the vocabulary");
@@ -52,6 +53,7 @@ public static class ShardWriter
         }
         var manifest = new ShardManifest(ShardManifest.CurrentFormat, ShardManifest.KindName, ToolVersions.Current(),
             vocabSize, endOfTextId, tokenizerHash, Hashing.Sha256File(corpusManifestPath), splits);
+        addFiles?.Invoke(staged.Path);
         AtomicFile.WriteJson(Path.Combine(staged.Path, ShardManifest.FileName), manifest);
         staged.Commit();
         return manifest;

@@ -1,7 +1,7 @@
 using SparseCircuits.Core;
 using static TorchSharp.torch;
 
-namespace SparseCircuits.Tests.Core;
+namespace SparseCircuits.Tests.Platform;
 
 /// <summary>The build's libLibTorchSharp patch (docs/torchsharp-on-debian12.md) and that TorchSharp really runs.</summary>
 public sealed class TorchLoadingTests

@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Text;
+using SparseCircuits.Core;
+using SparseCircuits.Data;
+
+namespace SparseCircuits.Bench;
+
+/// <summary>
+/// BPE training time, encode throughput and token count on a corpus (its train split), or by
+/// default on the .py files of this machine's Python standard library.
+/// Options: --corpus DIR, --stdlib DIR, --vocab N (default 2048), --train-only (skip encoding).
+/// </summary>
+static class TokenizerBench
+{
+    public static int Run(string[] args)
+    {
+        string? corpus = Option(args, "--corpus");
+        int vocab = int.Parse(Option(args, "--vocab") ?? BpeTrainer.DefaultVocabSize.ToString());
+
+        var clock = Stopwatch.StartNew();
+        List<string> documents;
+        string source;
+        if (corpus is not null)
+        {
+            documents = CorpusFormat.ReadDocuments(corpus, CorpusSplit.Train).Select(d => d.Text).ToList();
+            source = $"corpus {corpus} (train split)";
+        }
+        else
+        {
+            string stdlib = Option(args, "--stdlib") ?? PythonStdlib();
+            (documents, int skipped) = ReadPythonFiles(stdlib);
+            source = $"{stdlib} (*.py, {skipped} non-UTF-8 files skipped)";
+        }
+        long bytes = documents.Sum(d => (long)Encoding.UTF8.GetByteCount(d));
+        Console.WriteLine($"source: {source}");
+        Console.WriteLine($"documents: {documents.Count}, {bytes / 1e6:F1} MB UTF-8, read in {clock.Elapsed.TotalSeconds:F1} s");
+        Console.WriteLine($"cores: {Environment.ProcessorCount}");
+
+        clock.Restart();
+        var model = BpeTrainer.Train(documents, vocab, new StageTimer());
+        double trainSeconds = clock.Elapsed.TotalSeconds;
+        Console.WriteLine($"train: vocab {model.VocabSize} ({model.Stats.Merges} merges, {model.Stats.DuplicateMerges} duplicate), "
+            + $"{model.Stats.DistinctPreTokens} distinct pre-tokens, {trainSeconds:F1} s");
+
+        if (args.Contains("--train-only")) return 0;
+        var tokenizer = CodeTokenizer.FromModel(model);
+        Measure("encode, 1 thread", bytes, () => documents.Select(tokenizer.Encode).ToArray());
+        int[][] encoded = Measure($"encode many, {Environment.ProcessorCount} threads", bytes, () => tokenizer.EncodeMany(documents));
+
+        long tokens = encoded.Sum(e => (long)e.Length);
+        int lossy = 0;
+        for (int i = 0; i < documents.Count; i++)
+        {
+            if (!tokenizer.DecodeBytes(encoded[i]).AsSpan().SequenceEqual(Encoding.UTF8.GetBytes(documents[i]))) lossy++;
+        }
+        Console.WriteLine($"tokens: {tokens} ({(double)bytes / tokens:F2} bytes/token; training counted {model.Stats.TrainTokens})");
+        Console.WriteLine($"round trip: {documents.Count - lossy}/{documents.Count} documents exact");
+        return lossy == 0 ? 0 : 1;
+    }
+
+    static T Measure<T>(string name, long bytes, Func<T> work)
+    {
+        var clock = Stopwatch.StartNew();
+        T result = work();
+        double seconds = clock.Elapsed.TotalSeconds;
+        Console.WriteLine($"{name}: {seconds:F2} s, {bytes / 1e6 / seconds:F1} MB/s");
+        return result;
+    }
+
+    static string? Option(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    static string PythonStdlib()
+    {
+        var python = Process.Start(new ProcessStartInfo("python3", ["-c", "import sysconfig;print(sysconfig.get_paths()['stdlib'])"])
+        {
+            RedirectStandardOutput = true,
+        })!;
+        string path = python.StandardOutput.ReadToEnd().Trim();
+        python.WaitForExit();
+        if (python.ExitCode != 0 || path.Length == 0) throw new SparseCircuitsException("python3 did not report its stdlib path; pass --corpus or --stdlib");
+        return path;
+    }
+
+    static (List<string> Documents, int Skipped) ReadPythonFiles(string root)
+    {
+        var strict = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+        var documents = new List<string>();
+        int skipped = 0;
+        var files = Directory.EnumerateFiles(root, "*.py", SearchOption.AllDirectories).Order(StringComparer.Ordinal);
+        foreach (string file in files)
+        {
+            try { documents.Add(strict.GetString(File.ReadAllBytes(file)).Replace("\r\n", "\n")); }
+            catch (DecoderFallbackException) { skipped++; }
+        }
+        return (documents, skipped);
+    }
+
+    /// <summary>Prints how long each stage of training took.</summary>
+    sealed class StageTimer : IProgressReporter
+    {
+        public IProgressTask Start(string description, double total, string unit) => new Stage(description);
+        public void Info(string message) => Console.WriteLine(message);
+
+        sealed class Stage(string name) : IProgressTask
+        {
+            readonly Stopwatch _clock = Stopwatch.StartNew();
+            public void Advance(double amount) { }
+            public void Set(double value) { }
+            public void Status(string status) { }
+            public void Dispose() => Console.WriteLine($"  {name}: {_clock.Elapsed.TotalSeconds:F1} s");
+        }
+    }
+}
