@@ -36,6 +36,8 @@ public static class CircuitsApp
                 tokenizer.AddCommand<TokenizerDecodeCommand>("decode")
                     .WithDescription("Print the text of token ids.");
             });
+            config.AddCommand<TrainCommand>("train")
+                .WithDescription("Train a weight-sparse (or --dense) transformer on token shards; resumable.");
         });
 
         try

@@ -34,7 +34,7 @@ public static class LanguageModelEval
                 Tensor batch = tensor(windows).view(B, T + 1);
                 Tensor x = batch.narrow(1, 0, T), y = batch.narrow(1, 1, T);
                 Tensor logits = model.forward(x);
-                total += nn.functional.cross_entropy(logits.view(-1, logits.shape[2]), y.reshape(-1), reduction: nn.Reduction.Sum).item<double>();
+                total += nn.functional.cross_entropy(logits.view(-1, logits.shape[2]), y.reshape(-1), reduction: nn.Reduction.Sum).item<float>();
                 tokens += (long)B * T;
                 if (bytesOfToken is not null)
                     for (int b = 0; b < B; b++)

@@ -72,5 +72,5 @@ public sealed record TrainingConfig
             new($"training config: {field} must be {range} (got {value})");
     }
 
-    public long TokensPerStep => (long)BatchSize * Model.NCtx;
+    [System.Text.Json.Serialization.JsonIgnore] public long TokensPerStep => (long)BatchSize * Model.NCtx;
 }

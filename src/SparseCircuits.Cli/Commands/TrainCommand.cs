@@ -1,0 +1,88 @@
+using System.ComponentModel;
+using SparseCircuits.Core;
+using SparseCircuits.Data;
+using SparseCircuits.Training;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace SparseCircuits.Cli.Commands;
+
+/// <summary><c>circuits train</c>: weight-sparse (or dense) training on token shards.</summary>
+public sealed class TrainCommand : Command<TrainCommand.Settings>
+{
+    public sealed class Settings : GlobalSettings
+    {
+        [CommandOption("--preset <NAME>")]
+        [Description("tiny | small | base | paper-1x..paper-16x (configs for big machines).")]
+        [DefaultValue("small")]
+        public string Preset { get; init; } = "small";
+
+        [CommandOption("--config <FILE>")]
+        [Description("JSON file with config fields (snake_case) laid over the preset; a run's own config.json works.")]
+        public string? Config { get; init; }
+
+        [CommandOption("--set <FIELD=VALUE>")]
+        [Description("Set any config field, e.g. --set weight_density=0.05 --set model.d_model=256. Repeatable.")]
+        public string[] Set { get; init; } = [];
+
+        [CommandOption("--data <DIR>")]
+        [Description("Token shard directory (from `circuits corpus tokenize`).")]
+        [DefaultValue("data/shards")]
+        public string Data { get; init; } = "data/shards";
+
+        [CommandOption("--out <DIR>")]
+        [Description("Run directory (config, checkpoints, metrics).")]
+        public string? Out { get; init; }
+
+        [CommandOption("--max-steps <N>")]
+        [Description("Total optimizer steps (schedules are laid out over them).")]
+        public long? MaxSteps { get; init; }
+
+        [CommandOption("--stop-after <N>")]
+        [Description("Stop with a checkpoint after N steps; continue later with --resume.")]
+        public long? StopAfter { get; init; }
+
+        [CommandOption("--seed <S>")]
+        [Description("Seed for initialisation and batch sampling.")]
+        public ulong? Seed { get; init; }
+
+        [CommandOption("--dense")]
+        [Description("Dense baseline: no weight projection, everything else the same.")]
+        public bool Dense { get; init; }
+
+        [CommandOption("--resume")]
+        [Description("Continue the run in --out from its latest checkpoint, exactly.")]
+        public bool Resume { get; init; }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)
+    {
+        string outDir = settings.Out ?? Path.Combine("runs", settings.Preset + (settings.Dense ? "-dense" : ""));
+        TrainingConfig config = settings.Resume && settings.Config is null && new RunDirectory(outDir).HasRun
+            ? new RunDirectory(outDir).ReadConfig() // resume with exactly the config the run started with
+            : BuildConfig(settings);
+        Console.WriteLine(Json.Serialize(config));
+        AnsiConsole.MarkupLine($"[bold]{config.Preset}[/]: {config.Model.ParameterCount():N0} params, " +
+                               $"{(config.Dense ? "dense" : $"weight density {config.WeightDensity}, embeddings {config.EmbeddingDensity}")}, " +
+                               $"{config.Steps:N0} steps x {config.TokensPerStep:N0} tokens");
+
+        var request = new TrainingRequest(config, settings.Data, outDir, settings.Resume, settings.StopAfter,
+            "circuits " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)));
+        var result = ConsoleProgress.Run(settings, progress => Trainer.Run(request, progress, cancellation));
+
+        Console.WriteLine($"step {result.Step}: val loss {result.ValLoss:0.0000} nats/token (unigram baseline {result.UnigramValLoss:0.0000}); " +
+                          $"{result.TokensPerSecond:N0} tokens/s; {result.Elapsed:hh\\:mm\\:ss}");
+        Console.WriteLine($"run: {Path.GetFullPath(outDir)}");
+        return 0;
+    }
+
+    static TrainingConfig BuildConfig(Settings settings)
+    {
+        int vocab = ShardManifest.Load(settings.Data).VocabSize;
+        TrainingConfig config = ConfigLoader.Load(TrainingPresets.Get(settings.Preset, vocab), settings.Config, settings.Set);
+        if (settings.MaxSteps is long steps) config = config with { Steps = steps };
+        if (settings.Seed is ulong seed) config = config with { Seed = seed };
+        if (settings.Dense) config = config with { Dense = true };
+        return config.Validate();
+    }
+}
