@@ -38,6 +38,10 @@ public static class CircuitsApp
             });
             config.AddCommand<TrainCommand>("train")
                 .WithDescription("Train a weight-sparse (or --dense) transformer on token shards; resumable.");
+            config.AddCommand<SampleCommand>("sample")
+                .WithDescription("Generate code from a trained model.");
+            config.AddCommand<EvalCommand>("eval")
+                .WithDescription("Loss (nats/token, bits/byte) of a trained model on a shard split.");
         });
 
         try

@@ -1,0 +1,68 @@
+using System.ComponentModel;
+using SparseCircuits.Core;
+using SparseCircuits.Data;
+using SparseCircuits.Training;
+using Spectre.Console.Cli;
+
+namespace SparseCircuits.Cli.Commands;
+
+/// <summary><c>circuits eval</c>: loss in nats/token and bits/byte on a shard split.</summary>
+public sealed class EvalCommand : Command<EvalCommand.Settings>
+{
+    public sealed class Settings : GlobalSettings
+    {
+        [CommandOption("--model <DIR>")]
+        [Description("Run directory from `circuits train`.")]
+        public string Model { get; init; } = "";
+
+        [CommandOption("--split <val|test>")]
+        [DefaultValue(CorpusSplit.Val)]
+        public CorpusSplit Split { get; init; } = CorpusSplit.Val;
+
+        [CommandOption("--data <DIR>")]
+        [Description("Shard directory (default: the one the run was trained on).")]
+        public string? Data { get; init; }
+
+        [CommandOption("--tokens <N>")]
+        [Description("Evaluate at most N predicted tokens (default: the whole split).")]
+        public long? Tokens { get; init; }
+
+        [CommandOption("--checkpoint <best|latest>")]
+        [DefaultValue(CheckpointChoice.Best)]
+        public CheckpointChoice Checkpoint { get; init; } = CheckpointChoice.Best;
+
+        [CommandOption("--json")]
+        [Description("Print the result as JSON.")]
+        public bool Json { get; init; }
+    }
+
+    public sealed record Report(string Model, long Step, string Split, long Tokens, double LossNats, double? BitsPerByte, double UnigramLossNats);
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)
+    {
+        if (string.IsNullOrWhiteSpace(settings.Model)) throw new SparseCircuitsException("--model is required");
+        if (settings.Tokens is < 1) throw new SparseCircuitsException($"--tokens must be >= 1 (got {settings.Tokens})");
+        using var trained = TrainedModel.Load(settings.Model, settings.Checkpoint);
+        string data = settings.Data ?? Core.Json.ReadFile<RunManifest>(trained.Run.ManifestFile).DataDir;
+        var shards = ShardManifest.Load(data);
+        if (shards.TokenizerHash != trained.Tokenizer.Hash)
+            throw new SparseCircuitsException($"shards in {data} were made with a different tokenizer than the model's");
+        using var shard = shards.Open(data, settings.Split);
+        using var train = shards.Open(data, CorpusSplit.Train);
+        long maxTokens = settings.Tokens ?? long.MaxValue;
+        int T = trained.Config.Model.NCtx;
+        var result = ConsoleProgress.Run(settings, progress =>
+        {
+            using var bar = progress.Start($"evaluating {settings.Split.ToString().ToLowerInvariant()}", Math.Min(maxTokens, shard.Length), "tokens");
+            return LanguageModelEval.Loss(trained.Model, shard, maxTokens, bytesOfToken: trained.TokenByteLengths(), progress: bar);
+        });
+        double unigram = LanguageModelEval.UnigramBaseline(train, shard, trained.Config.Model.VocabSize, T, maxTokens);
+        var report = new Report(trained.CheckpointDir, trained.Step, settings.Split.ToString().ToLowerInvariant(), result.Tokens,
+            result.LossNats, result.BitsPerByte, unigram);
+        if (settings.Json) Console.WriteLine(Core.Json.Serialize(report));
+        else
+            Console.WriteLine($"{report.Split}: {report.LossNats:0.0000} nats/token, {report.BitsPerByte:0.0000} bits/byte over {report.Tokens:N0} tokens " +
+                              $"(unigram baseline {report.UnigramLossNats:0.0000} nats/token) — step {report.Step}");
+        return 0;
+    }
+}
