@@ -1,0 +1,89 @@
+using SparseCircuits.Tests.Support;
+
+namespace SparseCircuits.Tests.Cli;
+
+/// <summary>`circuits train | sample | eval` end to end on a tiny model, and their bad-input errors.</summary>
+public sealed class TrainCliTests(SyntheticData data) : IClassFixture<SyntheticData>
+{
+    string[] Train(string outDir, params string[] extra) =>
+        ["train", "--preset", "tiny", "--data", data.ShardDir, "--out", outDir, "--quiet", "--max-steps", "20",
+         "--set", "eval_interval=10", "--set", "checkpoint_interval=10", "--set", "model.n_ctx=32", "--set", "eval_tokens=256", .. extra];
+
+    [Theory]
+    [InlineData("model.d_model=-4", "d_model must be >= 1")]
+    [InlineData("model.d_model=40", "multiple of d_head")]
+    [InlineData("weight_density=0", "weight_density must be in (0, 1]")]
+    [InlineData("embedding_density=1.5", "embedding_density must be in (0, 1]")]
+    [InlineData("model.activation_sparsity.attn_in=0", "attn_in must be in (0, 1]")]
+    [InlineData("model.activation_sparsity.mlp_neuron=2", "mlp_neuron must be in (0, 1]")]
+    [InlineData("batch_size=0", "batch_size must be >= 1")]
+    [InlineData("no_such_field=3", "unknown config field 'no_such_field'")]
+    [InlineData("steps=many", "steps")]
+    public void Invalid_config_values_give_one_clear_error(string assignment, string expected)
+    {
+        using var dir = new TempDir();
+        var result = CliRunner.Run(Train(dir["run"], "--set", assignment));
+        CliRunner.AssertCleanError(result, expected);
+        Assert.False(Directory.Exists(dir["run"]));
+    }
+
+    [Fact]
+    public void Unknown_preset_and_missing_shards()
+    {
+        using var dir = new TempDir();
+        CliRunner.AssertCleanError(CliRunner.Run("train", "--preset", "huge", "--data", data.ShardDir, "--out", dir["run"]), "unknown");
+        CliRunner.AssertCleanError(CliRunner.Run("train", "--preset", "tiny", "--data", dir["nope"], "--out", dir["run"]), "shard directory not found");
+    }
+
+    [Fact]
+    public void Train_resume_sample_and_eval()
+    {
+        using var dir = new TempDir();
+        var first = CliRunner.Run(Train(dir["run"], "--stop-after", "10"));
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        var resumed = CliRunner.Run(Train(dir["run"], "--resume"));
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        Assert.Contains("step 20:", resumed.Stdout);
+
+        var sample = CliRunner.Run("sample", "--model", dir["run"], "--prompt", "xs = '", "--tokens", "10", "--seed", "3");
+        Assert.True(sample.ExitCode == 0, sample.Stderr);
+        Assert.StartsWith("xs = '", sample.Stdout);
+        Assert.Equal(sample.Stdout, CliRunner.Run("sample", "--model", dir["run"], "--prompt", "xs = '", "--tokens", "10", "--seed", "3").Stdout);
+
+        var eval = CliRunner.Run("eval", "--model", dir["run"], "--split", "test", "--quiet");
+        Assert.True(eval.ExitCode == 0, eval.Stderr);
+        Assert.Matches(@"test: \d+\.\d+ nats/token, \d+\.\d+ bits/byte", eval.Stdout);
+    }
+
+    [Fact]
+    public void Corrupt_or_foreign_checkpoints_are_reported_and_nothing_is_overwritten()
+    {
+        using var dir = new TempDir();
+        Assert.Equal(0, CliRunner.Run(Train(dir["run"], "--stop-after", "10")).ExitCode);
+        string weights = Path.Combine(dir["run"], "checkpoints", "step_000010", "model.safetensors");
+        byte[] original = File.ReadAllBytes(weights);
+
+        // Truncated weights: the checkpoint's digest no longer matches.
+        File.WriteAllBytes(weights, original[..(original.Length / 2)]);
+        CliRunner.AssertCleanError(CliRunner.Run(Train(dir["run"], "--resume")), "step_000010");
+        CliRunner.AssertCleanError(CliRunner.Run("sample", "--model", dir["run"]), "step_000010");
+        Assert.Equal(original.Length / 2, new FileInfo(weights).Length);
+        File.WriteAllBytes(weights, original);
+
+        // Resuming with a different config is refused.
+        CliRunner.AssertCleanError(CliRunner.Run(Train(dir["run"], "--resume", "--set", "learning_rate=0.5", "--config", Path.Combine(dir["run"], "config.json"))), "differs");
+        // A second run into the same directory without --resume is refused.
+        CliRunner.AssertCleanError(CliRunner.Run(Train(dir["run"])), "--resume");
+        Assert.Equal(original, File.ReadAllBytes(weights));
+    }
+
+    [Fact]
+    public void Sample_and_eval_need_a_trained_model()
+    {
+        using var dir = new TempDir();
+        CliRunner.AssertCleanError(CliRunner.Run("sample", "--model", dir["missing"]), "not found");
+        Directory.CreateDirectory(dir["empty"]);
+        CliRunner.AssertCleanError(CliRunner.Run("eval", "--model", dir["empty"]), "not a training run");
+        CliRunner.AssertCleanError(CliRunner.Run("sample", "--model", dir["empty"], "--temperature", "-1"), "--temperature");
+    }
+}

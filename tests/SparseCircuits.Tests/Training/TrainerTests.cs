@@ -1,0 +1,121 @@
+using SparseCircuits.Core;
+using SparseCircuits.Model;
+using SparseCircuits.Tests.Support;
+using SparseCircuits.Training;
+using static TorchSharp.torch;
+
+namespace SparseCircuits.Tests.Training;
+
+public sealed class TrainerTests(SyntheticData data) : IClassFixture<SyntheticData>
+{
+    TrainingConfig Tiny(long steps = 40) => TrainingPresets.Get("tiny", data.VocabSize) with
+    {
+        Steps = steps, BatchSize = 4, LogInterval = 1, EvalInterval = 10, CheckpointInterval = 10, EvalTokens = 512,
+        Model = ModelPresets.Get("tiny", data.VocabSize) with { NCtx = 32 },
+    };
+
+    [Fact]
+    public void Resumed_run_reproduces_the_uninterrupted_losses_bit_for_bit()
+    {
+        using var dir = new TempDir();
+        var config = Tiny(30);
+        Trainer.Run(new TrainingRequest(config, data.ShardDir, dir["straight"]), NullProgress.Instance);
+        Trainer.Run(new TrainingRequest(config, data.ShardDir, dir["split"], StopAfterStep: 13), NullProgress.Instance);
+        Trainer.Run(new TrainingRequest(config, data.ShardDir, dir["split"], Resume: true, StopAfterStep: 21), NullProgress.Instance);
+        Trainer.Run(new TrainingRequest(config, data.ShardDir, dir["split"], Resume: true), NullProgress.Instance);
+
+        var straight = MetricsLog.Read(dir["straight"]);
+        var split = MetricsLog.Read(dir["split"]);
+        Assert.Equal(30, straight.Count);
+        Assert.Equal(straight.Select(m => m.Step), split.Select(m => m.Step));
+        Assert.Equal(straight.Select(m => m.TrainLoss), split.Select(m => m.TrainLoss));
+        Assert.Equal(straight.Select(m => m.GradRms), split.Select(m => m.GradRms));
+        Assert.Equal(straight[^1].ValLoss, split[^1].ValLoss);
+    }
+
+    [Fact]
+    public void Every_sparse_matrix_has_exactly_its_annealed_number_of_nonzeros_after_every_step()
+    {
+        using var dir = new TempDir();
+        var config = Tiny(24) with { AnnealFraction = 0.5, WeightDensity = 0.05, EmbeddingDensity = 0.3, MinPerNeuron = 4 };
+        Trainer.Run(new TrainingRequest(config, data.ShardDir, dir["run"]), NullProgress.Instance);
+        using var model = new SparseGpt(config.Model);
+        var parameters = model.DescribeParameters().Where(p => p.IsSparseMatrix).ToList();
+        var schedule = config.Schedule();
+        foreach (var metrics in MetricsLog.Read(dir["run"]))
+        {
+            long stepIndex = metrics.Step - 1; // the projection of step index s used density(s)
+            foreach (var p in parameters)
+            {
+                long numel = p.Tensor.numel();
+                bool embedding = p.Kind == ParameterKind.Embedding;
+                double density = L0Annealing.Density(schedule, stepIndex, embedding ? config.EmbeddingDensity : config.WeightDensity);
+                long target = L0Annealing.NonzeroCount(density, numel);
+                long neurons = p.NeuronAxis switch { NeuronAxis.Rows => p.Tensor.shape[0], NeuronAxis.Columns => p.Tensor.shape[1], _ => 0 };
+                long expected = Math.Min(numel, Math.Max(target, embedding ? 0 : 4 * neurons));
+                Assert.Equal(expected / (double)numel, metrics.Density![p.Name], 6);
+            }
+        }
+        // After annealing the matrices sit at the j-rule floor or the target, never above.
+        using var checkpoint = new CheckpointStore(dir["run/checkpoints"]).LoadLatest()!;
+        Tensor cfc = checkpoint.Model["transformer.h.0.mlp.c_fc.weight"]; // (128, 32): j*rows = 512 > 0.05*4096
+        Assert.Equal(4 * 128, cfc.count_nonzero().item<long>());
+        Assert.All(Enumerable.Range(0, 128), r => Assert.True(cfc[r].count_nonzero().item<long>() >= 4));
+        Tensor wte = checkpoint.Model["transformer.wte.weight"];
+        Assert.Equal(L0Annealing.NonzeroCount(0.3, wte.numel()), wte.count_nonzero().item<long>());
+    }
+
+    [Fact]
+    public void Dense_mode_never_projects()
+    {
+        using var dir = new TempDir();
+        Trainer.Run(new TrainingRequest(Tiny(10) with { Dense = true }, data.ShardDir, dir["run"]), NullProgress.Instance);
+        Assert.All(MetricsLog.Read(dir["run"]), m => Assert.All(m.Density!.Values, d => Assert.Equal(1.0, d)));
+    }
+
+    [Fact]
+    public void Refuses_to_overwrite_a_run_and_to_resume_with_another_config()
+    {
+        using var dir = new TempDir();
+        var config = Tiny(10);
+        Trainer.Run(new TrainingRequest(config, data.ShardDir, dir["run"]), NullProgress.Instance);
+        var again = Assert.Throws<SparseCircuitsException>(() => Trainer.Run(new TrainingRequest(config, data.ShardDir, dir["run"]), NullProgress.Instance));
+        Assert.Contains("--resume", again.Message);
+        var other = Assert.Throws<SparseCircuitsException>(() =>
+            Trainer.Run(new TrainingRequest(config with { LearningRate = 1e-4 }, data.ShardDir, dir["run"], Resume: true), NullProgress.Instance));
+        Assert.Contains("differs", other.Message);
+    }
+
+    [Fact]
+    public void Shards_with_another_vocabulary_are_rejected()
+    {
+        using var dir = new TempDir();
+        var config = Tiny(5) with { Model = Tiny().Model with { VocabSize = data.VocabSize + 1 } };
+        var error = Assert.Throws<SparseCircuitsException>(() => Trainer.Run(new TrainingRequest(config, data.ShardDir, dir["run"]), NullProgress.Instance));
+        Assert.Contains("vocabulary", error.Message);
+        Assert.False(Directory.Exists(dir["run"]));
+    }
+
+    [Fact]
+    public void A_diverging_run_stops_with_a_clear_error_and_keeps_its_last_checkpoint()
+    {
+        using var dir = new TempDir();
+        // A huge learning rate overflows the weights within a few steps of the first checkpoint.
+        var config = Tiny(40) with { LearningRate = 1e30, WarmupFraction = 0.5, GradientNormalization = GradientNormalization.None };
+        var error = Assert.Throws<SparseCircuitsException>(() => Trainer.Run(new TrainingRequest(config, data.ShardDir, dir["run"]), NullProgress.Instance));
+        Assert.Matches("loss became (NaN|∞|Infinity|-∞)", error.Message);
+        Assert.Contains("stopped without saving", error.Message);
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public void A_tiny_model_learns_to_copy()
+    {
+        using var dir = new TempDir();
+        var config = Tiny(300) with { BatchSize = 8, LearningRate = 1e-2, EvalInterval = 300, CheckpointInterval = 300, EvalTokens = 2048, LogInterval = 50 };
+        var result = Trainer.Run(new TrainingRequest(config, data.ShardDir, dir["run"]), NullProgress.Instance);
+        // Half of every line's letters are random (ln 8 nats each) and half are copies; a model
+        // that only counts tokens stays near the unigram loss, one that copies gets far below it.
+        Assert.True(result.ValLoss < 0.6 * result.UnigramValLoss, $"val {result.ValLoss:0.000} vs unigram {result.UnigramValLoss:0.000}");
+    }
+}
