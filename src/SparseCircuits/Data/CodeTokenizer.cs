@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using Microsoft.ML.Tokenizers;
@@ -31,6 +32,7 @@ public sealed class CodeTokenizer
     readonly byte[][] _tokenBytes; // by id; the special token holds its own text
     readonly Func<Tokenizer> _createBackend;
     readonly Tokenizer _backend;
+    readonly ConcurrentBag<Tokenizer> _spareBackends = new();
 
     /// <summary>Number of ids (mergeable tokens plus special tokens); ids are 0..VocabSize-1.</summary>
     public int VocabSize => _tokenBytes.Length;
@@ -249,23 +251,32 @@ public sealed class CodeTokenizer
     public int[] Encode(string text) => Encode(_backend, text);
 
     /// <summary>
-    /// Encodes many documents in parallel; result i belongs to text i. Each worker has its own
-    /// backend: Microsoft.ML.Tokenizers guards its piece cache with one lock, which two busy
-    /// threads would otherwise fight over.
+    /// Encodes many documents in parallel, one worker per core; result i belongs to text i. Each
+    /// worker has a backend of its own, reused across calls: Microsoft.ML.Tokenizers guards its
+    /// piece cache with one lock, which busy threads would otherwise fight over.
     /// </summary>
     public int[][] EncodeMany(IReadOnlyList<string> texts, IProgressTask? progress = null)
     {
         var results = new int[texts.Count][];
-        ParallelErrors.Run(() => Parallel.For(0, texts.Count,
-            new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
-            _createBackend,
-            (i, _, backend) =>
+        int next = -1;
+        int workers = Math.Max(1, Math.Min(Environment.ProcessorCount, texts.Count));
+        ParallelErrors.Run(() => Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, _ =>
+        {
+            Tokenizer backend = _spareBackends.TryTake(out var spare) ? spare : _createBackend();
+            try
             {
-                results[i] = Encode(backend, texts[i]);
-                progress?.Advance(1);
-                return backend;
-            },
-            _ => { }));
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < texts.Count)
+                {
+                    results[i] = Encode(backend, texts[i]);
+                    progress?.Advance(1);
+                }
+            }
+            finally
+            {
+                _spareBackends.Add(backend);
+            }
+        }));
         return results;
     }
 
