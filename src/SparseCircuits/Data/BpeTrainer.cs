@@ -81,7 +81,7 @@ public static class BpeTrainer
                 PreTokens++;
             }
             Documents++;
-            Bytes += Utf8ByteCount(text);
+            Bytes += Utf8Text.ByteCount(text);
         }
 
         public void Add(WordCounts other)
@@ -126,24 +126,6 @@ public static class BpeTrainer
             lock (total) total.Add(local);
         }));
         return total;
-    }
-
-    static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
-    /// <summary>
-    /// Rejects what <see cref="CodeTokenizer.Encode"/> would reject later, rather than learning
-    /// merges over the U+FFFD bytes a lenient conversion would put in its place.
-    /// </summary>
-    static int Utf8ByteCount(string text)
-    {
-        try
-        {
-            return StrictUtf8.GetByteCount(text);
-        }
-        catch (EncoderFallbackException e)
-        {
-            throw new SparseCircuitsException($"a document has an unpaired surrogate U+{(int)(e.CharUnknown != '\0' ? e.CharUnknown : e.CharUnknownHigh):X4} at index {e.Index}: it has no UTF-8 form");
-        }
     }
 
     /// <summary>The merge loop over the distinct pre-tokens ("words"), each a sequence of token ids.</summary>

@@ -283,7 +283,7 @@ public sealed class CodeTokenizer
     int[] Encode(Tokenizer backend, string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        CheckWellFormed(text);
+        int textBytes = Utf8Text.ByteCount(text);
         if (text.Length == 0) return [];
         var list = backend.EncodeToIds(text);
         int[] ids = list as int[] ?? [.. list];
@@ -292,23 +292,9 @@ public sealed class CodeTokenizer
         // silently; counting bytes is cheap next to encoding and turns that into an error.
         long encodedBytes = 0;
         foreach (int id in ids) encodedBytes += _tokenBytes[id].Length;
-        int textBytes = Encoding.UTF8.GetByteCount(text);
         if (encodedBytes != textBytes)
             throw new SparseCircuitsException($"the tokenizer dropped text: {encodedBytes} of {textBytes} bytes encoded (its pre-tokenizer pattern must match every character)");
         return ids;
-    }
-
-    static void CheckWellFormed(string text)
-    {
-        int start = text.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF');
-        if (start < 0) return;
-        for (int i = start; i < text.Length; i++)
-        {
-            char c = text[i];
-            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) { i++; continue; }
-            if (char.IsSurrogate(c))
-                throw new SparseCircuitsException($"text has an unpaired surrogate U+{(int)c:X4} at index {i}: it has no UTF-8 form, so it cannot be tokenized losslessly");
-        }
     }
 
     /// <summary>The exact bytes of a token sequence (a token may hold part of a UTF-8 character).</summary>
