@@ -37,10 +37,11 @@ static class TokenizerBench
         Console.WriteLine($"cores: {Environment.ProcessorCount}");
 
         clock.Restart();
+        var cpu = CpuTime();
         var model = BpeTrainer.Train(documents, vocab, new StageTimer());
         double trainSeconds = clock.Elapsed.TotalSeconds;
         Console.WriteLine($"train: vocab {model.VocabSize} ({model.Stats.Merges} merges, {model.Stats.DuplicateMerges} duplicate), "
-            + $"{model.Stats.DistinctPreTokens} distinct pre-tokens, {trainSeconds:F1} s");
+            + $"{model.Stats.DistinctPreTokens} distinct pre-tokens, {trainSeconds:F1} s ({(CpuTime() - cpu).TotalSeconds:F1} s CPU)");
 
         if (args.Contains("--train-only")) return 0;
         var tokenizer = CodeTokenizer.FromModel(model);
@@ -61,11 +62,15 @@ static class TokenizerBench
     static T Measure<T>(string name, long bytes, Func<T> work)
     {
         var clock = Stopwatch.StartNew();
+        var cpu = CpuTime();
         T result = work();
         double seconds = clock.Elapsed.TotalSeconds;
-        Console.WriteLine($"{name}: {seconds:F2} s, {bytes / 1e6 / seconds:F1} MB/s");
+        Console.WriteLine($"{name}: {seconds:F2} s ({(CpuTime() - cpu).TotalSeconds:F1} s CPU), {bytes / 1e6 / seconds:F1} MB/s");
         return result;
     }
+
+    /// <summary>CPU time of this process: on a shared machine, wall time alone says little.</summary>
+    static TimeSpan CpuTime() => Process.GetCurrentProcess().TotalProcessorTime;
 
     static string? Option(string[] args, string name)
     {
@@ -108,10 +113,11 @@ static class TokenizerBench
         sealed class Stage(string name) : IProgressTask
         {
             readonly Stopwatch _clock = Stopwatch.StartNew();
+            readonly TimeSpan _cpu = CpuTime();
             public void Advance(double amount) { }
             public void Set(double value) { }
             public void Status(string status) { }
-            public void Dispose() => Console.WriteLine($"  {name}: {_clock.Elapsed.TotalSeconds:F1} s");
+            public void Dispose() => Console.WriteLine($"  {name}: {_clock.Elapsed.TotalSeconds:F1} s ({(CpuTime() - _cpu).TotalSeconds:F1} s CPU)");
         }
     }
 }

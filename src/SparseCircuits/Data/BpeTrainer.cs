@@ -71,7 +71,18 @@ public static class BpeTrainer
     {
         public readonly Dictionary<string, long> Words = new(StringComparer.Ordinal);
         public long Documents, Bytes, PreTokens;
-        public System.Text.RegularExpressions.Regex? Regex;
+
+        public void Count(string text, System.Text.RegularExpressions.Regex regex)
+        {
+            var lookup = Words.GetAlternateLookup<ReadOnlySpan<char>>();
+            foreach (var match in regex.EnumerateMatches(text))
+            {
+                CollectionsMarshal.GetValueRefOrAddDefault(lookup, text.AsSpan(match.Index, match.Length), out _)++;
+                PreTokens++;
+            }
+            Documents++;
+            Bytes += Utf8Text.ByteCount(text);
+        }
 
         public void Add(WordCounts other)
         {
@@ -83,51 +94,38 @@ public static class BpeTrainer
         }
     }
 
+    /// <summary>
+    /// One worker per core, each with its own dictionary (sums are order-independent, so the
+    /// merged counts are the same however documents were split) and its own Regex (an instance
+    /// serves one thread at a time). Fixed workers rather than Parallel.ForEach's local state,
+    /// which is re-created whenever the loop recycles its tasks: each time a new Regex to compile
+    /// and another large dictionary to merge.
+    /// </summary>
     static WordCounts CountWords(IEnumerable<string> documents, string pattern, IProgressTask task)
     {
+        const int BatchSize = 16;
         var total = new WordCounts();
-        var gate = new object();
-        // Each worker counts into its own dictionary (sums are order-independent, so the merged
-        // counts are the same however documents were split between workers) with its own Regex
-        // (one instance serves one thread at a time).
-        ParallelErrors.Run(() => Parallel.ForEach(
-            documents,
-            new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
-            () => new WordCounts { Regex = PreTokenizerPattern.CreateRegex(pattern) },
-            (text, loopState, local) =>
+        using var source = documents.GetEnumerator();
+        int workers = Environment.ProcessorCount;
+        ParallelErrors.Run(() => Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, _ =>
+        {
+            var local = new WordCounts();
+            var regex = PreTokenizerPattern.CreateRegex(pattern);
+            var batch = new List<string>(BatchSize);
+            while (true)
             {
-                var lookup = local.Words.GetAlternateLookup<ReadOnlySpan<char>>();
-                foreach (var match in local.Regex!.EnumerateMatches(text))
+                batch.Clear();
+                lock (source)
                 {
-                    ReadOnlySpan<char> piece = text.AsSpan(match.Index, match.Length);
-                    CollectionsMarshal.GetValueRefOrAddDefault(lookup, piece, out _)++;
-                    local.PreTokens++;
+                    while (batch.Count < BatchSize && source.MoveNext()) batch.Add(source.Current);
                 }
-                local.Documents++;
-                local.Bytes += Utf8ByteCount(text);
-                task.Advance(1);
-                return local;
-            },
-            local => { lock (gate) total.Add(local); }));
+                if (batch.Count == 0) break;
+                foreach (string text in batch) local.Count(text, regex);
+                task.Advance(batch.Count);
+            }
+            lock (total) total.Add(local);
+        }));
         return total;
-    }
-
-    static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
-    /// <summary>
-    /// Rejects what <see cref="CodeTokenizer.Encode"/> would reject later, rather than learning
-    /// merges over the U+FFFD bytes a lenient conversion would put in its place.
-    /// </summary>
-    static int Utf8ByteCount(string text)
-    {
-        try
-        {
-            return StrictUtf8.GetByteCount(text);
-        }
-        catch (EncoderFallbackException e)
-        {
-            throw new SparseCircuitsException($"a document has an unpaired surrogate U+{(int)(e.CharUnknown != '\0' ? e.CharUnknown : e.CharUnknownHigh):X4} at index {e.Index}: it has no UTF-8 form");
-        }
     }
 
     /// <summary>The merge loop over the distinct pre-tokens ("words"), each a sequence of token ids.</summary>

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using Microsoft.ML.Tokenizers;
@@ -31,6 +32,7 @@ public sealed class CodeTokenizer
     readonly byte[][] _tokenBytes; // by id; the special token holds its own text
     readonly Func<Tokenizer> _createBackend;
     readonly Tokenizer _backend;
+    readonly ConcurrentBag<Tokenizer> _spareBackends = new();
 
     /// <summary>Number of ids (mergeable tokens plus special tokens); ids are 0..VocabSize-1.</summary>
     public int VocabSize => _tokenBytes.Length;
@@ -262,30 +264,39 @@ public sealed class CodeTokenizer
     public int[] Encode(string text) => Encode(_backend, text);
 
     /// <summary>
-    /// Encodes many documents in parallel; result i belongs to text i. Each worker has its own
-    /// backend: Microsoft.ML.Tokenizers guards its piece cache with one lock, which two busy
-    /// threads would otherwise fight over.
+    /// Encodes many documents in parallel, one worker per core; result i belongs to text i. Each
+    /// worker has a backend of its own, reused across calls: Microsoft.ML.Tokenizers guards its
+    /// piece cache with one lock, which busy threads would otherwise fight over.
     /// </summary>
     public int[][] EncodeMany(IReadOnlyList<string> texts, IProgressTask? progress = null)
     {
         var results = new int[texts.Count][];
-        ParallelErrors.Run(() => Parallel.For(0, texts.Count,
-            new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
-            _createBackend,
-            (i, _, backend) =>
+        int next = -1;
+        int workers = Math.Max(1, Math.Min(Environment.ProcessorCount, texts.Count));
+        ParallelErrors.Run(() => Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, _ =>
+        {
+            Tokenizer backend = _spareBackends.TryTake(out var spare) ? spare : _createBackend();
+            try
             {
-                results[i] = Encode(backend, texts[i]);
-                progress?.Advance(1);
-                return backend;
-            },
-            _ => { }));
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < texts.Count)
+                {
+                    results[i] = Encode(backend, texts[i]);
+                    progress?.Advance(1);
+                }
+            }
+            finally
+            {
+                _spareBackends.Add(backend);
+            }
+        }));
         return results;
     }
 
     int[] Encode(Tokenizer backend, string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        CheckWellFormed(text);
+        int textBytes = Utf8Text.ByteCount(text);
         if (text.Length == 0) return [];
         var list = backend.EncodeToIds(text);
         int[] ids = list as int[] ?? [.. list];
@@ -294,23 +305,9 @@ public sealed class CodeTokenizer
         // silently; counting bytes is cheap next to encoding and turns that into an error.
         long encodedBytes = 0;
         foreach (int id in ids) encodedBytes += _tokenBytes[id].Length;
-        int textBytes = Encoding.UTF8.GetByteCount(text);
         if (encodedBytes != textBytes)
             throw new SparseCircuitsException($"the tokenizer dropped text: {encodedBytes} of {textBytes} bytes encoded (its pre-tokenizer pattern must match every character)");
         return ids;
-    }
-
-    static void CheckWellFormed(string text)
-    {
-        int start = text.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF');
-        if (start < 0) return;
-        for (int i = start; i < text.Length; i++)
-        {
-            char c = text[i];
-            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) { i++; continue; }
-            if (char.IsSurrogate(c))
-                throw new SparseCircuitsException($"text has an unpaired surrogate U+{(int)c:X4} at index {i}: it has no UTF-8 form, so it cannot be tokenized losslessly");
-        }
     }
 
     /// <summary>The exact bytes of a token sequence (a token may hold part of a UTF-8 character).</summary>
