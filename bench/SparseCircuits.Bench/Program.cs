@@ -3,7 +3,7 @@ using SparseCircuits.Bench;
 // Benchmarks print numbers; pick one by name: `dotnet run -c Release --project bench/SparseCircuits.Bench -- tokenizer`.
 var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.Ordinal)
 {
-    ["torch"] = TorchSmoke.Run,
+    ["training"] = TrainingBench.Run,
     ["tokenizer"] = TokenizerBench.Run,
 };
 

@@ -7,15 +7,15 @@ namespace SparseCircuits.Bench;
 
 /// <summary>
 /// BPE training time, encode throughput and token count on a corpus (its train split), or by
-/// default on the .py files of this machine's Python standard library.
-/// Options: --corpus DIR, --stdlib DIR, --vocab N (default 2048), --train-only (skip encoding).
+/// default on the train split of the built-in default corpus (this machine's Python standard library).
+/// Options: --corpus DIR, --vocab N (default 2048), --train-only (skip encoding).
 /// </summary>
 static class TokenizerBench
 {
     public static int Run(string[] args)
     {
-        string? corpus = Option(args, "--corpus");
-        int vocab = int.Parse(Option(args, "--vocab") ?? BpeTrainer.DefaultVocabSize.ToString());
+        string? corpus = BenchArgs.Option(args, "--corpus");
+        int vocab = int.Parse(BenchArgs.Option(args, "--vocab") ?? BpeTrainer.DefaultVocabSize.ToString());
 
         var clock = Stopwatch.StartNew();
         List<string> documents;
@@ -27,9 +27,12 @@ static class TokenizerBench
         }
         else
         {
-            string stdlib = Option(args, "--stdlib") ?? PythonStdlib();
-            (documents, int skipped) = ReadPythonFiles(stdlib);
-            source = $"{stdlib} (*.py, {skipped} non-UTF-8 files skipped)";
+            // The built-in default corpus, built exactly as `circuits corpus build` does.
+            string temp = Path.Combine(Path.GetTempPath(), $"sc-bench-corpus-{Environment.ProcessId}");
+            var manifest = CorpusBuilder.Build(new CorpusOptions(), temp, NullProgress.Instance);
+            documents = CorpusFormat.ReadDocuments(temp, CorpusSplit.Train).Select(d => d.Text).ToList();
+            Directory.Delete(temp, recursive: true);
+            source = $"default corpus {manifest.Sources[0].Path} (train split; {manifest.FilesKept} of {manifest.FilesFound} files kept)";
         }
         long bytes = documents.Sum(d => (long)Encoding.UTF8.GetByteCount(d));
         Console.WriteLine($"source: {source}");
@@ -72,37 +75,6 @@ static class TokenizerBench
     /// <summary>CPU time of this process: on a shared machine, wall time alone says little.</summary>
     static TimeSpan CpuTime() => Process.GetCurrentProcess().TotalProcessorTime;
 
-    static string? Option(string[] args, string name)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
-
-    static string PythonStdlib()
-    {
-        var python = Process.Start(new ProcessStartInfo("python3", ["-c", "import sysconfig;print(sysconfig.get_paths()['stdlib'])"])
-        {
-            RedirectStandardOutput = true,
-        })!;
-        string path = python.StandardOutput.ReadToEnd().Trim();
-        python.WaitForExit();
-        if (python.ExitCode != 0 || path.Length == 0) throw new SparseCircuitsException("python3 did not report its stdlib path; pass --corpus or --stdlib");
-        return path;
-    }
-
-    static (List<string> Documents, int Skipped) ReadPythonFiles(string root)
-    {
-        var strict = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-        var documents = new List<string>();
-        int skipped = 0;
-        var files = Directory.EnumerateFiles(root, "*.py", SearchOption.AllDirectories).Order(StringComparer.Ordinal);
-        foreach (string file in files)
-        {
-            try { documents.Add(strict.GetString(File.ReadAllBytes(file)).Replace("\r\n", "\n")); }
-            catch (DecoderFallbackException) { skipped++; }
-        }
-        return (documents, skipped);
-    }
 
     /// <summary>Prints how long each stage of training took.</summary>
     sealed class StageTimer : IProgressReporter

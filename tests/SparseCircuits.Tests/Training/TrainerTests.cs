@@ -119,3 +119,26 @@ public sealed class TrainerTests(SyntheticData data) : IClassFixture<SyntheticDa
         Assert.True(result.ValLoss < 0.6 * result.UnigramValLoss, $"val {result.ValLoss:0.000} vs unigram {result.UnigramValLoss:0.000}");
     }
 }
+
+public sealed class ModelWeightsTests
+{
+    [Fact]
+    public void Importing_weights_of_another_config_names_the_difference()
+    {
+        TorchRuntime.EnsureInitialized();
+        using var small = new SparseGpt(ModelPresets.Get("tiny", 300));
+        using var wider = new SparseGpt(ModelPresets.Get("tiny", 300) with { DModel = 48 });
+        using var learned = new SparseGpt(ModelPresets.Get("tiny", 300) with { PositionalEmbedding = PositionalEmbedding.Learned });
+
+        var shape = Assert.Throws<SparseCircuitsException>(() => ModelWeights.Import(small, ModelWeights.Export(wider), "ckpt"));
+        Assert.Contains("different model config", shape.Message);
+        Assert.Contains("transformer.wte.weight", shape.Message);
+        var names = Assert.Throws<SparseCircuitsException>(() => ModelWeights.Import(small, ModelWeights.Export(learned), "ckpt"));
+        Assert.Contains("unexpected: transformer.wpe.weight", names.Message);
+
+        using var copy = new SparseGpt(ModelPresets.Get("tiny", 300));
+        ModelWeights.Import(copy, ModelWeights.Export(small), "ckpt");
+        using var tokens = tensor(new long[] { 1, 2, 3, 4 }).view(1, 4);
+        Assert.True(small.forward(tokens).equal(copy.forward(tokens)).all().item<bool>());
+    }
+}
