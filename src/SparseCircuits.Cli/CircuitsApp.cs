@@ -17,6 +17,8 @@ public static class CircuitsApp
             config.SetApplicationVersion(typeof(CircuitsApp).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
             config.SetInterceptor(new GlobalOptionsInterceptor());
             config.PropagateExceptions(); // we print user errors ourselves, as one line
+            config.AddCommand<RunCommand>("run")
+                .WithDescription("The whole pipeline (corpus, tokenizer, shards, training), skipping finished stages.");
             // One branch per pipeline stage, in pipeline order.
             config.AddBranch("corpus", corpus =>
             {

@@ -31,7 +31,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         public string Data { get; init; } = "data/shards";
 
         [CommandOption("--out <DIR>")]
-        [Description("Run directory (config, checkpoints, metrics).")]
+        [Description("Run directory (config, checkpoints, metrics). Default runs/train-<preset>[-dense].")]
         public string? Out { get; init; }
 
         [CommandOption("--max-steps <N>")]
@@ -57,7 +57,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)
     {
-        string outDir = settings.Out ?? Path.Combine("runs", settings.Preset + (settings.Dense ? "-dense" : ""));
+        string outDir = settings.Out ?? Path.Combine("runs", $"train-{settings.Preset}" + (settings.Dense ? "-dense" : ""));
         TrainingConfig config = settings.Resume && settings.Config is null && new RunDirectory(outDir).HasRun
             ? new RunDirectory(outDir).ReadConfig() // resume with exactly the config the run started with
             : BuildConfig(settings);

@@ -29,10 +29,12 @@ public static class Trainer
         if (shards.VocabSize != config.Model.VocabSize)
             throw new SparseCircuitsException($"shards in {request.DataDir} use a vocabulary of {shards.VocabSize} but the model config has vocab_size {config.Model.VocabSize}");
         string configJson = Json.Serialize(config);
-        PrepareRunDirectory(run, request, configJson);
-
         using var train = shards.Open(request.DataDir, CorpusSplit.Train);
         using var val = shards.Open(request.DataDir, CorpusSplit.Val);
+        if (val.Length < config.Model.NCtx + 1)
+            throw new SparseCircuitsException($"the val shard of {request.DataDir} has {val.Length} tokens, fewer than one window of {config.Model.NCtx + 1}; use a larger corpus or a bigger val share");
+        PrepareRunDirectory(run, request, configJson);
+
         var sampler = new RandomWindowSampler(train, config.BatchSize, config.Model.NCtx, config.Seed);
         using var generator = new Generator().manual_seed((long)config.Seed);
         using var model = new SparseGpt(config.Model, generator);

@@ -1,0 +1,40 @@
+using SparseCircuits.Tests.Support;
+
+namespace SparseCircuits.Tests.Cli;
+
+/// <summary>`circuits run`: the whole pipeline on generated sources, and resuming it.</summary>
+public sealed class RunCliTests
+{
+    [Fact]
+    [Trait("Category", "Slow")]
+    public void Runs_every_stage_then_skips_them_all_on_a_rerun()
+    {
+        using var dir = new TempDir();
+        int i = 0;
+        foreach (string doc in SyntheticData.CopyTaskDocuments(600, seed: 5)) dir.Write($"src/f{i++}.py", doc);
+        string[] args = ["run", "--preset", "tiny", "--source", dir["src"], "--out", dir["pipe"], "--vocab", "300", "--quiet",
+            "--set", "steps=20", "--set", "model.n_ctx=32", "--set", "eval_tokens=256", "--set", "eval_interval=10", "--set", "checkpoint_interval=10"];
+
+        var first = CliRunner.Run(args);
+        Assert.True(first.ExitCode == 0, first.Stderr + first.Stdout);
+        Assert.DoesNotContain("already done", first.Stdout);
+        foreach (string stage in new[] { "corpus/manifest.json", "tokenizer/tokenizer.meta.json", "shards/shards.json", "model/config.json" })
+            Assert.True(File.Exists(dir[$"pipe/{stage}"]), stage);
+
+        var second = CliRunner.Run(args);
+        Assert.True(second.ExitCode == 0, second.Stderr);
+        Assert.Equal(4, second.Stdout.Split("already done").Length - 1);
+    }
+
+    [Fact]
+    public void Refuses_a_pipeline_directory_built_from_other_sources()
+    {
+        using var dir = new TempDir();
+        dir.Write("a/x.py", "x = 1\n");
+        dir.Write("b/y.py", "y = 2\n");
+        // Only the corpus stage matters here; a vocab too large for the corpus stops after it.
+        CliRunner.Run("run", "--source", dir["a"], "--out", dir["pipe"], "--quiet", "--vocab", "300");
+        Assert.True(File.Exists(dir["pipe/corpus/manifest.json"]));
+        CliRunner.AssertCleanError(CliRunner.Run("run", "--source", dir["b"], "--out", dir["pipe"], "--quiet"), "other sources");
+    }
+}
