@@ -35,7 +35,7 @@ internal static class TasksCommon
     public static string RenderPrompt(ContrastPair pair, bool positive, string answer, int? linesBefore = null)
     {
         string prompt = positive ? pair.Positive : pair.Negative;
-        CueRegion region = pair.Difference();
+        CueRegion region = pair.Difference(wholeWords: true);
         int length = positive ? region.PositiveLength : region.NegativeLength;
         int from = 0;
         if (linesBefore is int keep)

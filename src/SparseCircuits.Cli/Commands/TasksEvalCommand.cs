@@ -115,13 +115,15 @@ public sealed class TasksEvalCommand : Command<TasksEvalCommand.Settings>
         {
             if (!row.Available)
             {
-                table.AddRow(Markup.Escape(row.Task), "0", "-", "-", "-", $"[red]unavailable[/]: {Markup.Escape(row.Reason ?? "")}");
+                table.AddRow(Markup.Escape(row.Task), "0", "-", "-", "-", "[red]unavailable[/]");
                 continue;
             }
             table.AddRow(Markup.Escape(row.Task), row.Pairs.ToString(), $"{row.Loss:0.000}", $"{row.Accuracy:0.000}", $"{row.LogitDiff:0.00}",
                 row.Solved ? "[green]yes[/]" : "no");
         }
         AnsiConsole.Write(table);
+        // Reasons below the table, where long text cannot squeeze the columns.
+        foreach (TaskRow row in rows.Where(r => !r.Available)) Console.WriteLine($"{row.Task} unavailable: {row.Reason}");
         int solved = rows.Count(r => r.Solved);
         Console.WriteLine($"{solved} of {rows.Count} tasks solved (accuracy >= {TaskScore.SolvedAccuracy}, loss <= {TaskScore.SolvedLoss}) on {settings.Split}; model step {trained.Step}");
         Console.WriteLine(LossNote);

@@ -27,11 +27,10 @@ public abstract class SetOrStringBase(string? fixedName) : ContrastTask
         while (one == name || many == name) (one, many) = c.Collection();
         var (before, indent) = c.Scaffold(maxDepth: 2, maxFillerChars: 80, avoid: [name, one, many]);
         string q = c.Quote();
-        string initialString = c.Int(0, 5) switch
+        string initialString = c.Int(0, 4) switch
         {
             0 or 1 => "\"\"",
             2 or 3 => "''",
-            4 => "str()",
             _ => $"{q}{c.Words(1, 2)}{(c.Chance(0.5) ? ": " : " ")}{q}",
         };
         string between = c.Statements(indent, c.Int(0, 150), name, one, many);
