@@ -217,25 +217,29 @@ internal sealed partial class PythonContext(SplitMix64 random)
     {
         int budget = Int(0, Math.Max(0, maxChars));
         var text = new StringBuilder();
-        void Add(string chunk)
+        // A chunk goes in whole (with its trailing blank line) or not at all.
+        bool Add(string chunk)
         {
-            if (text.Length + chunk.Length <= budget && !Mentions(chunk, avoid)) text.Append(chunk);
+            if (text.Length + chunk.Length > budget || Mentions(chunk, avoid)) return false;
+            text.Append(chunk);
+            return true;
         }
         if (Chance(0.15)) Add($"\"\"\"{Words(2, 6)}.\"\"\"\n");
         else if (Chance(0.15)) Add($"# {Comment()}\n");
         int imports = Int(0, 4);
-        var used = new HashSet<string>();
+        var lines = new List<string>();
         for (int i = 0; i < imports; i++)
         {
             string line = Pick(Imports);
-            if (used.Add(line)) Add(line + "\n");
+            if (!lines.Contains(line)) lines.Add(line);
         }
-        if (text.Length > 0) Add("\n");
+        if (lines.Count > 0) Add(string.Join("\n", lines) + "\n\n");
         if (Chance(0.3))
         {
-            int constants = Int(1, 3);
-            for (int i = 0; i < constants; i++) Add($"{Variable().ToUpperInvariant()} = {Literal()}\n");
-            Add("\n");
+            var constants = new StringBuilder();
+            int count = Int(1, 3);
+            for (int i = 0; i < count; i++) constants.Append($"{Variable().ToUpperInvariant()} = {Literal()}\n");
+            Add(constants.Append('\n').ToString());
         }
         int helpers = Int(0, 2);
         for (int i = 0; i < helpers; i++)
@@ -244,8 +248,8 @@ internal sealed partial class PythonContext(SplitMix64 random)
             if (Chance(0.2)) helper.Append($"    \"\"\"{Words(2, 5)}.\"\"\"\n");
             helper.Append(Statements("    ", Int(20, 120), avoid));
             helper.Append($"    return {(Chance(0.5) ? Variable() : CallExpression())}\n\n");
+            if (Chance(0.4)) helper.Append('\n');
             Add(helper.ToString());
-            if (Chance(0.4)) Add("\n");
         }
         return text.ToString();
     }
