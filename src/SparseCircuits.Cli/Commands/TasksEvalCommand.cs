@@ -78,9 +78,9 @@ public sealed class TasksEvalCommand : Command<TasksEvalCommand.Settings>
         if (settings.File is not null && !System.IO.File.Exists(settings.File)) throw new SparseCircuitsException($"file not found: {settings.File}");
 
         using var trained = TrainedModel.Load(settings.Model, settings.Checkpoint);
-        int context_ = trained.Config.Model.NCtx;
-        int maxPrompt = settings.MaxPromptTokens ?? context_;
-        if (maxPrompt > context_) throw new SparseCircuitsException($"--max-prompt-tokens {maxPrompt} is longer than the model's context of {context_} tokens");
+        int contextLength = trained.Config.Model.NCtx;
+        int maxPrompt = settings.MaxPromptTokens ?? contextLength;
+        if (maxPrompt > contextLength) throw new SparseCircuitsException($"--max-prompt-tokens {maxPrompt} is longer than the model's context of {contextLength} tokens");
         var options = new TaskDatasetOptions { MaxPromptTokens = maxPrompt }.Validate();
 
         var rows = ConsoleProgress.Run(settings, progress =>

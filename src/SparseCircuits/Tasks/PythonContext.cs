@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.RegularExpressions;
 using SparseCircuits.Core;
 using static SparseCircuits.Tasks.PythonPools;
 
@@ -11,7 +10,7 @@ namespace SparseCircuits.Tasks;
 /// in a nested block, and filler statements. Everything is drawn from one <see cref="SplitMix64"/>,
 /// so a seed fixes the text. Generated code is syntactically valid Python up to the cue.
 /// </summary>
-internal sealed partial class PythonContext(SplitMix64 random)
+internal sealed class PythonContext(SplitMix64 random)
 {
     /// <summary>Upper bound on the characters of context put before a cue (prompts stay well under 256 tokens).</summary>
     public const int MaxContextChars = 420;
@@ -306,9 +305,4 @@ internal sealed partial class PythonContext(SplitMix64 random)
         string filler = Statements(frame.Indent, Int(0, maxFillerChars), avoid);
         return (header + frame.Opening + filler, frame.Indent);
     }
-
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
-    private static partial Regex IdentifierRegex();
-
-    public static bool IsIdentifier(string s) => IdentifierRegex().IsMatch(s);
 }
