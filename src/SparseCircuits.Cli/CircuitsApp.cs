@@ -44,11 +44,23 @@ public static class CircuitsApp
                 .WithDescription("Generate code from a trained model.");
             config.AddCommand<EvalCommand>("eval")
                 .WithDescription("Loss (nats/token, bits/byte) of a trained model on a shard split.");
+            config.AddBranch("tasks", tasks =>
+            {
+                tasks.SetDescription("The task suite: 20 binary next-token tasks on Python code, and custom JSONL tasks.");
+                tasks.AddCommand<TasksListCommand>("list")
+                    .WithDescription("Every task with an example pair and its availability under a tokenizer.");
+                tasks.AddCommand<TasksShowCommand>("show")
+                    .WithDescription("Pairs of a task or custom file, the cue highlighted.");
+                tasks.AddCommand<TasksExportCommand>("export")
+                    .WithDescription("Write a task's pairs as a custom-task JSONL file.");
+                tasks.AddCommand<TasksEvalCommand>("eval")
+                    .WithDescription("Task loss, accuracy and logit difference of a trained model, per task.");
+            });
         });
 
         try
         {
-            return app.Run(args);
+            return app.Run(AcceptDoubleDashN(args));
         }
         catch (SparseCircuitsException e)
         {
@@ -67,6 +79,15 @@ public static class CircuitsApp
             return Fail("interrupted");
         }
     }
+
+    /// <summary>
+    /// The tasks commands document <c>--n N</c>; Spectre allows only one-letter short options
+    /// (<c>-n</c>), so <c>--n</c> is read as <c>--count</c>.
+    /// </summary>
+    static string[] AcceptDoubleDashN(string[] args) =>
+        args.Length > 0 && args[0] == "tasks"
+            ? args.Select(a => a == "--n" ? "--count" : a.StartsWith("--n=", StringComparison.Ordinal) ? "--count=" + a[4..] : a).ToArray()
+            : args;
 
     static int Fail(string message)
     {
