@@ -42,6 +42,12 @@ public static class CircuitsApp
                 .WithDescription("Generate code from a trained model.");
             config.AddCommand<EvalCommand>("eval")
                 .WithDescription("Loss (nats/token, bits/byte) of a trained model on a shard split.");
+            config.AddCommand<MeansCommand>("means")
+                .WithDescription("Mean activation of every node over held-out text, stored next to the model (needed by prune).");
+            config.AddCommand<PruneCommand>("prune")
+                .WithDescription("Find the smallest circuit for a task at a target loss; validate it; write circuit.json.");
+            config.AddCommand<ShowCommand>("show")
+                .WithDescription("Print a circuit.json: size, validation, nodes and edges.");
         });
 
         try

@@ -56,7 +56,7 @@ public static class LearnedMasks
     }
 
     /// <summary>tau ~ N(init_mean, init_std), clamped to [-1, 1], from a generator seeded per run.</summary>
-    static Tensor InitialTau(int count, PruningConfig config, ulong seed)
+    public static Tensor InitialTau(int count, PruningConfig config, ulong seed)
     {
         var generator = new Generator(seed, CPU);
         Tensor tau = empty(count);

@@ -1,4 +1,5 @@
 using SparseCircuits.Core;
+using SparseCircuits.Data;
 using SparseCircuits.Training;
 using static TorchSharp.torch;
 
@@ -32,6 +33,28 @@ public static class MeanCache
     public static string Directory(string runDir) => Path.Combine(runDir, DirName);
 
     public static bool Exists(string runDir) => File.Exists(Path.Combine(Directory(runDir), InfoFile));
+
+    public const long DefaultTokens = 131_072;
+
+    /// <summary>
+    /// Computes the means of <paramref name="trained"/> over the first <paramref name="maxTokens"/>
+    /// tokens of the val split of <paramref name="dataDir"/> (default: the shards the run was
+    /// trained on) and stores them next to the model.
+    /// </summary>
+    public static MeanCacheInfo Build(TrainedModel trained, string? dataDir, long maxTokens, IProgressReporter progress)
+    {
+        if (maxTokens < 1) throw new SparseCircuitsException($"the number of tokens for the means must be >= 1 (got {maxTokens})");
+        string data = dataDir ?? Json.ReadFile<RunManifest>(trained.Run.ManifestFile).DataDir;
+        var shards = ShardManifest.Load(data);
+        if (shards.TokenizerHash != trained.Tokenizer.Hash)
+            throw new SparseCircuitsException($"shards in {data} were made with a different tokenizer than the model's");
+        using var shard = shards.Open(data, CorpusSplit.Val);
+        ModelReference model = ModelReference.Of(trained);
+        MeanActivations means;
+        using (var bar = progress.Start("mean activations (val)", Math.Min(maxTokens, shard.Length), "tokens"))
+            means = MeanActivations.Compute(trained.Model, shard, maxTokens, progress: bar);
+        using (means) return Save(means, model, Path.GetFullPath(data), "val");
+    }
 
     public static MeanCacheInfo Save(MeanActivations means, ModelReference model, string dataDir, string split)
     {
