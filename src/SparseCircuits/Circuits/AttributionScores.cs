@@ -25,10 +25,10 @@ public static class AttributionScores
             using var scope = NewDisposeScope();
             var chunk = examples.Skip(start).Take(batchSize).ToList();
             TaskBatch batch = TaskBatch.From(chunk);
-            Tensor mask = ones(chunk.Count, ablation.Space.Count).requires_grad_(true); // (B, nodes)
+            Tensor mask = ones([chunk.Count, ablation.Space.Count], ScalarType.Float32).requires_grad_(true); // (B, nodes)
             Tensor perPrompt = TaskLoss.PerPrompt(TaskLoss.LogitDifference(model.forward(batch.Tokens, ablation.Masked(mask)), batch));
             perPrompt.sum().backward();
-            float[] batchScores = mask.grad!.abs().sum(0).data<float>().ToArray();
+            float[] batchScores = mask.grad!.abs().sum([0]).data<float>().ToArray();
             for (int i = 0; i < scores.Length; i++) scores[i] += batchScores[i];
             progress?.Advance(chunk.Count);
         }

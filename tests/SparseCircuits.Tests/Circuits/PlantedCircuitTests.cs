@@ -47,4 +47,17 @@ public sealed class PlantedCircuitTests(ITestOutputHelper output)
         Assert.True(circuit.Validation.Necessity.Loss > 0.5);
         Assert.True(circuit.Validation.Control.LossMean > 0.5);
     }
+
+    [Fact]
+    public void Attribution_ranks_the_planted_nodes_first()
+    {
+        using var model = PlantedModel.Create();
+        using var means = PlantedModel.Means(model);
+        var space = new NodeSpace(model.Config);
+        using var ablation = new NodeAblation(space, means, AblationKind.Mean);
+        double[] scores = AttributionScores.Compute(model, ablation, PlantedModel.Task().Train);
+        output.WriteLine(string.Join(", ", MaskUnits.Rank(scores).Take(8).Select(i => $"{space[i]} {scores[i]:0.000}")));
+        Circuit circuit = CircuitPruning.Run(model, means, PlantedModel.Task(), Config(PruningMethod.Attribution), NullProgress.Instance);
+        Assert.Equal(PlantedModel.Circuit.Select(n => n.ToString()).Order(), circuit.Nodes.Select(n => n.Id).Order());
+    }
 }
