@@ -11,21 +11,23 @@ public sealed record DiscretizationResult(int Units, int Nodes, bool[] Keep, Tas
 
 /// <summary>
 /// Turns a ranking of units into a circuit (PAPER.md: "order nodes by tau and bisect on k"):
-/// the smallest k whose validation task loss with only the top-k units kept is at most the target,
-/// found by bisection. The curve holds every evaluated k: the bisection points plus a coarse grid
-/// (0, powers of two, all).
+/// the smallest k whose validation task loss with only the top-k units kept is at most the
+/// target. The loss-vs-k curve of mean ablation is often not monotone (dropping noisy nodes can
+/// beat the full model, then the curve rises again towards k = all), so a plain bisection over
+/// [0, all] can land on a crossing far up the curve. We first walk a coarse grid (0, 1, 2, 4, ...,
+/// all) up to its first passing point, then bisect between it and the grid point before. The
+/// curve holds every evaluated k (the whole grid plus the bisection points).
 /// </summary>
 public static class Discretization
 {
     /// <summary>
-    /// Smallest k in [0, n] with loss(k) &lt;= target, by bisection, assuming loss(n) &lt;= target and
-    /// loss non-increasing in k; on a non-monotone curve it returns a k with loss(k) &lt;= target and
-    /// loss(k - 1) &gt; target. <paramref name="loss"/> is called once per distinct k.
+    /// Smallest k in (<paramref name="lo"/>, <paramref name="hi"/>] with loss(k) &lt;= target, by
+    /// bisection, given loss(lo) &gt; target and loss(hi) &lt;= target and a non-increasing loss in
+    /// between; on a non-monotone stretch it returns some k with loss(k) &lt;= target and
+    /// loss(k - 1) &gt; target.
     /// </summary>
-    public static int SmallestPassing(int n, Func<int, double> loss, double target)
+    public static int Bisect(int lo, int hi, Func<int, double> loss, double target)
     {
-        if (loss(0) <= target) return 0;
-        int lo = 0, hi = n; // loss(lo) > target, loss(hi) <= target (assumed)
         while (hi - lo > 1)
         {
             int mid = lo + (hi - lo) / 2;
@@ -35,12 +37,28 @@ public static class Discretization
         return hi;
     }
 
+    /// <summary>
+    /// Smallest passing k in [0, n]: the first passing point g of <see cref="CoarseGrid"/>, then
+    /// <see cref="Bisect"/> between the grid point before g and g. When no grid point passes
+    /// (the caller has checked that k = n does), returns n.
+    /// </summary>
+    public static int SmallestPassing(int n, Func<int, double> loss, double target)
+    {
+        int previous = -1;
+        foreach (int k in CoarseGrid(n))
+        {
+            if (loss(k) <= target) return previous < 0 ? k : Bisect(previous, k, loss, target);
+            previous = k;
+        }
+        return n;
+    }
+
     /// <summary>k = 0, 1, 2, 4, ... and n.</summary>
     public static IEnumerable<int> CoarseGrid(int n)
     {
         yield return 0;
         for (long k = 1; k < n; k *= 2) yield return (int)k;
-        yield return n;
+        if (n > 0) yield return n;
     }
 
     public static DiscretizationResult Run(SparseGpt model, NodeAblation ablation, MaskUnits units, IReadOnlyList<int> ranking,
