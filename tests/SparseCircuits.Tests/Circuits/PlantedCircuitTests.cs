@@ -8,8 +8,8 @@ namespace SparseCircuits.Tests.Circuits;
 /// <summary>The acceptance test: pruning a hand-built model recovers exactly its planted circuit.</summary>
 public sealed class PlantedCircuitTests(ITestOutputHelper output)
 {
-    static PruningConfig Config(PruningMethod method = PruningMethod.LearnedMask) =>
-        new() { Method = method, Steps = 200, Budget = 1, ControlSets = 5 };
+    static PruningConfig Config(PruningMethod method = PruningMethod.LearnedMask, bool tieQk = false) =>
+        new() { Method = method, Steps = 200, ControlSets = 5, TieQk = tieQk };
 
     [Fact]
     public void The_planted_nodes_alone_solve_the_task_and_each_is_needed()
@@ -30,12 +30,14 @@ public sealed class PlantedCircuitTests(ITestOutputHelper output)
             Assert.True(Loss(PlantedModel.Circuit.Where(n => n != missing)) > 0.15, $"without {missing}");
     }
 
-    [Fact]
-    public void Learned_masks_recover_exactly_the_planted_circuit()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Learned_masks_recover_exactly_the_planted_circuit(bool tieQk)
     {
         using var model = PlantedModel.Create();
         using var means = PlantedModel.Means(model);
-        Circuit circuit = CircuitPruning.Run(model, means, PlantedModel.Task(), Config(), NullProgress.Instance);
+        Circuit circuit = CircuitPruning.Run(model, means, PlantedModel.Task(), Config(tieQk: tieQk), NullProgress.Instance);
         output.WriteLine(string.Join(", ", circuit.Nodes.Select(n => $"{n.Id} tau {n.Score:0.000}")));
         output.WriteLine(string.Join(", ", circuit.LossCurve.Select(p => $"k {p.Units}: {p.Loss:0.000}")));
 
@@ -46,6 +48,9 @@ public sealed class PlantedCircuitTests(ITestOutputHelper output)
         Assert.Equal(1.0, circuit.Validation.Sufficiency.Accuracy);
         Assert.True(circuit.Validation.Necessity.Loss > 0.5);
         Assert.True(circuit.Validation.Control.LossMean > 0.5);
+        Assert.Equal(3, circuit.Search.Count);
+        Assert.All(circuit.Search, run => Assert.Equal(4, run.Nodes));
+        Assert.Equal(circuit.Nodes.Count, circuit.NodeCount);
     }
 
     [Fact]
