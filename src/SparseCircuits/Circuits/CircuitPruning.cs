@@ -54,7 +54,7 @@ public static class CircuitPruning
                 if (best is null || cut.Nodes < best.Nodes || (cut.Nodes == best.Nodes && cut.Score.Loss < best.Score.Loss))
                 {
                     (best, chosen) = (cut, setting);
-                    bestScores = space.Points.SelectMany(p => Enumerable.Range(p.Offset, p.Width)).Select(n => unitScores[units.UnitOfNode[n]]).ToArray();
+                    bestScores = units.UnitOfNode.Select(u => unitScores[u]).ToArray();
                 }
             }
         }

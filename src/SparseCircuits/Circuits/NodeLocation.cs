@@ -46,8 +46,10 @@ public static class NodeLocations
 
     public static int Width(this NodeLocation location, ModelConfig config) => HookPoints.Width(config, location.Point(0));
 
-    public static NodeLocation Parse(string site) =>
-        All.FirstOrDefault(l => l.Site() == site, (NodeLocation)(-1)) is var found && found >= 0
-            ? found
-            : throw new SparseCircuitsException($"unknown node location '{site}'; expected one of {string.Join(", ", All.Select(l => l.Site()))}");
+    public static NodeLocation Parse(string site)
+    {
+        foreach (NodeLocation location in All)
+            if (location.Site() == site) return location;
+        throw new SparseCircuitsException($"unknown node location '{site}'; expected one of {string.Join(", ", All.Select(l => l.Site()))}");
+    }
 }

@@ -8,8 +8,8 @@ namespace SparseCircuits.Tests.Circuits;
 /// <summary>The acceptance test: pruning a hand-built model recovers exactly its planted circuit.</summary>
 public sealed class PlantedCircuitTests(ITestOutputHelper output)
 {
-    static PruningConfig Config(PruningMethod method = PruningMethod.LearnedMask, bool tieQk = false) =>
-        new() { Method = method, Steps = 200, ControlSets = 5, TieQk = tieQk };
+    static PruningConfig Config(PruningMethod method = PruningMethod.LearnedMask, bool tieQk = false, AblationKind ablation = AblationKind.Mean) =>
+        new() { Method = method, Steps = 200, ControlSets = 5, TieQk = tieQk, Ablation = ablation };
 
     [Fact]
     public void The_planted_nodes_alone_solve_the_task_and_each_is_needed()
@@ -31,13 +31,13 @@ public sealed class PlantedCircuitTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Learned_masks_recover_exactly_the_planted_circuit(bool tieQk)
+    [InlineData(false, AblationKind.Mean)]
+    [InlineData(true, AblationKind.Mean)]
+    public void Learned_masks_recover_exactly_the_planted_circuit(bool tieQk, AblationKind ablation)
     {
         using var model = PlantedModel.Create();
         using var means = PlantedModel.Means(model);
-        Circuit circuit = CircuitPruning.Run(model, means, PlantedModel.Task(), Config(tieQk: tieQk), NullProgress.Instance);
+        Circuit circuit = CircuitPruning.Run(model, means, PlantedModel.Task(), Config(tieQk: tieQk, ablation: ablation), NullProgress.Instance);
         output.WriteLine(string.Join(", ", circuit.Nodes.Select(n => $"{n.Id} tau {n.Score:0.000}")));
         output.WriteLine(string.Join(", ", circuit.LossCurve.Select(p => $"k {p.Units}: {p.Loss:0.000}")));
 
