@@ -56,6 +56,12 @@ public static class CircuitsApp
                 tasks.AddCommand<TasksEvalCommand>("eval")
                     .WithDescription("Task loss, accuracy and logit difference of a trained model, per task.");
             });
+            config.AddCommand<MeansCommand>("means")
+                .WithDescription("Mean activation of every node over held-out text, stored next to the model (needed by prune).");
+            config.AddCommand<PruneCommand>("prune")
+                .WithDescription("Find the smallest circuit for a task at a target loss; validate it; write circuit.json.");
+            config.AddCommand<ShowCommand>("show")
+                .WithDescription("Print a circuit.json: size, validation, nodes and edges.");
         });
 
         try

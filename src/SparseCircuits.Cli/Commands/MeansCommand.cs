@@ -1,0 +1,41 @@
+using System.ComponentModel;
+using SparseCircuits.Circuits;
+using SparseCircuits.Core;
+using SparseCircuits.Training;
+using Spectre.Console.Cli;
+
+namespace SparseCircuits.Cli.Commands;
+
+/// <summary><c>circuits means</c>: the mean activation of every node over held-out text, stored next to the model.</summary>
+public sealed class MeansCommand : Command<MeansCommand.Settings>
+{
+    public sealed class Settings : GlobalSettings
+    {
+        [CommandOption("--model <DIR>")]
+        [Description("Run directory from `circuits train`.")]
+        public string Model { get; init; } = "";
+
+        [CommandOption("--tokens <N>")]
+        [Description("Average over the first N tokens of the val split.")]
+        [DefaultValue(MeanCache.DefaultTokens)]
+        public long Tokens { get; init; } = MeanCache.DefaultTokens;
+
+        [CommandOption("--data <DIR>")]
+        [Description("Shard directory (default: the one the run was trained on).")]
+        public string? Data { get; init; }
+
+        [CommandOption("--checkpoint <best|latest>")]
+        [DefaultValue(CheckpointChoice.Best)]
+        public CheckpointChoice Checkpoint { get; init; } = CheckpointChoice.Best;
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)
+    {
+        if (string.IsNullOrWhiteSpace(settings.Model)) throw new SparseCircuitsException("--model is required");
+        using var trained = TrainedModel.Load(settings.Model, settings.Checkpoint);
+        MeanCacheInfo info = ConsoleProgress.Run(settings, progress => MeanCache.Build(trained, settings.Data, settings.Tokens, progress));
+        Console.WriteLine($"means of {new NodeSpace(trained.Model.Config).Count:N0} nodes over {info.Tokens:N0} tokens of {info.Split} " +
+                          $"for {info.Model.Checkpoint} -> {MeanCache.Directory(trained.Run.Path)}");
+        return 0;
+    }
+}

@@ -1,0 +1,137 @@
+using System.ComponentModel;
+using SparseCircuits.Circuits;
+using SparseCircuits.Core;
+using SparseCircuits.Training;
+using Spectre.Console.Cli;
+
+namespace SparseCircuits.Cli.Commands;
+
+/// <summary><c>circuits prune</c>: the smallest circuit of a model for a task at a target loss, validated, as circuit.json.</summary>
+public sealed class PruneCommand : Command<PruneCommand.Settings>
+{
+    public sealed class Settings : GlobalSettings
+    {
+        [CommandOption("--model <DIR>")]
+        [Description("Run directory from `circuits train` (needs `circuits means` first).")]
+        public string Model { get; init; } = "";
+
+        [CommandOption("--file <F.jsonl>")]
+        [Description("Custom task: one {\"positive\", \"negative\", \"tok\", \"alt\"} pair per line.")]
+        public string? File { get; init; }
+
+        [CommandOption("--task <NAME>")]
+        [Description("A task of the built-in suite.")]
+        public string? Task { get; init; }
+
+        [CommandOption("--target-loss <L>")]
+        [Description("Task loss the circuit must reach on the validation prompts (mean BCE per prompt).")]
+        [DefaultValue(0.15)]
+        public double TargetLoss { get; init; } = 0.15;
+
+        [CommandOption("--out <DIR>")]
+        [Description("Where circuit.json goes (default: <model>/circuits/<task>).")]
+        public string? Out { get; init; }
+
+        [CommandOption("--method <learned|attribution>")]
+        [Description("learned: node masks (the paper's method); attribution: top nodes by gradient x (activation - mean).")]
+        [DefaultValue("learned")]
+        public string Method { get; init; } = "learned";
+
+        [CommandOption("--budget <N>")]
+        [Description("Mask-learning runs of the hyperparameter search (k_coef / lr / seed around the centres).")]
+        [DefaultValue(3)]
+        public int Budget { get; init; } = 3;
+
+        [CommandOption("--steps <N>")]
+        [Description("Mask-learning steps per run.")]
+        [DefaultValue(300)]
+        public int Steps { get; init; } = 300;
+
+        [CommandOption("--k-coef <C>")]
+        [Description("Centre of the search for the penalty per open node.")]
+        [DefaultValue(1e-4)]
+        public double KCoef { get; init; } = 1e-4;
+
+        [CommandOption("--lr <LR>")]
+        [Description("Centre of the search for the learning rate.")]
+        [DefaultValue(3e-3)]
+        public double LearningRate { get; init; } = 3e-3;
+
+        [CommandOption("--ablation <mean|zero>")]
+        [Description("What removed nodes are frozen to while pruning.")]
+        [DefaultValue(AblationKind.Mean)]
+        public AblationKind Ablation { get; init; } = AblationKind.Mean;
+
+        [CommandOption("--tie-qk")]
+        [Description("One mask entry for q channel j and k channel j.")]
+        public bool TieQk { get; init; }
+
+        [CommandOption("--calibrate")]
+        [Description("Fit a scale and shift of the final logits when scoring circuits (reported in the file).")]
+        public bool Calibrate { get; init; }
+
+        [CommandOption("--seed <S>")]
+        [DefaultValue(0UL)]
+        public ulong Seed { get; init; }
+
+        [CommandOption("--compute-means")]
+        [Description("Compute the mean cache first if it is missing or stale.")]
+        public bool ComputeMeans { get; init; }
+
+        [CommandOption("--checkpoint <best|latest>")]
+        [DefaultValue(CheckpointChoice.Best)]
+        public CheckpointChoice Checkpoint { get; init; } = CheckpointChoice.Best;
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)
+    {
+        if (string.IsNullOrWhiteSpace(settings.Model)) throw new SparseCircuitsException("--model is required");
+        if (settings.Task is not null)
+            throw new SparseCircuitsException($"task '{settings.Task}': the built-in task suite is not part of this build yet; give a task file with --file");
+        if (string.IsNullOrWhiteSpace(settings.File)) throw new SparseCircuitsException("give a task with --file F.jsonl");
+        PruningMethod method = settings.Method switch
+        {
+            "learned" or "learned_mask" => PruningMethod.LearnedMask,
+            "attribution" => PruningMethod.Attribution,
+            _ => throw new SparseCircuitsException($"--method must be learned or attribution; got '{settings.Method}'"),
+        };
+        var config = new PruningConfig
+        {
+            TargetLoss = settings.TargetLoss, Method = method, Ablation = settings.Ablation, Budget = settings.Budget, Steps = settings.Steps,
+            KCoef = settings.KCoef, LearningRate = settings.LearningRate, TieQk = settings.TieQk, Calibrate = settings.Calibrate, Seed = settings.Seed,
+        }.Validate();
+
+        using var trained = TrainedModel.Load(settings.Model, settings.Checkpoint);
+        BinaryTask task = JsonlTaskFile.Read(settings.File, trained.Tokenizer);
+        ModelReference model = ModelReference.Of(trained);
+        string outDir = settings.Out ?? Path.Combine(trained.Run.Path, "circuits", task.Name);
+        Circuit circuit = ConsoleProgress.Run(settings, progress =>
+        {
+            using MeanActivations means = LoadMeans(trained, model, settings.ComputeMeans, progress);
+            return CircuitPruning.Run(trained.Model, means, task, config, progress, model, Path.GetFullPath(settings.File));
+        });
+        string path = Path.Combine(outDir, CircuitFile.FileName);
+        CircuitFile.Save(path, circuit);
+        CircuitSummary.Print(circuit);
+        Console.WriteLine($"wrote {Path.GetFullPath(path)} ({TimeSpan.FromSeconds(circuit.Seconds):hh\\:mm\\:ss})");
+        return 0;
+    }
+
+    static MeanActivations LoadMeans(TrainedModel trained, ModelReference model, bool compute, IProgressReporter progress)
+    {
+        try
+        {
+            return MeanCache.Load(model);
+        }
+        catch (SparseCircuitsException e) when (compute)
+        {
+            progress.Info($"computing the mean cache ({e.Message.Split(';')[0]})");
+            MeanCache.Build(trained, null, MeanCache.DefaultTokens, progress);
+            return MeanCache.Load(model);
+        }
+        catch (SparseCircuitsException e)
+        {
+            throw new SparseCircuitsException($"{e.Message} (or pass --compute-means)");
+        }
+    }
+}

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using SparseCircuits.Core;
+using SparseCircuits.Model;
+
+namespace SparseCircuits.Circuits;
+
+/// <summary>
+/// Finds a task's circuit end to end: checks that the full model reaches the target loss, ranks
+/// nodes (learned masks with a small hyperparameter search, or attribution), cuts each ranking at
+/// the smallest k reaching the target on the validation prompts, keeps the smallest circuit,
+/// extracts its edges from the weights and validates it on the test prompts.
+/// </summary>
+public static class CircuitPruning
+{
+    public static Circuit Run(SparseGpt model, MeanActivations means, BinaryTask task, PruningConfig config, IProgressReporter progress,
+        ModelReference? source = null, string? taskSource = null)
+    {
+        config.Validate();
+        task.Validate(model.Config.NCtx, model.Config.VocabSize);
+        TorchRuntime.EnsureInitialized();
+        var clock = Stopwatch.StartNew();
+        var space = new NodeSpace(model.Config);
+        var units = new MaskUnits(space, config.TieQk);
+        using var ablation = new NodeAblation(space, means, config.Ablation);
+        using var frozen = new FrozenWeights(model);
+
+        double[] fullD = TaskEvaluation.LogitDifferences(model, task.Val, null);
+        TaskScore valFull = TaskEvaluation.Score(task.Val, fullD, config.Calibrate ? LogitCalibration.Fit(task.Val, fullD) : null);
+        if (valFull.Loss > config.TargetLoss)
+            throw new SparseCircuitsException(
+                $"the full model cannot reach the target: its task loss on the {task.Name} validation prompts is {valFull.Loss:0.####} " +
+                $"(accuracy {valFull.Accuracy:P1}), above the target {config.TargetLoss}; raise --target-loss or use a better model");
+
+        DiscretizationResult? best = null;
+        double[] bestScores = [];
+        SearchSetting? chosen = null;
+        var search = new List<SearchRun>();
+        int evaluationsPerCut = 2 * (int)Math.Ceiling(Math.Log2(units.Count + 1)) + 2;
+        if (config.Method == PruningMethod.LearnedMask)
+        {
+            for (int run = 0; run < config.Budget; run++)
+            {
+                var runClock = Stopwatch.StartNew();
+                SearchSetting setting = config.Setting(run);
+                LearnedMasks.Result masks;
+                using (var bar = progress.Start($"{task.Name}: masks {run + 1}/{config.Budget} (k_coef {setting.KCoef:g3}, lr {setting.LearningRate:g3})", config.Steps, "steps"))
+                    masks = LearnedMasks.Train(model, ablation, units, task.Train, config, setting, bar);
+                double[] unitScores = masks.Tau.Select(t => (double)t).ToArray();
+                DiscretizationResult cut;
+                using (var bar = progress.Start($"{task.Name}: cut {run + 1}/{config.Budget}", evaluationsPerCut, "evals"))
+                    cut = Discretization.Run(model, ablation, units, MaskUnits.Rank(unitScores), task.Val, config.TargetLoss, config.Calibrate, bar);
+                search.Add(new SearchRun(setting, cut.Nodes, cut.Score.Loss, masks.LastTaskLoss, masks.OpenNodes, runClock.Elapsed.TotalSeconds));
+                progress.Info($"{task.Name} run {run + 1}: k_coef {setting.KCoef:g3}, lr {setting.LearningRate:g3}: {cut.Nodes} nodes at val loss {cut.Score.Loss:0.####}");
+                if (best is null || cut.Nodes < best.Nodes || (cut.Nodes == best.Nodes && cut.Score.Loss < best.Score.Loss))
+                {
+                    (best, chosen) = (cut, setting);
+                    bestScores = units.UnitOfNode.Select(u => unitScores[u]).ToArray();
+                }
+            }
+        }
+        else
+        {
+            double[] nodeScores;
+            using (var bar = progress.Start($"{task.Name}: attribution", task.Train.Count, "prompts"))
+                nodeScores = AttributionScores.Compute(model, ablation, task.Train, progress: bar);
+            using (var bar = progress.Start($"{task.Name}: cut", evaluationsPerCut, "evals"))
+                best = Discretization.Run(model, ablation, units, MaskUnits.Rank(units.UnitScores(nodeScores)), task.Val, config.TargetLoss, config.Calibrate, bar);
+            bestScores = nodeScores;
+        }
+
+        IReadOnlyList<NodeId> kept = space.Selected(best!.Keep);
+        IReadOnlyList<CircuitEdge> edges = CircuitGraph.Edges(model, kept);
+        CircuitValidationResult validation;
+        using (var bar = progress.Start($"{task.Name}: validating on test", CircuitValidation.Evaluations(config.ControlSets), "evals"))
+            validation = CircuitValidation.Run(model, means, space, best.Keep, task.Test, config.ControlSets, config.Seed, best.Calibration, bar);
+
+        float[] meanValues = means.Flat(space);
+        ModelConfig c = model.Config;
+        return new Circuit
+        {
+            Model = new CircuitModel(source, c.NLayer, c.DModel, c.NHead, c.DHead, c.MlpWidth, space.Count),
+            Task = new CircuitTask(task.Name, taskSource, task.Train.Count, task.Val.Count, task.Test.Count),
+            TargetLoss = config.TargetLoss,
+            Method = config.Method,
+            Ablation = config.Ablation,
+            Hyperparameters = config,
+            Chosen = chosen,
+            Search = search,
+            Calibration = best.Calibration is { } cal ? new CalibrationInfo(true, cal.Scale, cal.Shift) : new CalibrationInfo(false, 1, 0),
+            NodeCount = kept.Count,
+            EdgeCount = edges.Count,
+            EdgeCountsByKind = new[] { CircuitGraph.Weight, CircuitGraph.AttentionScore, CircuitGraph.Residual }
+                .ToDictionary(k => k, k => edges.Count(e => e.Kind == k)),
+            ValFullModel = valFull,
+            ValCircuit = best.Score,
+            Nodes = kept.Select(n =>
+            {
+                int index = space.IndexOf(n);
+                return new CircuitNode(n.ToString(), n.Layer, n.Location.Site(), n.Index, n.Head(c.DHead), meanValues[index], bestScores[index]);
+            }).ToList(),
+            Edges = edges,
+            LossCurve = best.Curve,
+            Validation = validation,
+            Seconds = clock.Elapsed.TotalSeconds,
+        };
+    }
+}

@@ -1,0 +1,83 @@
+using SparseCircuits.Core;
+using SparseCircuits.Model;
+using SparseCircuits.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SparseCircuits.Circuits;
+
+/// <summary>
+/// Learns one mask parameter tau per unit (PAPER.md, "Pruning to a circuit"): masked nodes take
+/// their baseline through <see cref="NodeAblation"/> hooks, the mask is
+/// <see cref="StraightThroughMask"/>(tau), the loss is task loss + k_coef * (open nodes), AdamW
+/// with gradient clipping, warmup then linear decay, tau clamped to [-1, 1] after every step.
+/// The model's weights are frozen. The result is tau per unit: the ranking for the
+/// discretisation.
+/// </summary>
+public static class LearnedMasks
+{
+    public sealed record Result(float[] Tau, double LastTaskLoss, int OpenNodes);
+
+    public static Result Train(SparseGpt model, NodeAblation ablation, MaskUnits units, IReadOnlyList<TaskExample> train,
+        PruningConfig config, SearchSetting setting, IProgressTask? progress = null)
+    {
+        TorchRuntime.EnsureInitialized();
+        using var frozen = new FrozenWeights(model);
+        using var tau = InitialTau(units.Count, config, setting.Seed);
+        using var unitOfNode = units.TieQk ? tensor(units.UnitOfNode.Select(u => (long)u).ToArray()) : null;
+        using var adam = new AdamWithDecoupledDecay([new OptimizedParameter("tau", tau, Decay: true)],
+            new AdamConfig(config.Beta1, config.Beta2, config.AdamEps, config.WeightDecay));
+        var sampler = new PromptSampler(train, config.BatchPrompts, setting.Seed);
+        double lastTaskLoss = double.NaN;
+        int open = 0;
+        for (int step = 0; step < config.Steps; step++)
+        {
+            using var scope = NewDisposeScope();
+            TaskBatch batch = TaskBatch.From(sampler.Next());
+            Tensor unitMask = StraightThroughMask.Apply(tau, config.Temperature); // (units)
+            Tensor nodeMask = unitOfNode is null ? unitMask : unitMask.index_select(0, unitOfNode); // (nodes)
+            Tensor taskLoss = TaskLoss.Mean(model.forward(batch.Tokens, ablation.Masked(nodeMask)), batch);
+            Tensor openNodes = nodeMask.sum(); // forward: the number of open nodes; backward: sum of sigmoid'
+            Tensor loss = taskLoss + setting.KCoef * openNodes;
+            tau.grad?.zero_();
+            loss.backward();
+            ClipGradient(tau, config.GradClip);
+            double lr = LearningRate(step, config.Steps, setting.LearningRate, config.WarmupFraction);
+            adam.Step(lr);
+            adam.ApplyWeightDecay(lr);
+            using (no_grad()) tau.clamp_(-1, 1);
+
+            lastTaskLoss = taskLoss.item<float>();
+            open = (int)openNodes.item<float>();
+            progress?.Set(step + 1);
+            if (step % 10 == 0 || step == config.Steps - 1) progress?.Status($"task loss {lastTaskLoss:0.000}, open nodes {open}");
+        }
+        return new Result(tau.detach().data<float>().ToArray(), lastTaskLoss, open);
+    }
+
+    /// <summary>tau ~ N(init_mean, init_std), clamped to [-1, 1], from a generator seeded per run.</summary>
+    public static Tensor InitialTau(int count, PruningConfig config, ulong seed)
+    {
+        var generator = new Generator(seed, CPU);
+        Tensor tau = empty(count);
+        using (no_grad()) tau.normal_(config.InitMean, config.InitStd, generator).clamp_(-1, 1);
+        return tau.requires_grad_(true).DetachFromDisposeScope();
+    }
+
+    /// <summary>Linear warmup over the first warmup_fraction of steps, then linear decay towards 0.</summary>
+    public static double LearningRate(int step, int steps, double peak, double warmupFraction)
+    {
+        int warmup = (int)Math.Ceiling(warmupFraction * steps);
+        if (step < warmup) return peak * (step + 1) / warmup;
+        return peak * (steps - step) / (double)(steps - warmup);
+    }
+
+    static void ClipGradient(Tensor tau, double maxNorm)
+    {
+        using var _ = no_grad();
+        Tensor? grad = tau.grad;
+        if (grad is null) return;
+        double norm = grad.norm().item<float>();
+        if (norm > maxNorm) grad.mul_(maxNorm / norm);
+    }
+}

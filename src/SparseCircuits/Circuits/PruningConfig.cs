@@ -1,0 +1,94 @@
+using SparseCircuits.Core;
+
+namespace SparseCircuits.Circuits;
+
+/// <summary>How nodes are ranked before the discretisation.</summary>
+public enum PruningMethod
+{
+    /// <summary>Learned node masks (the paper's method).</summary>
+    LearnedMask,
+    /// <summary>Baseline: top nodes by |gradient x (activation - mean)| summed over training prompts.</summary>
+    Attribution,
+}
+
+/// <summary>
+/// Pruning hyperparameters. Defaults are the centres of the paper's search (PAPER.md, "Pruning to
+/// a circuit"): k_coef 1e-4, lr 3e-3, weight decay 1e-3, beta2 0.95, warmup 5% then linear decay,
+/// temperature 1, tau init N(0.1, 0.01), batch 64 pairs (128 prompts), target task loss 0.15.
+/// </summary>
+public sealed record PruningConfig
+{
+    public double TargetLoss { get; init; } = 0.15;
+    public PruningMethod Method { get; init; } = PruningMethod.LearnedMask;
+    public AblationKind Ablation { get; init; } = AblationKind.Mean;
+    /// <summary>Mask-learning steps per search run.</summary>
+    public int Steps { get; init; } = 300;
+    /// <summary>Prompts per step (64 contrast pairs).</summary>
+    public int BatchPrompts { get; init; } = 128;
+    /// <summary>Centre of the search for the penalty per open node.</summary>
+    public double KCoef { get; init; } = 1e-4;
+    /// <summary>Centre of the search for the learning rate.</summary>
+    public double LearningRate { get; init; } = 3e-3;
+    public double WeightDecay { get; init; } = 1e-3;
+    public double Beta1 { get; init; } = 0.9;
+    public double Beta2 { get; init; } = 0.95;
+    public double AdamEps { get; init; } = 1e-8;
+    public double WarmupFraction { get; init; } = 0.05;
+    /// <summary>Total gradient L2 norm is clipped to this before each step.</summary>
+    public double GradClip { get; init; } = 1.0;
+    public double Temperature { get; init; } = 1.0;
+    public double InitMean { get; init; } = 0.1;
+    public double InitStd { get; init; } = 0.01;
+    /// <summary>One mask entry for q channel j and k channel j of the same layer (they open and close together).</summary>
+    public bool TieQk { get; init; }
+    /// <summary>Search runs (k_coef / lr / seed settings around the centres), the smallest circuit wins.</summary>
+    public int Budget { get; init; } = 3;
+    public ulong Seed { get; init; }
+    /// <summary>Fit a scale and shift of the final logits when scoring circuits (off by default; always reported).</summary>
+    public bool Calibrate { get; init; }
+    /// <summary>Random node sets of the circuit's size used as controls.</summary>
+    public int ControlSets { get; init; } = 20;
+
+    public PruningConfig Validate()
+    {
+        if (!(TargetLoss > 0 && double.IsFinite(TargetLoss))) Fail("target_loss", "a finite number > 0", TargetLoss);
+        if (!Enum.IsDefined(Method)) Fail("method", "learned_mask or attribution", Method);
+        if (!Enum.IsDefined(Ablation)) Fail("ablation", "mean or zero", Ablation);
+        if (Steps < 1) Fail("steps", ">= 1", Steps);
+        if (BatchPrompts < 1) Fail("batch_prompts", ">= 1", BatchPrompts);
+        if (!(KCoef >= 0 && double.IsFinite(KCoef))) Fail("k_coef", "a finite number >= 0", KCoef);
+        if (!(LearningRate > 0 && double.IsFinite(LearningRate))) Fail("learning_rate", "a finite number > 0", LearningRate);
+        if (!(WeightDecay >= 0 && double.IsFinite(WeightDecay))) Fail("weight_decay", "a finite number >= 0", WeightDecay);
+        if (!(Beta1 >= 0 && Beta1 < 1)) Fail("beta1", "in [0, 1)", Beta1);
+        if (!(Beta2 >= 0 && Beta2 < 1)) Fail("beta2", "in [0, 1)", Beta2);
+        if (!(AdamEps > 0 && double.IsFinite(AdamEps))) Fail("adam_eps", "a finite number > 0", AdamEps);
+        if (!(WarmupFraction >= 0 && WarmupFraction < 1)) Fail("warmup_fraction", "in [0, 1)", WarmupFraction);
+        if (!(GradClip > 0)) Fail("grad_clip", "> 0", GradClip);
+        if (!(Temperature > 0 && double.IsFinite(Temperature))) Fail("temperature", "a finite number > 0", Temperature);
+        if (!double.IsFinite(InitMean)) Fail("init_mean", "finite", InitMean);
+        if (!(InitStd >= 0 && double.IsFinite(InitStd))) Fail("init_std", "a finite number >= 0", InitStd);
+        if (Budget < 1) Fail("budget", ">= 1", Budget);
+        if (ControlSets < 0) Fail("control_sets", ">= 0", ControlSets);
+        return this;
+
+        static void Fail(string field, string range, object value) =>
+            throw new SparseCircuitsException($"pruning config: {field} must be {range}; got {value}");
+    }
+
+    /// <summary>
+    /// The <paramref name="run"/>-th setting of the built-in search: the centres first, then
+    /// k_coef x3 and /3, lr x3 and /3, then wider and combined moves; each run has its own seed.
+    /// </summary>
+    public SearchSetting Setting(int run)
+    {
+        (double k, double lr)[] moves =
+        [
+            (1, 1), (3, 1), (1 / 3.0, 1), (1, 3), (1, 1 / 3.0), (10, 1), (1 / 10.0, 1), (3, 3), (1 / 3.0, 1 / 3.0),
+        ];
+        var (kFactor, lrFactor) = moves[run % moves.Length];
+        return new SearchSetting(KCoef * kFactor, LearningRate * lrFactor, Seed + (ulong)run);
+    }
+}
+
+/// <summary>One mask-learning run of the search.</summary>
+public sealed record SearchSetting(double KCoef, double LearningRate, ulong Seed);

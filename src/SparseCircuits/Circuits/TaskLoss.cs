@@ -1,0 +1,31 @@
+using static TorchSharp.torch;
+
+namespace SparseCircuits.Circuits;
+
+/// <summary>
+/// The task loss of PAPER.md ("The task suite"), in one place: at the last prompt position,
+/// softmax over {correct, wrong} only, binary cross-entropy, mean over prompts. With
+/// d = logit(correct) - logit(wrong) that is softplus(-d) per prompt; a prompt counts as correct
+/// when d &gt; 0. The official code sums the two prompts of a contrast pair, which is 2x this
+/// mean; we report the mean (target 0.15 refers to it).
+/// </summary>
+public static class TaskLoss
+{
+    /// <summary>d = logit(correct) - logit(wrong) per prompt, from logits (B, T, vocab) read at each prompt's last position.</summary>
+    public static Tensor LogitDifference(Tensor logits, TaskBatch batch)
+    {
+        long B = logits.shape[0], V = logits.shape[2];
+        Tensor last = logits.gather(1, batch.LastPosition.view(B, 1, 1).expand(B, 1, V)).squeeze(1); // (B, vocab)
+        return last.gather(1, batch.Correct.view(B, 1)).squeeze(1) - last.gather(1, batch.Wrong.view(B, 1)).squeeze(1); // (B)
+    }
+
+    /// <summary>Binary cross-entropy per prompt from its logit difference d: softplus(-d).</summary>
+    public static Tensor PerPrompt(Tensor logitDifference) => nn.functional.softplus(-logitDifference);
+
+    /// <summary>The task loss of a batch: mean over its prompts.</summary>
+    public static Tensor Mean(Tensor logits, TaskBatch batch) => PerPrompt(LogitDifference(logits, batch)).mean();
+
+    /// <summary>The same loss for one prompt in double precision (for scores computed from stored differences).</summary>
+    public static double PerPrompt(double logitDifference) =>
+        logitDifference > 0 ? Math.Log(1 + Math.Exp(-logitDifference)) : -logitDifference + Math.Log(1 + Math.Exp(logitDifference));
+}

@@ -1,0 +1,93 @@
+using SparseCircuits.Circuits;
+using SparseCircuits.Tests.Support;
+
+namespace SparseCircuits.Tests.Circuits;
+
+/// <summary>A tiny trained run shared by the CLI tests of `circuits means | prune | show`.</summary>
+public sealed class TinyRun : IDisposable
+{
+    readonly SyntheticData _data = new();
+    readonly TempDir _dir = new();
+
+    public string RunDir => _dir["run"];
+    public string TaskFile { get; }
+
+    public TinyRun()
+    {
+        var result = CliRunner.Run("train", "--preset", "tiny", "--data", _data.ShardDir, "--out", RunDir, "--quiet", "--max-steps", "10",
+            "--set", "eval_interval=10", "--set", "checkpoint_interval=10", "--set", "model.n_ctx=32", "--set", "eval_tokens=256");
+        if (result.ExitCode != 0) throw new InvalidOperationException(result.Stderr);
+        TaskFile = _dir.Write("quotes.jsonl", string.Join("\n", Enumerable.Range(0, 12).Select(i =>
+            $$"""{"positive": "xs = 'ab{{(char)('a' + i)}}", "negative": "xs = \"ab{{(char)('a' + i)}}", "tok": "'", "alt": "\""}""")));
+    }
+
+    public string this[string relative] => _dir[relative];
+
+    public void Dispose()
+    {
+        _dir.Dispose();
+        _data.Dispose();
+    }
+}
+
+public sealed class CircuitsCliTests(TinyRun run) : IClassFixture<TinyRun>
+{
+    [Fact]
+    public void Means_prune_and_show_end_to_end_with_clear_errors_on_the_way()
+    {
+        string fresh = run["fresh"];
+        CopyDirectory(run.RunDir, fresh);
+        CliRunner.AssertCleanError(CliRunner.Run("prune", "--model", fresh, "--file", run.TaskFile, "--quiet"), "circuits means --model");
+
+        var means = CliRunner.Run("means", "--model", fresh, "--tokens", "512", "--quiet");
+        Assert.True(means.ExitCode == 0, means.Stderr);
+        Assert.Contains("over 512 tokens", means.Stdout);
+        Assert.True(File.Exists(Path.Combine(fresh, "means", "means.json")));
+
+        // An untrained model cannot reach 0.15 on this task: say so, with its loss.
+        CliRunner.AssertCleanError(CliRunner.Run("prune", "--model", fresh, "--file", run.TaskFile, "--quiet"), "full model cannot reach the target");
+
+        string outDir = run["out"];
+        var prune = CliRunner.Run("prune", "--model", fresh, "--file", run.TaskFile, "--target-loss", "5", "--steps", "3", "--budget", "2",
+            "--out", outDir, "--quiet");
+        Assert.True(prune.ExitCode == 0, prune.Stderr);
+        Assert.Contains("sufficiency", prune.Stdout);
+        Circuit circuit = CircuitFile.Load(outDir);
+        Assert.Equal("quotes", circuit.Task.Name);
+        Assert.Equal(2, circuit.Search.Count);
+        Assert.Equal(5, circuit.TargetLoss);
+
+        var show = CliRunner.Run("show", "--circuit", outDir);
+        Assert.True(show.ExitCode == 0, show.Stderr);
+        Assert.Contains("quotes:", show.Stdout);
+
+        var attribution = CliRunner.Run("prune", "--model", fresh, "--file", run.TaskFile, "--target-loss", "5", "--method", "attribution",
+            "--out", run["attr"], "--quiet");
+        Assert.True(attribution.ExitCode == 0, attribution.Stderr);
+        Assert.Equal(PruningMethod.Attribution, CircuitFile.Load(run["attr"]).Method);
+
+        File.WriteAllText(Path.Combine(outDir, "circuit.json"), "{\"format\": 1,");
+        CliRunner.AssertCleanError(CliRunner.Run("show", "--circuit", outDir), "damaged");
+    }
+
+    [Fact]
+    public void Bad_prune_arguments()
+    {
+        CliRunner.AssertCleanError(CliRunner.Run("prune", "--model", run.RunDir, "--task", "no_such_task"), "no_such_task");
+        CliRunner.AssertCleanError(CliRunner.Run("prune", "--model", run.RunDir), "--file");
+        CliRunner.AssertCleanError(CliRunner.Run("prune", "--model", run.RunDir, "--file", run.TaskFile, "--method", "magic"), "--method");
+        CliRunner.AssertCleanError(CliRunner.Run("prune", "--model", run.RunDir, "--file", run.TaskFile, "--target-loss", "-1"), "target_loss");
+        CliRunner.AssertCleanError(CliRunner.Run("prune", "--model", run.RunDir, "--file", run["missing.jsonl"]), "task file not found");
+        CliRunner.AssertCleanError(CliRunner.Run("means", "--model", run["missing"]), "not found");
+        CliRunner.AssertCleanError(CliRunner.Run("show", "--circuit", run["missing.json"]), "not found");
+    }
+
+    static void CopyDirectory(string from, string to)
+    {
+        foreach (string dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
+            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, dir)));
+        Directory.CreateDirectory(to);
+        foreach (string file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+            File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
+    }
+}

@@ -1,0 +1,68 @@
+using SparseCircuits.Circuits;
+using SparseCircuits.Core;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace SparseCircuits.Tests.Circuits;
+
+/// <summary>The acceptance test: pruning a hand-built model recovers exactly its planted circuit.</summary>
+public sealed class PlantedCircuitTests(ITestOutputHelper output)
+{
+    static PruningConfig Config(PruningMethod method = PruningMethod.LearnedMask, bool tieQk = false, AblationKind ablation = AblationKind.Mean) =>
+        new() { Method = method, Steps = 200, ControlSets = 5, TieQk = tieQk, Ablation = ablation };
+
+    [Fact]
+    public void The_planted_nodes_alone_solve_the_task_and_each_is_needed()
+    {
+        using var model = PlantedModel.Create();
+        using var means = PlantedModel.Means(model);
+        var space = new NodeSpace(model.Config);
+        using var ablation = new NodeAblation(space, means, AblationKind.Mean);
+        var task = PlantedModel.Task();
+        double Loss(IEnumerable<NodeId> nodes)
+        {
+            using var scope = NewDisposeScope();
+            return TaskEvaluation.Score(model, task.Val, ablation.Fixed(space.Selection(nodes))).Loss;
+        }
+        Assert.True(TaskEvaluation.Score(model, task.Val, null).Loss < 0.01);
+        Assert.True(Loss(PlantedModel.Circuit) < 0.01, "the planted circuit alone");
+        foreach (NodeId missing in PlantedModel.Circuit)
+            Assert.True(Loss(PlantedModel.Circuit.Where(n => n != missing)) > 0.15, $"without {missing}");
+    }
+
+    [Theory]
+    [InlineData(false, AblationKind.Mean)]
+    [InlineData(true, AblationKind.Mean)]
+    public void Learned_masks_recover_exactly_the_planted_circuit(bool tieQk, AblationKind ablation)
+    {
+        using var model = PlantedModel.Create();
+        using var means = PlantedModel.Means(model);
+        Circuit circuit = CircuitPruning.Run(model, means, PlantedModel.Task(), Config(tieQk: tieQk, ablation: ablation), NullProgress.Instance);
+        output.WriteLine(string.Join(", ", circuit.Nodes.Select(n => $"{n.Id} tau {n.Score:0.000}")));
+        output.WriteLine(string.Join(", ", circuit.LossCurve.Select(p => $"k {p.Units}: {p.Loss:0.000}")));
+
+        Assert.Equal(PlantedModel.Circuit.Select(n => n.ToString()).Order(), circuit.Nodes.Select(n => n.Id).Order());
+        Assert.Equal(PlantedModel.CircuitEdges, circuit.EdgeCount);
+        Assert.All(circuit.Edges, e => Assert.Equal(CircuitGraph.Weight, e.Kind));
+        Assert.True(circuit.Validation.Sufficiency.Loss <= 0.15);
+        Assert.Equal(1.0, circuit.Validation.Sufficiency.Accuracy);
+        Assert.True(circuit.Validation.Necessity.Loss > 0.5);
+        Assert.True(circuit.Validation.Control.LossMean > 0.5);
+        Assert.Equal(3, circuit.Search.Count);
+        Assert.All(circuit.Search, run => Assert.Equal(4, run.Nodes));
+        Assert.Equal(circuit.Nodes.Count, circuit.NodeCount);
+    }
+
+    [Fact]
+    public void Attribution_ranks_the_planted_nodes_first()
+    {
+        using var model = PlantedModel.Create();
+        using var means = PlantedModel.Means(model);
+        var space = new NodeSpace(model.Config);
+        using var ablation = new NodeAblation(space, means, AblationKind.Mean);
+        double[] scores = AttributionScores.Compute(model, ablation, PlantedModel.Task().Train);
+        output.WriteLine(string.Join(", ", MaskUnits.Rank(scores).Take(8).Select(i => $"{space[i]} {scores[i]:0.000}")));
+        Circuit circuit = CircuitPruning.Run(model, means, PlantedModel.Task(), Config(PruningMethod.Attribution), NullProgress.Instance);
+        Assert.Equal(PlantedModel.Circuit.Select(n => n.ToString()).Order(), circuit.Nodes.Select(n => n.Id).Order());
+    }
+}
