@@ -2,6 +2,7 @@ using System.ComponentModel;
 using SparseCircuits.Circuits;
 using SparseCircuits.Core;
 using SparseCircuits.Training;
+using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace SparseCircuits.Cli.Commands;
@@ -18,6 +19,10 @@ public sealed class PruneCommand : Command<PruneCommand.Settings>
         [CommandOption("--file <F.jsonl>")]
         [Description("Custom task: one {\"positive\", \"negative\", \"tok\", \"alt\"} pair per line.")]
         public string? File { get; init; }
+
+        [CommandOption("--all-tasks")]
+        [Description("Prune every built-in task the model can reach the target on; writes circuits/summary.json.")]
+        public bool AllTasks { get; init; }
 
         [CommandOption("--task <NAME>")]
         [Description("A task of the built-in suite.")]
@@ -86,9 +91,9 @@ public sealed class PruneCommand : Command<PruneCommand.Settings>
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)
     {
         if (string.IsNullOrWhiteSpace(settings.Model)) throw new SparseCircuitsException("--model is required");
-        if (settings.Task is not null)
-            throw new SparseCircuitsException($"task '{settings.Task}': the built-in task suite is not part of this build yet; give a task file with --file");
-        if (string.IsNullOrWhiteSpace(settings.File)) throw new SparseCircuitsException("give a task with --file F.jsonl");
+        int sources = (settings.File is null ? 0 : 1) + (settings.Task is null ? 0 : 1) + (settings.AllTasks ? 1 : 0);
+        if (sources != 1) throw new SparseCircuitsException("give exactly one of --task NAME, --file F.jsonl or --all-tasks");
+        if (settings.Task is not null) Tasks.TaskRegistry.Get(settings.Task); // unknown names fail before the model loads
         PruningMethod method = settings.Method switch
         {
             "learned" or "learned_mask" => PruningMethod.LearnedMask,
@@ -102,13 +107,20 @@ public sealed class PruneCommand : Command<PruneCommand.Settings>
         }.Validate();
 
         using var trained = TrainedModel.Load(settings.Model, settings.Checkpoint);
-        BinaryTask task = JsonlTaskFile.Read(settings.File, trained.Tokenizer);
         ModelReference model = ModelReference.Of(trained);
-        string outDir = settings.Out ?? Path.Combine(trained.Run.Path, "circuits", task.Name);
+        string circuitsDir = settings.Out ?? Path.Combine(trained.Run.Path, "circuits");
+        if (settings.AllTasks) return PruneAll(settings, trained, model, config, circuitsDir);
+
+        var fits = FitsContext(trained);
+        BinaryTask task = settings.File is not null
+            ? TaskSource.FromFile(settings.File, trained.Tokenizer, settings.Seed, fits)
+            : TaskSource.FromBuiltIn(settings.Task!, trained.Tokenizer, settings.Seed, fits);
+        string outDir = settings.Out ?? Path.Combine(circuitsDir, task.Name);
         Circuit circuit = ConsoleProgress.Run(settings, progress =>
         {
             using MeanActivations means = LoadMeans(trained, model, settings.ComputeMeans, progress);
-            return CircuitPruning.Run(trained.Model, means, task, config, progress, model, Path.GetFullPath(settings.File));
+            return CircuitPruning.Run(trained.Model, means, task, config, progress, model,
+                settings.File is not null ? Path.GetFullPath(settings.File) : $"builtin:{task.Name}");
         });
         string path = Path.Combine(outDir, CircuitFile.FileName);
         CircuitFile.Save(path, circuit);
@@ -116,6 +128,47 @@ public sealed class PruneCommand : Command<PruneCommand.Settings>
         Console.WriteLine($"wrote {Path.GetFullPath(path)} ({TimeSpan.FromSeconds(circuit.Seconds):hh\\:mm\\:ss})");
         return 0;
     }
+
+    /// <summary>Every available built-in task, one after another; tasks the model cannot solve are listed with the reason.</summary>
+    static int PruneAll(Settings settings, TrainedModel trained, ModelReference model, PruningConfig config, string circuitsDir)
+    {
+        var rows = new List<TaskSummaryRow>();
+        ConsoleProgress.Run(settings, progress =>
+        {
+            using MeanActivations means = LoadMeans(trained, model, settings.ComputeMeans, progress);
+            using var tasks = progress.Start("tasks", Tasks.TaskRegistry.Names.Count(), "tasks");
+            foreach (string name in Tasks.TaskRegistry.Names)
+            {
+                try
+                {
+                    BinaryTask task = TaskSource.FromBuiltIn(name, trained.Tokenizer, settings.Seed, FitsContext(trained));
+                    Circuit circuit = CircuitPruning.Run(trained.Model, means, task, config, progress, model, $"builtin:{name}");
+                    string path = Path.Combine(circuitsDir, name, CircuitFile.FileName);
+                    CircuitFile.Save(path, circuit);
+                    rows.Add(TaskSuiteSummary.Row(circuit, Path.GetRelativePath(circuitsDir, path)));
+                }
+                catch (SparseCircuitsException e)
+                {
+                    rows.Add(new TaskSummaryRow(name, false, null, null, null, null, null, null, e.Message)); // e.g. the full model misses the target
+                }
+                tasks.Advance(1);
+            }
+            return rows;
+        });
+        var summary = new TaskSuiteSummary(1, config.TargetLoss, rows);
+        summary.Save(Path.Combine(circuitsDir, TaskSuiteSummary.FileName));
+        var table = new Table().AddColumns("task", "nodes", "edges", "sufficiency", "necessity", "control", "note");
+        foreach (var r in rows)
+            table.AddRow(r.Task, $"{r.Nodes}", $"{r.Edges}", $"{r.SufficiencyLoss:0.000}", $"{r.NecessityLoss:0.000}", $"{r.ControlLoss:0.000}",
+                Markup.Escape(r.Reason ?? ""));
+        AnsiConsole.Write(table);
+        Console.WriteLine($"pruned {rows.Count(r => r.Pruned)} of {rows.Count} tasks; geometric mean of edges: {summary.GeometricMeanEdges?.ToString("0.0") ?? "n/a"}");
+        Console.WriteLine($"wrote {Path.GetFullPath(Path.Combine(circuitsDir, TaskSuiteSummary.FileName))}");
+        return 0;
+    }
+
+    /// <summary>Prompts longer than the model's context are dropped (and counted) rather than failing the task.</summary>
+    static Tasks.TaskDatasetOptions FitsContext(TrainedModel trained) => new() { MaxPromptTokens = trained.Config.Model.NCtx };
 
     static MeanActivations LoadMeans(TrainedModel trained, ModelReference model, bool compute, IProgressReporter progress)
     {

@@ -19,13 +19,12 @@ public static class TaskLoss
         return last.gather(1, batch.Correct.view(B, 1)).squeeze(1) - last.gather(1, batch.Wrong.view(B, 1)).squeeze(1); // (B)
     }
 
-    /// <summary>Binary cross-entropy per prompt from its logit difference d: softplus(-d).</summary>
-    public static Tensor PerPrompt(Tensor logitDifference) => nn.functional.softplus(-logitDifference);
+    /// <summary>Binary cross-entropy per prompt from its logit difference d: softplus(-d) (the task suite's definition).</summary>
+    public static Tensor PerPrompt(Tensor logitDifference) => Tasks.TaskEvaluator.PromptLoss(logitDifference);
 
     /// <summary>The task loss of a batch: mean over its prompts.</summary>
     public static Tensor Mean(Tensor logits, TaskBatch batch) => PerPrompt(LogitDifference(logits, batch)).mean();
 
     /// <summary>The same loss for one prompt in double precision (for scores computed from stored differences).</summary>
-    public static double PerPrompt(double logitDifference) =>
-        logitDifference > 0 ? Math.Log(1 + Math.Exp(-logitDifference)) : -logitDifference + Math.Log(1 + Math.Exp(logitDifference));
+    public static double PerPrompt(double logitDifference) => Tasks.TaskEvaluator.PromptLoss(logitDifference);
 }

@@ -72,7 +72,10 @@ public static class TaskEvaluator
     /// Differentiable task loss for logits (2B, vocab) at the last positions: mean over prompts of
     /// softplus(-(correct - wrong)), the quantity pruning drives below its target.
     /// </summary>
-    public static Tensor Loss(TaskBatch batch, Tensor lastLogits) => nn.functional.softplus(-batch.LogitDifference(lastLogits)).mean();
+    public static Tensor Loss(TaskBatch batch, Tensor lastLogits) => PromptLoss(batch.LogitDifference(lastLogits)).mean();
+
+    /// <summary>Per-prompt loss from logit differences d = logit(correct) - logit(wrong): softplus(-d). The one definition of the task loss.</summary>
+    public static Tensor PromptLoss(Tensor difference) => nn.functional.softplus(-difference);
 
     static double Softplus(double x) => Math.Max(x, 0) + Math.Log(1 + Math.Exp(-Math.Abs(x)));
 }

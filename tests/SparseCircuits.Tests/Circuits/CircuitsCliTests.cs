@@ -74,10 +74,10 @@ public sealed class CircuitsCliTests(TinyRun run) : IClassFixture<TinyRun>
     public void Bad_prune_arguments()
     {
         CliRunner.AssertCleanError(CliRunner.Run("prune", "--model", run.RunDir, "--task", "no_such_task"), "no_such_task");
-        CliRunner.AssertCleanError(CliRunner.Run("prune", "--model", run.RunDir), "--file");
+        CliRunner.AssertCleanError(CliRunner.Run("prune", "--model", run.RunDir), "--task NAME, --file F.jsonl or --all-tasks");
         CliRunner.AssertCleanError(CliRunner.Run("prune", "--model", run.RunDir, "--file", run.TaskFile, "--method", "magic"), "--method");
         CliRunner.AssertCleanError(CliRunner.Run("prune", "--model", run.RunDir, "--file", run.TaskFile, "--target-loss", "-1"), "target_loss");
-        CliRunner.AssertCleanError(CliRunner.Run("prune", "--model", run.RunDir, "--file", run["missing.jsonl"]), "task file not found");
+        CliRunner.AssertCleanError(CliRunner.Run("prune", "--model", run.RunDir, "--file", run["missing.jsonl"]), "file not found");
         CliRunner.AssertCleanError(CliRunner.Run("means", "--model", run["missing"]), "not found");
         CliRunner.AssertCleanError(CliRunner.Run("show", "--circuit", run["missing.json"]), "not found");
     }
@@ -89,5 +89,29 @@ public sealed class CircuitsCliTests(TinyRun run) : IClassFixture<TinyRun>
         Directory.CreateDirectory(to);
         foreach (string file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
             File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
+    }
+}
+
+public sealed class PruneAllTasksCliTests(TinyRun run) : IClassFixture<TinyRun>
+{
+    [Fact]
+    [Trait("Category", "Slow")]
+    public void All_tasks_writes_a_summary_with_one_row_per_task()
+    {
+        string outDir = run["all-circuits"];
+        var result = CliRunner.Run("prune", "--model", run.RunDir, "--all-tasks", "--compute-means", "--target-loss", "5", "--steps", "2",
+            "--budget", "1", "--out", outDir, "--quiet");
+        Assert.True(result.ExitCode == 0, result.Stderr + result.Stdout);
+        var summary = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, TaskSuiteSummary.FileName)))!;
+        var rows = summary["tasks"]!.AsArray();
+        Assert.Equal(20, rows.Count);
+        // A tiny model with a target of 5 nats: every expressible task prunes; the rest say why not.
+        foreach (var row in rows)
+        {
+            bool pruned = row!["pruned"]!.GetValue<bool>();
+            if (pruned) Assert.True(File.Exists(Path.Combine(outDir, row["circuit_file"]!.GetValue<string>())));
+            else Assert.False(string.IsNullOrEmpty(row["reason"]!.GetValue<string>()));
+        }
+        Assert.Contains("geometric mean of edges", result.Stdout);
     }
 }

@@ -1,0 +1,57 @@
+using SparseCircuits.Core;
+using SparseCircuits.Data;
+using SparseCircuits.Tasks;
+
+namespace SparseCircuits.Circuits;
+
+/// <summary>
+/// Where the task suite plugs into pruning: a built-in task or a custom JSONL file becomes a
+/// <see cref="BinaryTask"/> (each contrast pair gives two prompts with swapped answers).
+/// </summary>
+public static class TaskSource
+{
+    /// <summary>Pairs per split used for pruning by default: train learns masks, val picks k, test validates.</summary>
+    public const int DefaultTrainPairs = 256, DefaultValPairs = 128, DefaultTestPairs = 128;
+
+    public static BinaryTask FromBuiltIn(string name, CodeTokenizer tokenizer, ulong seed = 0, TaskDatasetOptions? options = null,
+        int trainPairs = DefaultTrainPairs, int valPairs = DefaultValPairs, int testPairs = DefaultTestPairs)
+    {
+        ContrastTask task = TaskRegistry.Get(name);
+        TaskDataset Split(TaskSplit split, int count)
+        {
+            var data = TaskDataset.FromTask(task, tokenizer, split, count, seed, options);
+            if (!data.Available) throw new SparseCircuitsException($"task {name} is unavailable with this tokenizer: {data.UnavailableReason}");
+            return data;
+        }
+        return new BinaryTask(name, Prompts(Split(TaskSplit.Train, trainPairs).Pairs), Prompts(Split(TaskSplit.Validation, valPairs).Pairs),
+            Prompts(Split(TaskSplit.Test, testPairs).Pairs));
+    }
+
+    /// <summary>
+    /// A custom task file. Lines carry an optional split; when the file does not give both train
+    /// and val lines, all its pairs are shuffled with <paramref name="seed"/> and split 50/25/25.
+    /// </summary>
+    public static BinaryTask FromFile(string path, CodeTokenizer tokenizer, ulong seed = 0, TaskDatasetOptions? options = null)
+    {
+        string name = Path.GetFileNameWithoutExtension(path);
+        var train = TaskDataset.FromFile(path, tokenizer, TaskSplit.Train, options: options).Pairs;
+        var val = TaskDataset.FromFile(path, tokenizer, TaskSplit.Validation, options: options).Pairs;
+        var test = TaskDataset.FromFile(path, tokenizer, TaskSplit.Test, options: options).Pairs;
+        if (train.Count > 0 && val.Count > 0 && test.Count > 0) return new BinaryTask(name, Prompts(train), Prompts(val), Prompts(test));
+
+        var all = TaskDataset.FromFile(path, tokenizer, split: null, options: options).Pairs.ToList();
+        if (all.Count < 4) throw new SparseCircuitsException($"{path} has {all.Count} usable pairs; pruning needs at least 4 (train, val and test each get some)");
+        var random = new SplitMix64(seed);
+        for (int i = all.Count - 1; i > 0; i--)
+        {
+            int j = (int)random.NextBelow((ulong)i + 1);
+            (all[i], all[j]) = (all[j], all[i]);
+        }
+        int quarter = Math.Max(1, all.Count / 4);
+        return new BinaryTask(name, Prompts(all.Skip(2 * quarter)), Prompts(all.Take(quarter)), Prompts(all.Skip(quarter).Take(quarter)));
+    }
+
+    /// <summary>Positive prompt: tok over alt; negative prompt: alt over tok.</summary>
+    public static List<TaskExample> Prompts(IEnumerable<EncodedPair> pairs) =>
+        pairs.SelectMany(p => new[] { new TaskExample(p.Positive, p.TokId, p.AltId), new TaskExample(p.Negative, p.AltId, p.TokId) }).ToList();
+}
