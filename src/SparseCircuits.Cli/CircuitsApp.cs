@@ -18,7 +18,7 @@ public static class CircuitsApp
             config.SetInterceptor(new GlobalOptionsInterceptor());
             config.PropagateExceptions(); // we print user errors ourselves, as one line
             config.AddCommand<RunCommand>("run")
-                .WithDescription("The whole pipeline (corpus, tokenizer, shards, training), skipping finished stages.");
+                .WithDescription("The whole pipeline (corpus, tokenizer, shards, training, mean cache, circuits for every task), skipping finished stages.");
             // One branch per pipeline stage, in pipeline order.
             config.AddBranch("corpus", corpus =>
             {

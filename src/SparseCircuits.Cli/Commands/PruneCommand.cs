@@ -129,40 +129,20 @@ public sealed class PruneCommand : Command<PruneCommand.Settings>
         return 0;
     }
 
-    /// <summary>Every available built-in task, one after another; tasks the model cannot solve are listed with the reason.</summary>
+    /// <summary>Every built-in task, one after another; tasks the model cannot solve are listed with the reason.</summary>
     static int PruneAll(Settings settings, TrainedModel trained, ModelReference model, PruningConfig config, string circuitsDir)
     {
-        var rows = new List<TaskSummaryRow>();
-        ConsoleProgress.Run(settings, progress =>
+        var summary = ConsoleProgress.Run(settings, progress =>
         {
             using MeanActivations means = LoadMeans(trained, model, settings.ComputeMeans, progress);
-            using var tasks = progress.Start("tasks", Tasks.TaskRegistry.Names.Count(), "tasks");
-            foreach (string name in Tasks.TaskRegistry.Names)
-            {
-                try
-                {
-                    BinaryTask task = TaskSource.FromBuiltIn(name, trained.Tokenizer, settings.Seed, FitsContext(trained));
-                    Circuit circuit = CircuitPruning.Run(trained.Model, means, task, config, progress, model, $"builtin:{name}");
-                    string path = Path.Combine(circuitsDir, name, CircuitFile.FileName);
-                    CircuitFile.Save(path, circuit);
-                    rows.Add(TaskSuiteSummary.Row(circuit, Path.GetRelativePath(circuitsDir, path)));
-                }
-                catch (SparseCircuitsException e)
-                {
-                    rows.Add(new TaskSummaryRow(name, false, null, null, null, null, null, null, e.Message)); // e.g. the full model misses the target
-                }
-                tasks.Advance(1);
-            }
-            return rows;
+            return TaskSuitePruning.Run(trained, means, config, circuitsDir, settings.Seed, progress);
         });
-        var summary = new TaskSuiteSummary(1, config.TargetLoss, rows);
-        summary.Save(Path.Combine(circuitsDir, TaskSuiteSummary.FileName));
         var table = new Table().AddColumns("task", "nodes", "edges", "sufficiency", "necessity", "control", "note");
-        foreach (var r in rows)
+        foreach (var r in summary.Tasks)
             table.AddRow(r.Task, $"{r.Nodes}", $"{r.Edges}", $"{r.SufficiencyLoss:0.000}", $"{r.NecessityLoss:0.000}", $"{r.ControlLoss:0.000}",
                 Markup.Escape(r.Reason ?? ""));
         AnsiConsole.Write(table);
-        Console.WriteLine($"pruned {rows.Count(r => r.Pruned)} of {rows.Count} tasks; geometric mean of edges: {summary.GeometricMeanEdges?.ToString("0.0") ?? "n/a"}");
+        Console.WriteLine($"pruned {summary.Tasks.Count(r => r.Pruned)} of {summary.Tasks.Count} tasks; geometric mean of edges: {summary.GeometricMeanEdges?.ToString("0.0") ?? "n/a"}");
         Console.WriteLine($"wrote {Path.GetFullPath(Path.Combine(circuitsDir, TaskSuiteSummary.FileName))}");
         return 0;
     }

@@ -44,6 +44,7 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         AnsiConsole.Write(table);
         var layout = new PipelineLayout(Path.GetFullPath(outDir));
         Console.WriteLine($"model: {layout.Model}");
+        Console.WriteLine($"circuits: {Path.Combine(layout.Circuits, SparseCircuits.Circuits.TaskSuiteSummary.FileName)}");
         Console.WriteLine($"try: circuits sample --model {layout.Model} --prompt \"def \"");
         return 0;
     }

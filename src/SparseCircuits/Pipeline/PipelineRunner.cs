@@ -1,3 +1,4 @@
+using SparseCircuits.Circuits;
 using SparseCircuits.Core;
 using SparseCircuits.Data;
 using SparseCircuits.Training;
@@ -12,9 +13,9 @@ public sealed record PipelineOptions(string OutDir, string Preset = "small", IRe
 public sealed record StageResult(string Stage, bool Skipped, string Detail);
 
 /// <summary>
-/// corpus -> tokenizer -> shards -> training, each stage skipped when its output is already
-/// there and valid, so an interrupted `circuits run` resumes where it stopped (training itself
-/// resumes from its last checkpoint).
+/// corpus -> tokenizer -> shards -> training -> mean cache -> circuits for every task, each stage
+/// skipped when its output is already there and valid, so an interrupted `circuits run` resumes
+/// where it stopped (training itself resumes from its last checkpoint).
 /// </summary>
 public static class PipelineRunner
 {
@@ -28,7 +29,38 @@ public static class PipelineRunner
             Shards(layout, progress),
             Train(layout, options, progress, cancellation),
         };
+        using (var trained = TrainedModel.Load(layout.Model))
+        {
+            results.Add(Means(trained, layout, progress));
+            results.Add(PruneTasks(trained, layout, progress));
+        }
         return results;
+    }
+
+    static StageResult Means(TrainedModel trained, PipelineLayout layout, IProgressReporter progress)
+    {
+        try
+        {
+            using var existing = MeanCache.Load(ModelReference.Of(trained)); // checks it belongs to this checkpoint
+            return new StageResult("means", true, $"checkpoint step {trained.Step}");
+        }
+        catch (SparseCircuitsException) // missing, stale (another checkpoint) or damaged: rebuild
+        {
+            var info = MeanCache.Build(trained, layout.Shards, MeanCache.DefaultTokens, progress);
+            return new StageResult("means", false, $"{info.Tokens:N0} val tokens, checkpoint step {trained.Step}");
+        }
+    }
+
+    static StageResult PruneTasks(TrainedModel trained, PipelineLayout layout, IProgressReporter progress)
+    {
+        string summaryPath = Path.Combine(layout.Circuits, TaskSuiteSummary.FileName);
+        if (File.Exists(summaryPath)) return new StageResult("circuits", true, summaryPath);
+        using MeanActivations means = MeanCache.Load(ModelReference.Of(trained));
+        var summary = TaskSuitePruning.Run(trained, means, new PruningConfig().Validate(), layout.Circuits, seed: 0, progress);
+        int pruned = summary.Tasks.Count(t => t.Pruned);
+        return new StageResult("circuits", false,
+            $"{pruned} of {summary.Tasks.Count} tasks pruned at loss {summary.TargetLoss}" +
+            (summary.GeometricMeanEdges is double g ? $", geometric mean {g:0.0} edges" : " (the model reaches the target on none)"));
     }
 
     static StageResult Corpus(PipelineLayout layout, PipelineOptions options, IProgressReporter progress)

@@ -18,12 +18,13 @@ public sealed class RunCliTests
         var first = CliRunner.Run(args);
         Assert.True(first.ExitCode == 0, first.Stderr + first.Stdout);
         Assert.DoesNotContain("already done", first.Stdout);
-        foreach (string stage in new[] { "corpus/manifest.json", "tokenizer/tokenizer.meta.json", "shards/shards.json", "model/config.json" })
+        foreach (string stage in new[] { "corpus/manifest.json", "tokenizer/tokenizer.meta.json", "shards/shards.json", "model/config.json",
+                     "model/means/means.json", "circuits/summary.json" })
             Assert.True(File.Exists(dir[$"pipe/{stage}"]), stage);
 
         var second = CliRunner.Run(args);
         Assert.True(second.ExitCode == 0, second.Stderr);
-        Assert.Equal(4, second.Stdout.Split("already done").Length - 1);
+        Assert.Equal(6, second.Stdout.Split("already done").Length - 1);
     }
 
     [Fact]
