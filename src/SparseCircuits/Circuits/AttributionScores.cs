@@ -26,7 +26,7 @@ public static class AttributionScores
             var chunk = examples.Skip(start).Take(batchSize).ToList();
             TaskBatch batch = TaskBatch.From(chunk);
             Tensor mask = ones([chunk.Count, ablation.Space.Count], ScalarType.Float32).requires_grad_(true); // (B, nodes)
-            Tensor perPrompt = TaskLoss.PerPrompt(TaskLoss.LogitDifference(model.forward(batch.Tokens, ablation.Masked(mask)), batch));
+            Tensor perPrompt = TaskLoss.PerPrompt(TaskLoss.LogitDifference(TaskLoss.LastLogits(model, batch, ablation.Masked(mask)), batch));
             perPrompt.sum().backward();
             float[] batchScores = mask.grad!.abs().sum([0]).data<float>().ToArray();
             for (int i = 0; i < scores.Length; i++) scores[i] += batchScores[i];

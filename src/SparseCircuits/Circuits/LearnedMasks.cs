@@ -36,7 +36,7 @@ public static class LearnedMasks
             TaskBatch batch = TaskBatch.From(sampler.Next());
             Tensor unitMask = StraightThroughMask.Apply(tau, config.Temperature); // (units)
             Tensor nodeMask = unitOfNode is null ? unitMask : unitMask.index_select(0, unitOfNode); // (nodes)
-            Tensor taskLoss = TaskLoss.Mean(model.forward(batch.Tokens, ablation.Masked(nodeMask)), batch);
+            Tensor taskLoss = TaskLoss.Mean(TaskLoss.LastLogits(model, batch, ablation.Masked(nodeMask)), batch);
             Tensor openNodes = nodeMask.sum(); // forward: the number of open nodes; backward: sum of sigmoid'
             Tensor loss = taskLoss + setting.KCoef * openNodes;
             tau.grad?.zero_();

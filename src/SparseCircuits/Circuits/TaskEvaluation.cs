@@ -26,7 +26,7 @@ public static class TaskEvaluation
             using var scope = NewDisposeScope();
             int[] indices = order[start..Math.Min(order.Length, start + batchSize)];
             TaskBatch batch = TaskBatch.From(indices.Select(i => examples[i]).ToList());
-            float[] d = TaskLoss.LogitDifference(model.forward(batch.Tokens, hooks), batch).to(ScalarType.Float32).data<float>().ToArray();
+            float[] d = TaskLoss.LogitDifference(TaskLoss.LastLogits(model, batch, hooks), batch).to(ScalarType.Float32).data<float>().ToArray();
             for (int j = 0; j < indices.Length; j++) result[indices[j]] = d[j];
         }
         return result;

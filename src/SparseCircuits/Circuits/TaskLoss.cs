@@ -1,3 +1,4 @@
+using SparseCircuits.Model;
 using static TorchSharp.torch;
 
 namespace SparseCircuits.Circuits;
@@ -11,19 +12,21 @@ namespace SparseCircuits.Circuits;
 /// </summary>
 public static class TaskLoss
 {
-    /// <summary>d = logit(correct) - logit(wrong) per prompt, from logits (B, T, vocab) read at each prompt's last position.</summary>
-    public static Tensor LogitDifference(Tensor logits, TaskBatch batch)
+    /// <summary>Logits (B, vocab) at each prompt's last position, from the model's one forward pass.</summary>
+    public static Tensor LastLogits(SparseGpt model, TaskBatch batch, Hooks? hooks) => model.LogitsAt(batch.Tokens, batch.LastPosition, hooks);
+
+    /// <summary>d = logit(correct) - logit(wrong) per prompt, from <see cref="LastLogits"/> (B, vocab).</summary>
+    public static Tensor LogitDifference(Tensor lastLogits, TaskBatch batch)
     {
-        long B = logits.shape[0], V = logits.shape[2];
-        Tensor last = logits.gather(1, batch.LastPosition.view(B, 1, 1).expand(B, 1, V)).squeeze(1); // (B, vocab)
-        return last.gather(1, batch.Correct.view(B, 1)).squeeze(1) - last.gather(1, batch.Wrong.view(B, 1)).squeeze(1); // (B)
+        long B = lastLogits.shape[0];
+        return lastLogits.gather(1, batch.Correct.view(B, 1)).squeeze(1) - lastLogits.gather(1, batch.Wrong.view(B, 1)).squeeze(1); // (B)
     }
 
     /// <summary>Binary cross-entropy per prompt from its logit difference d: softplus(-d) (the task suite's definition).</summary>
     public static Tensor PerPrompt(Tensor logitDifference) => Tasks.TaskEvaluator.PromptLoss(logitDifference);
 
     /// <summary>The task loss of a batch: mean over its prompts.</summary>
-    public static Tensor Mean(Tensor logits, TaskBatch batch) => PerPrompt(LogitDifference(logits, batch)).mean();
+    public static Tensor Mean(Tensor lastLogits, TaskBatch batch) => PerPrompt(LogitDifference(lastLogits, batch)).mean();
 
     /// <summary>The same loss for one prompt in double precision (for scores computed from stored differences).</summary>
     public static double PerPrompt(double logitDifference) => Tasks.TaskEvaluator.PromptLoss(logitDifference);

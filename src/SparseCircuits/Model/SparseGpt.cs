@@ -82,12 +82,40 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
         return Tail(residual, tokens, layer < 0 ? Config.NLayer : layer, site == "resid_mid", hooks);
     }
 
-    Tensor Tail(Tensor x, Tensor tokens, int firstLayer, bool startAtMlp, Hooks? hooks)
+    /// <summary>
+    /// Logits (B, vocab) at one position per sequence, <paramref name="positions"/> (B) int64: the
+    /// same numbers as <c>forward(tokens, hooks)</c> read there, without running the unembedding
+    /// on every other position (task losses only read the last prompt position, and the
+    /// (B, T, vocab) logits dominate the cost of pruning on long prompts).
+    /// </summary>
+    public Tensor LogitsAt(Tensor tokens, Tensor positions, Hooks? hooks = null)
+    {
+        if (tokens.dim() != 2) throw new ArgumentException($"tokens must be (batch, time); got [{string.Join(", ", tokens.shape)}]");
+        if (tokens.shape[1] > Config.NCtx) throw new ArgumentException($"sequence of {tokens.shape[1]} tokens is longer than n_ctx {Config.NCtx}");
+        hooks?.ValidateFor(Config);
+        Tensor x = transformer.wte.forward(tokens); // (B, T, d_model)
+        if (transformer.wpe is not null) x = x + transformer.wpe.weight!.narrow(0, 0, tokens.shape[1]);
+        x = Trunk(x, firstLayer: 0, startAtMlp: false, hooks);
+        long B = x.shape[0], D = x.shape[2];
+        Tensor picked = x.gather(1, positions.view(B, 1, 1).expand(B, 1, D)).squeeze(1); // (B, d_model)
+        Tensor pickedTokens = tokens.gather(1, positions.view(B, 1)); // (B, 1)
+        return Head(picked.unsqueeze(1), pickedTokens).squeeze(1); // (B, vocab)
+    }
+
+    Tensor Tail(Tensor x, Tensor tokens, int firstLayer, bool startAtMlp, Hooks? hooks) =>
+        Head(Trunk(x, firstLayer, startAtMlp, hooks), tokens);
+
+    /// <summary>The blocks from <paramref name="firstLayer"/> on, ending at the <c>final_resid</c> hook.</summary>
+    Tensor Trunk(Tensor x, int firstLayer, bool startAtMlp, Hooks? hooks)
     {
         for (int i = firstLayer; i < Config.NLayer; i++)
             x = transformer.h[i].forward(x, hooks, skipAttention: startAtMlp && i == firstLayer);
+        return Hooks.Run(hooks, HookPoints.FinalResid, x);
+    }
 
-        x = Hooks.Run(hooks, HookPoints.FinalResid, x);
+    /// <summary>final norm, unembedding, logit bias and bigram row: (B, T, d_model) -> (B, T, vocab).</summary>
+    Tensor Head(Tensor x, Tensor tokens)
+    {
         x = transformer.ln_f.forward(x);
         Tensor logits = lm_head.forward(x) + final_logits_bias; // (B, T, vocab)
         if (bigram_table is not null)

@@ -23,10 +23,11 @@ public sealed class TaskLossTests
         logits[0, 2, 4].fill_(3.0); logits[0, 2, 5].fill_(1.0); logits[0, 2, 7].fill_(100); // other tokens do not matter
         logits[0, 1, 5].fill_(50);                                                          // nor do earlier positions
         logits[1, 0, 5].fill_(-1.0); logits[1, 0, 4].fill_(0.5);
-        float[] d = TaskLoss.LogitDifference(logits, batch).data<float>().ToArray();
+        Tensor last = logits.gather(1, batch.LastPosition.view(2, 1, 1).expand(2, 1, 8)).squeeze(1); // what LogitsAt returns
+        float[] d = TaskLoss.LogitDifference(last, batch).data<float>().ToArray();
         Assert.Equal(new[] { 2f, -1.5f }, d);
         double expected = (-Math.Log(1 / (1 + Math.Exp(-2))) - Math.Log(1 / (1 + Math.Exp(1.5)))) / 2;
-        Assert.Equal(expected, TaskLoss.Mean(logits, batch).item<float>(), 5);
+        Assert.Equal(expected, TaskLoss.Mean(last, batch).item<float>(), 5);
         Assert.Equal(-Math.Log(1 / (1 + Math.Exp(-2))), TaskLoss.PerPrompt(2.0), 12);
         Assert.Equal(-Math.Log(1 / (1 + Math.Exp(40))), TaskLoss.PerPrompt(-40.0), 9);
 

@@ -218,3 +218,21 @@ public sealed class HooksTests
         Assert.Throws<KeyNotFoundException>(() => new Hooks()["0.attn.q"]);
     }
 }
+
+public sealed class LogitsAtTests
+{
+    [Fact]
+    public void Logits_at_chosen_positions_equal_the_full_forward_read_there_with_hooks_and_bigram()
+    {
+        SparseCircuits.Core.TorchRuntime.EnsureInitialized();
+        using var scope = NewDisposeScope();
+        using var model = TestModels.Create(TestModels.AllOptions());
+        Tensor tokens = TestModels.Tokens(3, 9);
+        Tensor positions = tensor(new long[] { 8, 0, 4 });
+        var hooks = new Hooks().Replace(HookPoints.MlpPostAct(0), x => x * 0.5);
+        Tensor full = model.forward(tokens, hooks); // (3, 9, vocab)
+        Tensor expected = full.gather(1, positions.view(3, 1, 1).expand(3, 1, full.shape[2])).squeeze(1);
+        Tensor actual = model.LogitsAt(tokens, positions, new Hooks().Replace(HookPoints.MlpPostAct(0), x => x * 0.5));
+        Assert.True(torch.allclose(expected, actual, rtol: 1e-5, atol: 1e-5));
+    }
+}
