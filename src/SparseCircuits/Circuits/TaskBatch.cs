@@ -20,22 +20,13 @@ public sealed class TaskBatch
     public static TaskBatch From(IReadOnlyList<TaskExample> examples)
     {
         if (examples.Count == 0) throw new ArgumentException("a task batch needs at least one prompt");
-        int B = examples.Count, T = examples.Max(e => e.PromptIds.Length);
-        var tokens = new long[B * T];
-        var last = new long[B];
-        var correct = new long[B];
-        var wrong = new long[B];
-        for (int b = 0; b < B; b++)
-        {
-            int[] ids = examples[b].PromptIds;
-            for (int t = 0; t < T; t++) tokens[b * T + t] = ids[Math.Min(t, ids.Length - 1)];
-            last[b] = ids.Length - 1;
-            correct[b] = examples[b].CorrectId;
-            wrong[b] = examples[b].WrongId;
-        }
+        var (tokens, last, T) = Tasks.PromptPadding.Pad(examples.Select(e => e.PromptIds).ToList(), padId: null);
+        int B = examples.Count;
         return new TaskBatch
         {
-            Tokens = tensor(tokens).view(B, T), LastPosition = tensor(last), Correct = tensor(correct), Wrong = tensor(wrong), Count = B,
+            Tokens = tensor(tokens).view(B, T), LastPosition = tensor(last),
+            Correct = tensor(examples.Select(e => (long)e.CorrectId).ToArray()), Wrong = tensor(examples.Select(e => (long)e.WrongId).ToArray()),
+            Count = B,
         };
     }
 }

@@ -28,35 +28,15 @@ public sealed class TaskBatch
     public static TaskBatch Build(IReadOnlyList<EncodedPair> pairs, int padId = 0)
     {
         if (pairs.Count == 0) throw new ArgumentException("a batch needs at least one pair", nameof(pairs));
-        int rows = 2 * pairs.Count;
-        int T = pairs.Max(p => Math.Max(p.Positive.Length, p.Negative.Length));
-        var tokens = new long[rows * T];
-        Array.Fill(tokens, padId);
-        var last = new long[rows];
-        var tok = new long[rows];
-        var alt = new long[rows];
-        var correctIsTok = new bool[rows];
-        for (int i = 0; i < pairs.Count; i++)
-        {
-            EncodedPair p = pairs[i];
-            for (int side = 0; side < 2; side++)
-            {
-                int row = 2 * i + side;
-                int[] prompt = side == 0 ? p.Positive : p.Negative;
-                for (int t = 0; t < prompt.Length; t++) tokens[row * T + t] = prompt[t];
-                last[row] = prompt.Length - 1;
-                tok[row] = p.TokId;
-                alt[row] = p.AltId;
-                correctIsTok[row] = side == 0;
-            }
-        }
+        var prompts = pairs.SelectMany(p => new[] { p.Positive, p.Negative }).ToList(); // row 2i positive, 2i+1 negative
+        var (tokens, last, T) = PromptPadding.Pad(prompts, padId);
         return new TaskBatch
         {
-            Tokens = tensor(tokens).view(rows, T),
+            Tokens = tensor(tokens).view(prompts.Count, T),
             LastIndex = tensor(last),
-            Tok = tensor(tok),
-            Alt = tensor(alt),
-            CorrectIsTok = tensor(correctIsTok),
+            Tok = tensor(pairs.SelectMany(p => new long[] { p.TokId, p.TokId }).ToArray()),
+            Alt = tensor(pairs.SelectMany(p => new long[] { p.AltId, p.AltId }).ToArray()),
+            CorrectIsTok = tensor(pairs.SelectMany(_ => new[] { true, false }).ToArray()),
         };
     }
 
