@@ -9,12 +9,8 @@ namespace SparseCircuits.Cli.Commands;
 /// <summary><c>circuits eval</c>: loss in nats/token and bits/byte on a shard split.</summary>
 public sealed class EvalCommand : Command<EvalCommand.Settings>
 {
-    public sealed class Settings : GlobalSettings
+    public sealed class Settings : TrainedModelSettings
     {
-        [CommandOption("--model <DIR>")]
-        [Description("Run directory from `circuits train`.")]
-        public string Model { get; init; } = "";
-
         [CommandOption("--split <val|test>")]
         [DefaultValue(CorpusSplit.Val)]
         public CorpusSplit Split { get; init; } = CorpusSplit.Val;
@@ -27,9 +23,6 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         [Description("Evaluate at most N predicted tokens (default: the whole split).")]
         public long? Tokens { get; init; }
 
-        [CommandOption("--checkpoint <best|latest>")]
-        [DefaultValue(CheckpointChoice.Best)]
-        public CheckpointChoice Checkpoint { get; init; } = CheckpointChoice.Best;
 
         [CommandOption("--json")]
         [Description("Print the result as JSON.")]

@@ -9,12 +9,8 @@ namespace SparseCircuits.Cli.Commands;
 /// <summary><c>circuits means</c>: the mean activation of every node over held-out text, stored next to the model.</summary>
 public sealed class MeansCommand : Command<MeansCommand.Settings>
 {
-    public sealed class Settings : GlobalSettings
+    public sealed class Settings : TrainedModelSettings
     {
-        [CommandOption("--model <DIR>")]
-        [Description("Run directory from `circuits train`.")]
-        public string Model { get; init; } = "";
-
         [CommandOption("--tokens <N>")]
         [Description("Average over the first N tokens of the val split.")]
         [DefaultValue(MeanCache.DefaultTokens)]
@@ -23,10 +19,6 @@ public sealed class MeansCommand : Command<MeansCommand.Settings>
         [CommandOption("--data <DIR>")]
         [Description("Shard directory (default: the one the run was trained on).")]
         public string? Data { get; init; }
-
-        [CommandOption("--checkpoint <best|latest>")]
-        [DefaultValue(CheckpointChoice.Best)]
-        public CheckpointChoice Checkpoint { get; init; } = CheckpointChoice.Best;
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)

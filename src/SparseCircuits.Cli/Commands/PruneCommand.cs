@@ -10,12 +10,8 @@ namespace SparseCircuits.Cli.Commands;
 /// <summary><c>circuits prune</c>: the smallest circuit of a model for a task at a target loss, validated, as circuit.json.</summary>
 public sealed class PruneCommand : Command<PruneCommand.Settings>
 {
-    public sealed class Settings : GlobalSettings
+    public sealed class Settings : TrainedModelSettings
     {
-        [CommandOption("--model <DIR>")]
-        [Description("Run directory from `circuits train` (needs `circuits means` first).")]
-        public string Model { get; init; } = "";
-
         [CommandOption("--file <F.jsonl>")]
         [Description("Custom task: one {\"positive\", \"negative\", \"tok\", \"alt\"} pair per line.")]
         public string? File { get; init; }
@@ -82,10 +78,6 @@ public sealed class PruneCommand : Command<PruneCommand.Settings>
         [CommandOption("--compute-means")]
         [Description("Compute the mean cache first if it is missing or stale.")]
         public bool ComputeMeans { get; init; }
-
-        [CommandOption("--checkpoint <best|latest>")]
-        [DefaultValue(CheckpointChoice.Best)]
-        public CheckpointChoice Checkpoint { get; init; } = CheckpointChoice.Best;
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)

@@ -7,12 +7,8 @@ namespace SparseCircuits.Cli.Commands;
 /// <summary><c>circuits sample</c>: generate code from a trained model.</summary>
 public sealed class SampleCommand : Command<SampleCommand.Settings>
 {
-    public sealed class Settings : GlobalSettings
+    public sealed class Settings : TrainedModelSettings
     {
-        [CommandOption("--model <DIR>")]
-        [Description("Run directory from `circuits train`.")]
-        public string Model { get; init; } = "";
-
         [CommandOption("--prompt <TEXT>")]
         [Description("Text to continue (\\n and \\t are unescaped).")]
         [DefaultValue("def ")]
@@ -36,10 +32,6 @@ public sealed class SampleCommand : Command<SampleCommand.Settings>
         [CommandOption("--seed <S>")]
         [DefaultValue(0UL)]
         public ulong Seed { get; init; }
-
-        [CommandOption("--checkpoint <best|latest>")]
-        [DefaultValue(CheckpointChoice.Best)]
-        public CheckpointChoice Checkpoint { get; init; } = CheckpointChoice.Best;
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)

@@ -10,12 +10,8 @@ namespace SparseCircuits.Cli.Commands;
 /// <summary><c>circuits tasks eval</c>: task loss, accuracy and logit difference of a trained model, per task.</summary>
 public sealed class TasksEvalCommand : Command<TasksEvalCommand.Settings>
 {
-    public sealed class Settings : GlobalSettings
+    public sealed class Settings : TrainedModelSettings
     {
-        [CommandOption("--model <DIR>")]
-        [Description("Run directory from `circuits train`.")]
-        public string Model { get; init; } = "";
-
         [CommandOption("--task <NAME>")]
         [Description("Task to evaluate (repeatable, or comma-separated); default: all built-in tasks.")]
         public string[] Task { get; init; } = [];
@@ -48,9 +44,6 @@ public sealed class TasksEvalCommand : Command<TasksEvalCommand.Settings>
         [Description("Drop pairs with longer prompts (default: the model's context).")]
         public int? MaxPromptTokens { get; init; }
 
-        [CommandOption("--checkpoint <best|latest>")]
-        [DefaultValue(CheckpointChoice.Best)]
-        public CheckpointChoice Checkpoint { get; init; } = CheckpointChoice.Best;
 
         [CommandOption("--json")]
         [Description("Print the result as JSON.")]

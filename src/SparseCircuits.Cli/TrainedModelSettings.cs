@@ -1,0 +1,18 @@
+using System.ComponentModel;
+using SparseCircuits.Training;
+using Spectre.Console.Cli;
+
+namespace SparseCircuits.Cli;
+
+/// <summary>Options of every command that works on a trained model (eval, sample, means, prune, tasks eval).</summary>
+public class TrainedModelSettings : GlobalSettings
+{
+    [CommandOption("--model <DIR>")]
+    [Description("Run directory from `circuits train` (or runs/<preset>/model from `circuits run`).")]
+    public string Model { get; init; } = "";
+
+    [CommandOption("--checkpoint <best|latest>")]
+    [Description("Which checkpoint of the run to load.")]
+    [DefaultValue(CheckpointChoice.Best)]
+    public CheckpointChoice Checkpoint { get; init; } = CheckpointChoice.Best;
+}
