@@ -33,26 +33,55 @@ public static class LearnedMasks
         for (int step = 0; step < config.Steps; step++)
         {
             using var scope = NewDisposeScope();
-            TaskBatch batch = TaskBatch.From(sampler.Next());
-            Tensor unitMask = StraightThroughMask.Apply(tau, config.Temperature); // (units)
-            Tensor nodeMask = unitOfNode is null ? unitMask : unitMask.index_select(0, unitOfNode); // (nodes)
-            Tensor taskLoss = TaskLoss.Mean(TaskLoss.LastLogits(model, batch, ablation.Masked(nodeMask)), batch);
-            Tensor openNodes = nodeMask.sum(); // forward: the number of open nodes; backward: sum of sigmoid'
-            Tensor loss = taskLoss + setting.KCoef * openNodes;
+            IReadOnlyList<TaskExample> prompts = sampler.Next();
+            Tensor NodeMask()
+            {
+                Tensor unitMask = StraightThroughMask.Apply(tau, config.Temperature); // (units)
+                return unitOfNode is null ? unitMask : unitMask.index_select(0, unitOfNode); // (nodes)
+            }
             tau.grad?.zero_();
-            loss.backward();
+            // Prompts range from ~30 to ~200 tokens: one padded batch would pay for the longest
+            // everywhere. Chunks of similar length, each backpropagating its share of the mean,
+            // give the same gradient (a sum over prompts) for less compute.
+            double taskLossSum = 0;
+            foreach (IReadOnlyList<TaskExample> chunk in LengthChunks(prompts, config.LengthChunks))
+            {
+                using var chunkScope = NewDisposeScope();
+                TaskBatch batch = TaskBatch.From(chunk);
+                Tensor lastLogits = TaskLoss.LastLogits(model, batch, ablation.Masked(NodeMask()));
+                Tensor chunkLoss = TaskLoss.PerPrompt(TaskLoss.LogitDifference(lastLogits, batch)).sum() / prompts.Count;
+                chunkLoss.backward();
+                taskLossSum += chunkLoss.item<float>();
+            }
+            Tensor openNodes = NodeMask().sum(); // forward: the number of open nodes; backward: sum of sigmoid'
+            (setting.KCoef * openNodes).backward();
             ClipGradient(tau, config.GradClip);
             double lr = LearningRate(step, config.Steps, setting.LearningRate, config.WarmupFraction);
             adam.Step(lr);
             adam.ApplyWeightDecay(lr);
             using (no_grad()) tau.clamp_(-1, 1);
 
-            lastTaskLoss = taskLoss.item<float>();
+            lastTaskLoss = taskLossSum;
             open = (int)openNodes.item<float>();
             progress?.Set(step + 1);
             if (step % 10 == 0 || step == config.Steps - 1) progress?.Status($"task loss {lastTaskLoss:0.000}, open nodes {open}");
         }
         return new Result(tau.detach().data<float>().ToArray(), lastTaskLoss, open);
+    }
+
+    /// <summary>
+    /// <paramref name="prompts"/> sorted by length (stable) and cut into <paramref name="chunks"/>
+    /// runs of near-equal count; 1 keeps the batch whole.
+    /// </summary>
+    public static IEnumerable<IReadOnlyList<TaskExample>> LengthChunks(IReadOnlyList<TaskExample> prompts, int chunks)
+    {
+        var sorted = prompts.OrderBy(p => p.PromptIds.Length).ToList();
+        int count = Math.Clamp(chunks, 1, Math.Max(1, sorted.Count));
+        for (int c = 0; c < count; c++)
+        {
+            int start = c * sorted.Count / count, end = (c + 1) * sorted.Count / count;
+            if (end > start) yield return sorted.GetRange(start, end - start);
+        }
     }
 
     /// <summary>tau ~ N(init_mean, init_std), clamped to [-1, 1], from a generator seeded per run.</summary>

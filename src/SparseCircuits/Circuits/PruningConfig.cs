@@ -25,6 +25,11 @@ public sealed record PruningConfig
     public int Steps { get; init; } = 300;
     /// <summary>Prompts per step (64 contrast pairs).</summary>
     public int BatchPrompts { get; init; } = 128;
+    /// <summary>
+    /// Each step's prompts run as this many forward/backward passes over prompts of similar
+    /// length (same gradient, less padding); 1 = one padded batch.
+    /// </summary>
+    public int LengthChunks { get; init; } = 4;
     /// <summary>Centre of the search for the penalty per open node.</summary>
     public double KCoef { get; init; } = 1e-4;
     /// <summary>Centre of the search for the learning rate.</summary>
@@ -56,6 +61,7 @@ public sealed record PruningConfig
         if (!Enum.IsDefined(Ablation)) Fail("ablation", "mean or zero", Ablation);
         if (Steps < 1) Fail("steps", ">= 1", Steps);
         if (BatchPrompts < 1) Fail("batch_prompts", ">= 1", BatchPrompts);
+        if (LengthChunks < 1) Fail("length_chunks", ">= 1", LengthChunks);
         if (!(KCoef >= 0 && double.IsFinite(KCoef))) Fail("k_coef", "a finite number >= 0", KCoef);
         if (!(LearningRate > 0 && double.IsFinite(LearningRate))) Fail("learning_rate", "a finite number > 0", LearningRate);
         if (!(WeightDecay >= 0 && double.IsFinite(WeightDecay))) Fail("weight_decay", "a finite number >= 0", WeightDecay);

@@ -73,6 +73,35 @@ public sealed class MaskTests
     }
 
     [Fact]
+    public void Length_chunks_are_sorted_by_length_and_cover_the_batch_once()
+    {
+        var prompts = new[] { 5, 1, 4, 4, 2, 9, 3 }.Select((n, i) => new TaskExample(Enumerable.Repeat(i, n).ToArray(), 1, 2)).ToList();
+        var chunks = LearnedMasks.LengthChunks(prompts, 3).ToList();
+        Assert.Equal([2, 2, 3], chunks.Select(c => c.Count));
+        Assert.Equal([1, 2, 3, 4, 4, 5, 9], chunks.SelectMany(c => c).Select(p => p.PromptIds.Length));
+        Assert.Single(LearnedMasks.LengthChunks(prompts, 1));
+        Assert.Equal(7, LearnedMasks.LengthChunks(prompts, 50).Count()); // never an empty chunk
+    }
+
+    [Fact]
+    public void Length_chunked_steps_learn_the_same_masks_as_one_padded_batch()
+    {
+        using var model = PlantedModel.Create();
+        using var means = PlantedModel.Means(model);
+        var space = new NodeSpace(model.Config);
+        using var ablation = new NodeAblation(space, means, AblationKind.Mean);
+        var train = PlantedModel.Task().Train; // 1 to 4 tokens long
+        Assert.True(train.Select(e => e.PromptIds.Length).Distinct().Count() > 1);
+        var whole = new PruningConfig { Steps = 4, BatchPrompts = 24, LengthChunks = 1 };
+        var a = LearnedMasks.Train(model, ablation, new MaskUnits(space, false), train, whole, whole.Setting(0));
+        var chunked = whole with { LengthChunks = 3 };
+        var b = LearnedMasks.Train(model, ablation, new MaskUnits(space, false), train, chunked, chunked.Setting(0));
+        Assert.Equal(a.LastTaskLoss, b.LastTaskLoss, 5);
+        for (int i = 0; i < a.Tau.Length; i++) Assert.Equal(a.Tau[i], b.Tau[i], 5);
+        Assert.Equal(a.OpenNodes, b.OpenNodes);
+    }
+
+    [Fact]
     public void Learning_rate_warms_up_then_decays_linearly()
     {
         Assert.Equal(0.2, LearnedMasks.LearningRate(0, 100, 1, 0.05), 12);
