@@ -64,9 +64,19 @@ public static class CircuitsApp
                 .WithDescription("Print a circuit.json: size, validation, nodes and edges.");
         });
 
+        // Ctrl+C cancels the running command's token (training stops at a step boundary, serve
+        // closes its socket); a second Ctrl+C kills the process as usual.
+        using var interrupt = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            if (interrupt.IsCancellationRequested) return;
+            e.Cancel = true;
+            interrupt.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
         try
         {
-            return app.Run(AcceptDoubleDashN(args));
+            return app.Run(AcceptDoubleDashN(args), interrupt.Token);
         }
         catch (SparseCircuitsException e)
         {
@@ -83,6 +93,10 @@ public static class CircuitsApp
         catch (OperationCanceledException)
         {
             return Fail("interrupted");
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
         }
     }
 
