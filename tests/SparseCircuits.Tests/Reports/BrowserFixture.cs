@@ -73,6 +73,7 @@ public sealed class WatchedPage : IAsyncDisposable
     public void AssertClean(Func<string, bool> allowedRequest)
     {
         Assert.Empty(Problems);
+        Assert.NotEmpty(Requests); // at least the page itself: the listener works
         Assert.All(Requests, url => Assert.True(allowedRequest(url), $"unexpected request to {url}"));
     }
 

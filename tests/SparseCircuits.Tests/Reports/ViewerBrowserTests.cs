@@ -80,6 +80,7 @@ public sealed class ViewerBrowserTests(BrowserFixture browser) : IClassFixture<B
         Assert.Equal(2, await page.Locator("#node-task .pair .diff").CountAsync());
         Assert.True(await page.Locator("#attention-kept rect").CountAsync() >= 21, "a 6-token causal pattern has 21 cells");
         Assert.True(await page.Locator("#attention-full rect").CountAsync() >= 21);
+        await page.Mouse.MoveAsync(1, 1);
         await ScreenshotAsync(page, "circuit.png");
 
         // Clicking an incoming edge jumps to its source node.
@@ -126,6 +127,7 @@ public sealed class ViewerBrowserTests(BrowserFixture browser) : IClassFixture<B
         Assert.Equal(data.Embeddings.Channels.Count, await channels.CountAsync());
         await page.Locator("#only-used").CheckAsync();
         Assert.Equal(data.Embeddings.Channels.Count(c => c.UsedBy.Count > 0), await page.Locator("#embedding-table tbody tr:visible").CountAsync());
+        await ScreenshotAsync(page, "embeddings.png");
         await page.Locator("#embedding-table tbody tr:visible a").First.ClickAsync();
         await page.WaitForURLAsync($"**#/circuit/{ReportFixtures.CircuitId}");
 
@@ -133,6 +135,7 @@ public sealed class ViewerBrowserTests(BrowserFixture browser) : IClassFixture<B
         await page.Locator("#nav-frontier").ClickAsync();
         Assert.Equal(1, await page.Locator("figure.figure svg polyline").CountAsync());
         Assert.Equal(data.Frontier!.Rows.Count, await page.Locator("#frontier-table tbody tr").CountAsync());
+        await ScreenshotAsync(page, "frontier.png");
 
         // A deep link to a node works from a fresh load.
         await page.GotoAsync(new Uri(dir["report.html"]).AbsoluteUri + $"#/circuit/{ReportFixtures.CircuitId}/node/{Uri.EscapeDataString(ReportFixtures.QueryNode)}");
@@ -211,5 +214,20 @@ public sealed class ViewerBrowserTests(BrowserFixture browser) : IClassFixture<B
             await stop.CancelAsync();
             await serving.WaitAsync(TimeSpan.FromSeconds(10));
         }
+    }
+
+    [Fact]
+    public async Task The_watcher_sees_console_errors_and_the_page_policy_blocks_outside_requests()
+    {
+        await using var watched = await OpenFileAsync(ReportFixtures.Empty());
+        await watched.Page.EvaluateAsync("() => { console.warn('w'); console.error('e'); new Image().src = 'http://127.0.0.1:9/x.png'; }");
+        for (int i = 0; i < 100 && watched.Problems.Count < 4; i++) await Task.Delay(50);
+
+        Assert.Contains(watched.Problems, p => p == "console warning: w");
+        Assert.Contains(watched.Problems, p => p == "console error: e");
+        // Chromium reports the blocked image as a request that failed, so a stray URL fails the other tests twice.
+        Assert.Contains(watched.Problems, p => p.Contains("Content Security Policy", StringComparison.Ordinal));
+        Assert.Contains(watched.Problems, p => p.StartsWith("request failed: http://127.0.0.1:9/x.png", StringComparison.Ordinal));
+        Assert.Contains(watched.Requests, url => url == "http://127.0.0.1:9/x.png");
     }
 }

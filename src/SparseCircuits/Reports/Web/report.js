@@ -569,8 +569,8 @@
     const locations = [...new Set(nodes.map(n => n.location))].sort();
     const legend = el('div', { class: 'legend' },
       locations.map(l => el('span', {}, el('span', { class: 'swatch', style: `background:${locationColour(l || '')}` }), l)),
-      el('span', {}, el('span', { class: 'swatch', style: 'background:var(--pos)' }), 'positive weight'),
-      el('span', {}, el('span', { class: 'swatch', style: 'background:var(--neg)' }), 'negative weight'));
+      el('span', {}, el('span', { class: 'swatch line', style: 'background:var(--pos)' }), 'positive weight'),
+      el('span', {}, el('span', { class: 'swatch line', style: 'background:var(--neg)' }), 'negative weight'));
 
     function select(id) {
       for (const [k, g] of nodeEls) g.classList.toggle('selected', k === id);
