@@ -15,16 +15,26 @@ public sealed class ViewerBrowserTests(BrowserFixture browser) : IClassFixture<B
 
     static bool IsFile(string url) => url.StartsWith("file:", StringComparison.Ordinal);
 
-    async Task<WatchedPage> OpenFileAsync(ReportData data)
+    async Task<WatchedPage> OpenFileAsync(ReportData data, string? keepAs = null)
     {
         string path = dir["report.html"];
         ReportHtml.Write(data, path);
+        if (keepAs is not null) Keep(path, keepAs);
         return await browser.OpenAsync(new Uri(path).AbsoluteUri);
+    }
+
+    /// <summary>With VIEWER_KEEP_DIR set, the synthetic page and the screenshots are copied there to look at.</summary>
+    static void Keep(string path, string name)
+    {
+        string? keep = Environment.GetEnvironmentVariable("VIEWER_KEEP_DIR");
+        if (string.IsNullOrEmpty(keep)) return;
+        Directory.CreateDirectory(keep);
+        File.Copy(path, Path.Combine(keep, name), overwrite: true);
     }
 
     static async Task<int> EdgeCount(IPage page) => int.Parse(await page.Locator("#edge-count").InnerTextAsync(), CultureInfo.InvariantCulture);
 
-    /// <summary>Screenshots go to the test's folder; set VIEWER_SCREENSHOT_DIR to keep copies.</summary>
+    /// <summary>Screenshots go to the test's folder (see <see cref="Keep"/>).</summary>
     async Task ScreenshotAsync(IPage page, string name)
     {
         string path = dir[name];
@@ -32,12 +42,7 @@ public sealed class ViewerBrowserTests(BrowserFixture browser) : IClassFixture<B
         byte[] png = File.ReadAllBytes(path);
         Assert.True(png.Length > 10_000, $"screenshot {name} has only {png.Length} bytes");
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A }, png[..8]);
-        string? keep = Environment.GetEnvironmentVariable("VIEWER_SCREENSHOT_DIR");
-        if (!string.IsNullOrEmpty(keep))
-        {
-            Directory.CreateDirectory(keep);
-            File.Copy(path, Path.Combine(keep, name), overwrite: true);
-        }
+        Keep(path, name);
     }
 
     [Fact]
@@ -45,7 +50,7 @@ public sealed class ViewerBrowserTests(BrowserFixture browser) : IClassFixture<B
     {
         var data = ReportFixtures.Synthetic();
         var circuit = data.Circuits[0];
-        await using var watched = await OpenFileAsync(data);
+        await using var watched = await OpenFileAsync(data, keepAs: "synthetic-report.html");
         var page = watched.Page;
 
         // Overview: the task table, one row per task, the pruned one linking to its circuit.

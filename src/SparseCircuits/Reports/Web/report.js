@@ -83,6 +83,18 @@
     x = num(x);
     return x === null ? '—' : (x > 0 ? '+' : '') + fmt(x);
   }
+  // Short axis labels: 7 rather than 7.00, 1.5k rather than 1,500.
+  function fmtTick(x) {
+    const big = Math.abs(x) >= 1000 ? /^(-?[\d.]+)([kMBT])$/.exec(fmtCount(x)) : null;
+    if (big) return String(Number(big[1])) + big[2];
+    return String(Number(x.toPrecision(3)));
+  }
+  // Min and max without spreading into arguments (metrics can have more points than a call takes).
+  function extent(values) {
+    let lo = Infinity, hi = -Infinity;
+    for (const v of values) { if (v < lo) lo = v; if (v > hi) hi = v; }
+    return [lo, hi];
+  }
   function maxAbs(values) {
     let m = 0;
     for (const v of values) { const a = Math.abs(num(v)); if (Number.isFinite(a) && a > m) m = a; }
@@ -190,8 +202,8 @@
     }
     const xs = pts.map(p => fx(p[0])).concat((o.vlines || []).map(v => fx(v.x)));
     const ys = pts.map(p => p[1]).concat((o.hlines || []).filter(h => Number.isFinite(h.y)).map(h => h.y));
-    let [x0, x1] = [Math.min(...xs), Math.max(...xs)];
-    let [y0, y1] = [Math.min(...ys), Math.max(...ys)];
+    let [x0, x1] = extent(xs);
+    let [y0, y1] = extent(ys);
     if (x1 === x0) { x0 -= 1; x1 += 1; }
     if (y1 === y0) { y0 -= 0.5; y1 += 0.5; }
     const pad = 0.05 * (y1 - y0);
@@ -205,14 +217,14 @@
     for (const t of yt) {
       grid.appendChild(sv('line', { x1: m.l, x2: W - m.r, y1: Y(t), y2: Y(t) }));
       axes.appendChild(sv('line', { x1: m.l - 4, x2: m.l, y1: Y(t), y2: Y(t) }));
-      axes.appendChild(sv('text', { x: m.l - 7, y: Y(t) + 4, 'text-anchor': 'end', text: fmt(t) }));
+      axes.appendChild(sv('text', { x: m.l - 7, y: Y(t) + 4, 'text-anchor': 'end', text: fmtTick(t) }));
     }
     const xt = o.xLog ? log1pTicks(Math.pow(10, x1) - 1) : niceTicks(x0, x1, 6);
     for (const t of xt) {
       const px = o.xLog ? X(t) : m.l + (t - x0) / (x1 - x0) * (W - m.l - m.r);
       if (px < m.l - 0.5 || px > W - m.r + 0.5) continue;
       axes.appendChild(sv('line', { x1: px, x2: px, y1: H - m.b, y2: H - m.b + 4 }));
-      axes.appendChild(sv('text', { x: px, y: H - m.b + 16, 'text-anchor': 'middle', text: o.xLog ? fmtInt(t) : fmtCount(t) }));
+      axes.appendChild(sv('text', { x: px, y: H - m.b + 16, 'text-anchor': 'middle', text: fmtTick(t) }));
     }
     axes.appendChild(sv('path', { d: `M${m.l},${m.t} V${H - m.b} H${W - m.r}`, fill: 'none' }));
     axes.appendChild(sv('text', { x: (m.l + W - m.r) / 2, y: H - 6, 'text-anchor': 'middle', text: o.xLabel || '' }));
@@ -411,7 +423,7 @@
     const nodes = c.nodes || [];
     const rows = (c.rows || []).slice().sort((a, b) => num(a.y) - num(b.y));
     const ys = rows.map(r => num(r.y)).concat(nodes.map(n => num(n.y))).filter(Number.isFinite);
-    const minY = ys.length ? Math.min(...ys) : 0, maxY = ys.length ? Math.max(...ys) : 0;
+    const [minY, maxY] = ys.length ? extent(ys) : [0, 0];
     const span = Math.max(1, rows.length - 1) * ROW_GAP;
     const py = y => TOP + (maxY > minY ? (num(y) - minY) / (maxY - minY) * span : 0);
     const px = x => LEFT + Math.max(0, Math.min(1, num(x))) * (W - LEFT - RIGHT);
