@@ -54,7 +54,6 @@ public static class SweepRunner
         string tokenizerHash = shards.TokenizerHash;
         int parallel = Math.Min(options.Parallel, spec.Models.Count);
         int threadsPerJob = Math.Max(1, TorchRuntime.PlannedThreads() / parallel);
-        if (!child) RecordSession(layout, spec, tokenizerHash, options, parallel, threadsPerJob);
 
         var jobs = (options.OnlyJobs ?? spec.Models.Select(m => m.Name).ToList()).Select(spec.Model).ToList();
         var outcomes = new Dictionary<string, SweepJobOutcome>();
@@ -67,6 +66,9 @@ public static class SweepRunner
                 outcomes[model.Name] = new SweepJobOutcome(model.Name, true, Describe(done));
             else pending.Add((model, fingerprint, Cost(spec, model, shards.VocabSize)));
         }
+        // Stored only once every job agrees with it, so a refused spec leaves the sweep as it was.
+        if (options.Spec is not null) AtomicFile.WriteAllText(layout.SpecFile, spec.ToJson() + "\n");
+        if (!child) RecordSession(layout, spec, tokenizerHash, options, parallel, threadsPerJob);
         if (pending.Count > 0)
         {
             var clock = Stopwatch.StartNew();
@@ -153,7 +155,6 @@ public static class SweepRunner
         given.Validate();
         if (stored is not null && (stored.Data.VocabSize != given.Data.VocabSize || !stored.Data.Sources.SequenceEqual(given.Data.Sources)))
             throw new SparseCircuitsException($"{layout.Root} was started with other data settings (sources or vocab_size); choose another --out");
-        AtomicFile.WriteAllText(layout.SpecFile, given.ToJson() + "\n");
         return given;
     }
 
