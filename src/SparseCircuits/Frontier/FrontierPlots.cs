@@ -35,7 +35,6 @@ public static class FrontierPlots
             scatter.MarkerShape = marker;
             scatter.MarkerSize = 9;
             scatter.LineWidth = label == "dense" ? 1 : 2;
-            if (label == "dense") scatter.LinePattern = LinePattern.Dashed;
             foreach (FrontierRow r in rows)
             {
                 var text = plot.Add.Text(pointLabel(r), Math.Log10(r.GeometricMeanEdges!.Value), r.ValLoss);
@@ -51,7 +50,7 @@ public static class FrontierPlots
                 : "No model has a positive geometric mean of edges: nothing to plot on a log axis.");
         else
         {
-            LogAxis(plot);
+            LogAxis(plot, plot.Axes.Bottom);
             plot.ShowLegend(Alignment.UpperRight);
         }
         string caption = $"Each point is one model of the sweep. x: geometric mean over {tasks} of the edges of its circuit at task loss " +
@@ -64,13 +63,16 @@ public static class FrontierPlots
     {
         var plot = new Plot();
         plot.Title("Circuit size vs target loss (sparse vs dense model of closest val loss)");
-        plot.XLabel("target task loss (val split; circuits read off the ranking pruned at the sweep's target)");
-        plot.YLabel($"edges, geometric mean over {data.Tasks.Count} task(s)");
+        plot.XLabel("target task loss (val split)");
+        // Log scale unless an empty circuit (0 edges) already reaches some target.
+        bool log = data.Series.SelectMany(s => s.Points).All(p => p.Edges is null or > 0);
+        plot.YLabel($"edges, geometric mean over {data.Tasks.Count} task(s){(log ? " (log scale)" : "")}");
         foreach (EdgesVsTargetSeries s in data.Series)
         {
             var points = s.Points.Where(p => p.Edges is not null).ToList();
             if (points.Count == 0) continue;
-            var scatter = plot.Add.Scatter(points.Select(p => p.TargetLoss).ToArray(), points.Select(p => p.Edges!.Value).ToArray());
+            var scatter = plot.Add.Scatter(points.Select(p => p.TargetLoss).ToArray(),
+                points.Select(p => log ? Math.Log10(p.Edges!.Value) : p.Edges!.Value).ToArray());
             scatter.LegendText = $"{(s.Dense ? "dense" : "sparse")} {s.Model} (val {s.ValLoss:0.000})";
             scatter.MarkerShape = s.Dense ? MarkerShape.FilledSquare : MarkerShape.FilledCircle;
             scatter.MarkerSize = 8;
@@ -78,7 +80,11 @@ public static class FrontierPlots
             scatter.ConnectStyle = ConnectStyle.StepHorizontal;
         }
         if (data.Series.Count == 0) Message(plot, $"No comparison: {data.Note}.");
-        else plot.ShowLegend(Alignment.UpperRight);
+        else
+        {
+            if (log) LogAxis(plot, plot.Axes.Left);
+            plot.ShowLegend(Alignment.UpperRight);
+        }
         string caption = $"Edges of each model's circuits as the target is loosened from {Num(targetLoss)}: for each target the smallest evaluated " +
                          "prefix of the ranking found at the sweep's target that reaches it (an upper bound on a fresh search), geometric mean " +
                          $"over {(data.Tasks.Count == 0 ? "no task" : string.Join(", ", data.Tasks))}.";
@@ -94,18 +100,18 @@ public static class FrontierPlots
     }
 
     /// <summary>Data are log10 values; ticks at powers of ten are labelled with the value itself.</summary>
-    static void LogAxis(Plot plot)
+    static void LogAxis(Plot plot, ScottPlot.IAxis axis)
     {
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+        axis.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
         {
             MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
             IntegerTicksOnly = true,
             LabelFormatter = v => Math.Pow(10, v).ToString("N0", CultureInfo.InvariantCulture),
         };
         plot.Axes.AutoScale();
-        var limits = plot.Axes.GetLimits();
-        double pad = Math.Max(0.15, (limits.Right - limits.Left) * 0.1);
-        plot.Axes.SetLimitsX(Math.Floor(limits.Left - pad), Math.Ceiling(limits.Right + pad));
+        var range = axis.Range;
+        double pad = Math.Max(0.15, (range.Max - range.Min) * 0.08);
+        axis.Range.Set(range.Min - pad, range.Max + pad);
     }
 
     static PlotImage Render(Plot plot, string title, string caption) =>
