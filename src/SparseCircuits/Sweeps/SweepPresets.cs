@@ -20,7 +20,7 @@ public static class SweepPresets
     };
 
     /// <summary>
-    /// About 2-3 h on 2 CPU cores: 4 layers, context 128, 800 steps of 32 x 128 tokens (3.3M tokens)
+    /// About 2 h on 2 shared CPU cores (docs/sweeps.md): 4 layers, context 128, 1200 steps of 32 x 128 tokens (4.9M tokens)
     /// per model. Sparse: widths 64 and 128 at matrix L0 budgets of about 80k and 40k nonzeros (the
     /// embeddings at a matched 65k); dense: widths 32, 64 and 128. Pruned on three built-in tasks
     /// with short prompts, one search run of 150 steps, at task loss 0.3: models of this size do not
@@ -38,8 +38,8 @@ public static class SweepPresets
         return new SweepSpec
         {
             Name = "laptop",
-            Training = Obj(("model", Obj(("n_ctx", 128))), ("batch_size", 32), ("steps", 800), ("eval_interval", 100), ("eval_tokens", 16384),
-                ("checkpoint_interval", 100), ("keep_last_checkpoints", 2)),
+            Training = Obj(("model", Obj(("n_ctx", 128))), ("batch_size", 32), ("steps", 1200), ("eval_interval", 150), ("eval_tokens", 16384),
+                ("checkpoint_interval", 150), ("keep_last_checkpoints", 2)),
             Models =
             [
                 Sparse(64, 0.4, 0.25), Sparse(64, 0.2, 0.25), Sparse(128, 0.1, 0.125), Sparse(128, 0.05, 0.125),
@@ -54,9 +54,10 @@ public static class SweepPresets
     }
 
     /// <summary>
-    /// For a bigger machine (roughly a day on 16 cores; not run here): the paper's depth (8 layers,
-    /// context 256), widths 128 and 256 at three L0 budgets, dense widths 64 to 512, 5000 steps of
-    /// 32 x 256 tokens, every built-in task at the paper's target 0.15 with the default search.
+    /// For a bigger machine (not run here; about 100x the laptop spec's training compute): the
+    /// paper's depth (8 layers, context 256), widths 128 and 256 at three L0 budgets, dense widths
+    /// 64 to 512, 5000 steps of 32 x 256 tokens, every built-in task at the paper's target 0.15
+    /// with two search runs per task and prompts up to 128 tokens.
     /// </summary>
     static SweepSpec Workstation()
     {
@@ -82,6 +83,8 @@ public static class SweepPresets
             ],
             Tasks = TaskRegistry.Names.ToList(),
             TargetLoss = 0.15,
+            Pruning = Obj(("budget", 2)),
+            Prompts = new SweepPrompts { MaxPromptTokens = 128 },
         };
     }
 
