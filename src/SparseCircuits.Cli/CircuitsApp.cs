@@ -62,6 +62,10 @@ public static class CircuitsApp
                 .WithDescription("Find the smallest circuit for a task at a target loss; validate it; write circuit.json.");
             config.AddCommand<ShowCommand>("show")
                 .WithDescription("Print a circuit.json: size, validation, nodes and edges.");
+            config.AddCommand<SweepCommand>("sweep")
+                .WithDescription("Train a grid of models (sparse x widths, dense baselines), then mean caches and circuits for each; resumable.");
+            config.AddCommand<FrontierCommand>("frontier")
+                .WithDescription("Table, plots and sparse-vs-dense circuit-size ratio at matched loss for a sweep directory.");
         });
 
         // Ctrl+C cancels the running command's token (training stops at a step boundary, serve

@@ -4,31 +4,63 @@ using SparseCircuits.Training;
 
 namespace SparseCircuits.Circuits;
 
+/// <summary>Which tasks <see cref="TaskSuitePruning"/> prunes and how their prompts are drawn.</summary>
+public sealed record TaskSuiteOptions
+{
+    /// <summary>Built-in task names or custom task files (<c>*.jsonl</c>); null = every built-in task.</summary>
+    public IReadOnlyList<string>? Tasks { get; init; }
+    /// <summary>Longest prompt kept (longer pairs are dropped); null = the model's context.</summary>
+    public int? MaxPromptTokens { get; init; }
+    public int TrainPairs { get; init; } = TaskSource.DefaultTrainPairs;
+    public int ValPairs { get; init; } = TaskSource.DefaultValPairs;
+    public int TestPairs { get; init; } = TaskSource.DefaultTestPairs;
+    /// <summary>Keep a task's existing circuit.json instead of pruning it again (for resumable sweeps).</summary>
+    public bool ReuseFinished { get; init; }
+
+    /// <summary>A custom task file rather than a built-in name.</summary>
+    public static bool IsFile(string task) => task.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The name a task's circuit is stored under: the built-in name or the file's name without extension.</summary>
+    public static string NameOf(string task) => IsFile(task) ? Path.GetFileNameWithoutExtension(task) : task;
+}
+
 /// <summary>
-/// Prunes every built-in task of the suite, one after another, writing each circuit under
-/// <c>circuitsDir/NAME/circuit.json</c> and the summary as <c>circuitsDir/summary.json</c>.
-/// A task the model cannot bring to the target (or the tokenizer cannot express) becomes a row
-/// with the reason instead of stopping the run.
+/// Prunes a list of tasks (by default every built-in task of the suite), one after another,
+/// writing each circuit under <c>circuitsDir/NAME/circuit.json</c> and the summary as
+/// <c>circuitsDir/summary.json</c>. A task the model cannot bring to the target (or the tokenizer
+/// cannot express) becomes a row with the reason instead of stopping the run.
 /// </summary>
 public static class TaskSuitePruning
 {
     public static TaskSuiteSummary Run(TrainedModel trained, MeanActivations means, PruningConfig config, string circuitsDir, ulong seed,
-        IProgressReporter progress)
+        IProgressReporter progress, TaskSuiteOptions? suite = null)
     {
+        suite ??= new TaskSuiteOptions();
         var model = ModelReference.Of(trained);
-        var options = new TaskDatasetOptions { MaxPromptTokens = trained.Config.Model.NCtx }; // longer prompts are dropped, not fatal
+        // Longer prompts are dropped, not fatal.
+        var options = new TaskDatasetOptions { MaxPromptTokens = Math.Min(suite.MaxPromptTokens ?? int.MaxValue, trained.Config.Model.NCtx) }.Validate();
+        IReadOnlyList<string> tasks = suite.Tasks ?? TaskRegistry.Names.ToList();
         var rows = new List<TaskSummaryRow>();
-        using (var bar = progress.Start("tasks", TaskRegistry.Names.Count(), "tasks"))
+        using (var bar = progress.Start("tasks", tasks.Count, "tasks"))
         {
-            foreach (string name in TaskRegistry.Names)
+            foreach (string spec in tasks)
             {
+                string name = TaskSuiteOptions.NameOf(spec);
                 bar.Status(name);
+                string path = Path.Combine(circuitsDir, name, CircuitFile.FileName);
                 try
                 {
-                    BinaryTask task = TaskSource.FromBuiltIn(name, trained.Tokenizer, seed, options);
-                    Circuit circuit = CircuitPruning.Run(trained.Model, means, task, config, progress, model, $"builtin:{name}");
-                    string path = Path.Combine(circuitsDir, name, CircuitFile.FileName);
-                    CircuitFile.Save(path, circuit);
+                    Circuit circuit;
+                    if (suite.ReuseFinished && File.Exists(path)) circuit = CircuitFile.Load(path);
+                    else
+                    {
+                        BinaryTask task = TaskSuiteOptions.IsFile(spec)
+                            ? TaskSource.FromFile(spec, trained.Tokenizer, seed, options)
+                            : TaskSource.FromBuiltIn(spec, trained.Tokenizer, seed, options, suite.TrainPairs, suite.ValPairs, suite.TestPairs);
+                        circuit = CircuitPruning.Run(trained.Model, means, task, config, progress, model,
+                            TaskSuiteOptions.IsFile(spec) ? Path.GetFullPath(spec) : $"builtin:{spec}");
+                        CircuitFile.Save(path, circuit);
+                    }
                     rows.Add(TaskSuiteSummary.Row(circuit, Path.GetRelativePath(circuitsDir, path)));
                 }
                 catch (SparseCircuitsException e)

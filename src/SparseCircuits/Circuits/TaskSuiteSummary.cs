@@ -15,16 +15,9 @@ public sealed record TaskSuiteSummary(int Format, double TargetLoss, IReadOnlyLi
 {
     public const string FileName = "summary.json";
 
-    /// <summary>exp(mean(log(edges))) over pruned tasks (edges + 1 inside the log would hide zero-edge circuits; a zero gives 0).</summary>
-    public double? GeometricMeanEdges
-    {
-        get
-        {
-            var edges = Tasks.Where(t => t.Pruned && t.Edges is not null).Select(t => (double)t.Edges!.Value).ToList();
-            if (edges.Count == 0) return null;
-            return edges.Any(e => e == 0) ? 0 : Math.Exp(edges.Average(Math.Log));
-        }
-    }
+    /// <summary>exp(mean(log(edges))) over pruned tasks (see <see cref="GeometricMean.Of"/>).</summary>
+    public double? GeometricMeanEdges =>
+        GeometricMean.Of(Tasks.Where(t => t.Pruned && t.Edges is not null).Select(t => (double)t.Edges!.Value));
 
     public static TaskSummaryRow Row(Circuit c, string file) => new(c.Task.Name, true, c.NodeCount, c.EdgeCount,
         c.Validation.Sufficiency.Loss, c.Validation.Necessity.Loss, c.Validation.Control.LossMean, file, null);

@@ -13,16 +13,23 @@ public static class ConfigLoader
 {
     public static T Load<T>(T defaults, string? jsonFile, IEnumerable<string> overrides)
     {
-        JsonObject tree = JsonSerializer.SerializeToNode(defaults, Json.Options)!.AsObject();
+        JsonObject? fileObject = null;
         if (jsonFile is not null)
         {
             if (!File.Exists(jsonFile)) throw new SparseCircuitsException($"config file not found: {jsonFile}");
             JsonNode? file;
             try { file = JsonNode.Parse(File.ReadAllText(jsonFile)); }
             catch (JsonException e) { throw new SparseCircuitsException($"config file {jsonFile} is not valid JSON: {e.Message}"); }
-            if (file is not JsonObject fileObject) throw new SparseCircuitsException($"config file {jsonFile} must hold a JSON object");
-            Merge(tree, fileObject, "");
+            fileObject = file as JsonObject ?? throw new SparseCircuitsException($"config file {jsonFile} must hold a JSON object");
         }
+        return Load(defaults, fileObject is null ? [] : [fileObject], overrides);
+    }
+
+    /// <summary>Defaults, then each JSON object of <paramref name="patches"/> merged in order, then the overrides.</summary>
+    public static T Load<T>(T defaults, IEnumerable<JsonObject> patches, IEnumerable<string> overrides)
+    {
+        JsonObject tree = JsonSerializer.SerializeToNode(defaults, Json.Options)!.AsObject();
+        foreach (JsonObject patch in patches) Merge(tree, patch, "");
         foreach (string assignment in overrides) Set(tree, assignment);
         try
         {

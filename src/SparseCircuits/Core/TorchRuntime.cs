@@ -35,14 +35,17 @@ public static class TorchRuntime
     [DllImport("libc", EntryPoint = "setenv")]
     static extern int setenv(string name, string value, int overwrite);
 
+    /// <summary>The thread count <see cref="EnsureInitialized"/> uses: --threads, else SPARSE_CIRCUITS_THREADS, else one per core.</summary>
+    public static int PlannedThreads() => RequestedThreads
+        ?? (int.TryParse(Environment.GetEnvironmentVariable("SPARSE_CIRCUITS_THREADS"), out int env) && env > 0 ? env : Environment.ProcessorCount);
+
     public static void EnsureInitialized()
     {
         lock (Gate)
         {
             if (_initialized) return;
             PrepareNativeEnvironment();
-            int threads = RequestedThreads
-                ?? (int.TryParse(Environment.GetEnvironmentVariable("SPARSE_CIRCUITS_THREADS"), out int env) && env > 0 ? env : Environment.ProcessorCount);
+            int threads = PlannedThreads();
             if (threads < 1) throw new SparseCircuitsException($"threads must be >= 1 (got {threads})");
             torch.set_num_threads(threads);
             // One interop thread: we never run independent graph branches in parallel, and

@@ -1,0 +1,48 @@
+using SparseCircuits.Core;
+using SparseCircuits.Sweeps;
+
+namespace SparseCircuits.Frontier;
+
+/// <summary>
+/// One model of the sweep in the frontier table. <paramref name="Edges"/> has every task of the
+/// sweep (null: not pruned at the target); <paramref name="GeometricMeanEdges"/> is over the
+/// table's common tasks only, so every model is summarised over the same tasks.
+/// </summary>
+public sealed record FrontierRow(
+    string Name,
+    bool Dense,
+    int NLayer,
+    int Width,
+    long Parameters,
+    long Nonzeros,
+    double WeightDensity,
+    double ValLoss,
+    IReadOnlyDictionary<string, int?> Edges,
+    double? GeometricMeanEdges,
+    IReadOnlyList<string> Unsolved,
+    IReadOnlyList<SweepTaskResult> Curves);
+
+/// <summary>
+/// Per model: size, sparsity, val loss, edges per task at the sweep's target loss, and the
+/// geometric mean of edges over the <see cref="CommonTasks"/> (tasks pruned on every model).
+/// </summary>
+public sealed record FrontierTable(double TargetLoss, IReadOnlyList<string> Tasks, IReadOnlyList<string> CommonTasks,
+    IReadOnlyList<FrontierRow> Rows, IReadOnlyList<string> MissingJobs)
+{
+    /// <param name="tasks">task names in the sweep's order</param>
+    /// <param name="missingJobs">jobs of the spec without a job.json yet (listed, not tabulated)</param>
+    public static FrontierTable Build(double targetLoss, IReadOnlyList<string> tasks, IReadOnlyList<SweepJobResult> jobs,
+        IReadOnlyList<string>? missingJobs = null)
+    {
+        if (jobs.Count == 0) throw new SparseCircuitsException("the sweep has no finished job yet; run `circuits sweep` first");
+        int? EdgesOf(SweepJobResult job, string task) => job.Tasks.FirstOrDefault(t => t.Task == task) is { Pruned: true } t ? t.Edges : null;
+        var common = tasks.Where(task => jobs.All(j => EdgesOf(j, task) is not null)).ToList();
+        var rows = jobs.Select(j => new FrontierRow(
+            j.Name, j.Dense, j.NLayer, j.DModel, j.Parameters, j.Nonzeros, j.WeightDensity, j.ValLoss,
+            tasks.ToDictionary(t => t, t => EdgesOf(j, t)),
+            GeometricMean.Of(common.Select(t => (double)EdgesOf(j, t)!.Value)),
+            tasks.Where(t => EdgesOf(j, t) is null).ToList(),
+            j.Tasks)).ToList();
+        return new FrontierTable(targetLoss, tasks, common, rows, missingJobs ?? []);
+    }
+}

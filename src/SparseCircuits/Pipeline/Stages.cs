@@ -1,0 +1,99 @@
+using SparseCircuits.Circuits;
+using SparseCircuits.Core;
+using SparseCircuits.Data;
+using SparseCircuits.Training;
+
+namespace SparseCircuits.Pipeline;
+
+/// <summary>One stage's outcome, for the summary the CLI prints.</summary>
+public sealed record StageResult(string Stage, bool Skipped, string Detail);
+
+/// <summary>
+/// The resumable stages shared by <c>circuits run</c> and <c>circuits sweep</c>: each is skipped
+/// when its output is already there and valid, so a rerun continues where the last one stopped.
+/// </summary>
+public static class Stages
+{
+    /// <summary>corpus -> tokenizer -> shards under <paramref name="layout"/>.</summary>
+    /// <param name="sources">corpus sources; empty = the machine's Python standard library</param>
+    public static IReadOnlyList<StageResult> Data(PipelineLayout layout, IReadOnlyList<string> sources, int vocabSize, IProgressReporter progress) =>
+    [
+        Corpus(layout, sources, progress),
+        Tokenizer(layout, vocabSize, progress),
+        Shards(layout, progress),
+    ];
+
+    /// <summary>
+    /// Trains (or resumes) the run in <paramref name="modelDir"/>; a run whose latest checkpoint
+    /// reached its steps is skipped. <paramref name="newConfig"/> (given the shards' vocabulary
+    /// size) is only asked for when the run does not exist yet; a resumed run keeps its config.
+    /// </summary>
+    public static StageResult Train(string modelDir, string shardsDir, Func<int, TrainingConfig> newConfig, string commandLine,
+        IProgressReporter progress, CancellationToken cancellation)
+    {
+        var run = new RunDirectory(modelDir);
+        TrainingConfig config;
+        if (run.HasRun)
+        {
+            config = run.ReadConfig();
+            var latest = new CheckpointStore(run.CheckpointsDir).Latest();
+            if (latest is not null && latest.Step >= config.Steps)
+                return new StageResult("train", true, $"{config.Preset}, {config.Steps} steps, val {latest.ValLoss:0.000}");
+        }
+        else config = newConfig(ShardManifest.Load(shardsDir).VocabSize).Validate();
+        var result = Trainer.Run(new TrainingRequest(config, shardsDir, modelDir, Resume: run.HasRun, CommandLine: commandLine),
+            progress, cancellation);
+        return new StageResult("train", false, $"{config.Preset}, {result.Step} steps, val {result.ValLoss:0.000} (unigram {result.UnigramValLoss:0.000})");
+    }
+
+    /// <summary>The mean cache of <paramref name="trained"/>'s checkpoint, rebuilt when missing, stale or damaged.</summary>
+    public static StageResult Means(TrainedModel trained, string shardsDir, IProgressReporter progress, long tokens = MeanCache.DefaultTokens)
+    {
+        try
+        {
+            using var existing = MeanCache.Load(ModelReference.Of(trained)); // checks it belongs to this checkpoint
+            return new StageResult("means", true, $"checkpoint step {trained.Step}");
+        }
+        catch (SparseCircuitsException) // missing, stale (another checkpoint) or damaged: rebuild
+        {
+            var info = MeanCache.Build(trained, shardsDir, tokens, progress);
+            return new StageResult("means", false, $"{info.Tokens:N0} val tokens, checkpoint step {trained.Step}");
+        }
+    }
+
+    static StageResult Corpus(PipelineLayout layout, IReadOnlyList<string> sources, IProgressReporter progress)
+    {
+        string manifestPath = Path.Combine(layout.Corpus, CorpusFormat.ManifestFile);
+        if (File.Exists(manifestPath))
+        {
+            var existing = Json.ReadFile<CorpusManifest>(manifestPath);
+            var wanted = sources.Select(Path.GetFullPath).ToList();
+            if (wanted.Count > 0 && !wanted.SequenceEqual(existing.Sources.Select(s => s.Path)))
+                throw new SparseCircuitsException($"{layout.Root} was built from other sources ({string.Join(", ", existing.Sources.Select(s => s.Path))}); choose another --out");
+            return new StageResult("corpus", true, $"{existing.FilesKept} files");
+        }
+        var manifest = CorpusBuilder.Build(new CorpusOptions { Sources = sources }, layout.Corpus, progress);
+        return new StageResult("corpus", false, $"{manifest.FilesKept} files");
+    }
+
+    static StageResult Tokenizer(PipelineLayout layout, int vocabSize, IProgressReporter progress)
+    {
+        if (File.Exists(Path.Combine(layout.Tokenizer, TokenizerFiles.MetadataFile)))
+            return new StageResult("tokenizer", true, $"vocab {CodeTokenizer.Load(layout.Tokenizer).VocabSize}");
+        var manifest = TokenizerTraining.TrainFromCorpus(layout.Corpus, layout.Tokenizer, vocabSize, progress);
+        return new StageResult("tokenizer", false, $"vocab {manifest.VocabSize}");
+    }
+
+    static StageResult Shards(PipelineLayout layout, IProgressReporter progress)
+    {
+        string tokenizerHash = CodeTokenizer.Load(layout.Tokenizer).Hash;
+        if (File.Exists(Path.Combine(layout.Shards, ShardManifest.FileName)))
+        {
+            var existing = ShardManifest.Load(layout.Shards); // checks every shard's size
+            if (existing.TokenizerHash == tokenizerHash)
+                return new StageResult("shards", true, $"{existing.Splits["train"].Tokens:N0} train tokens");
+        }
+        var manifest = ShardBuilder.Build(layout.Corpus, layout.Tokenizer, layout.Shards, progress);
+        return new StageResult("shards", false, $"{manifest.Splits["train"].Tokens:N0} train tokens");
+    }
+}

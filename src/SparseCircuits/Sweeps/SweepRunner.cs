@@ -1,0 +1,237 @@
+using System.Diagnostics;
+using System.Globalization;
+using SparseCircuits.Circuits;
+using SparseCircuits.Core;
+using SparseCircuits.Data;
+using SparseCircuits.Pipeline;
+using SparseCircuits.Training;
+
+namespace SparseCircuits.Sweeps;
+
+/// <summary>How to run a sweep.</summary>
+public sealed record SweepOptions
+{
+    public required string OutDir { get; init; }
+    /// <summary>The spec; null = the one stored in <c>OutDir/sweep.json</c> by an earlier run.</summary>
+    public SweepSpec? Spec { get; init; }
+    /// <summary>Jobs run at once, each a separate process started by <see cref="Launcher"/>; 1 = one after another in this process.</summary>
+    public int Parallel { get; init; } = 1;
+    /// <summary>Run only these jobs (by model name), in this process; used by the child processes of a parallel sweep.</summary>
+    public IReadOnlyList<string>? OnlyJobs { get; init; }
+    public ISweepJobLauncher? Launcher { get; init; }
+    public string CommandLine { get; init; } = "";
+}
+
+/// <summary>Starts one job of a sweep in its own process (the CLI runs itself with <c>--job NAME</c>).</summary>
+public interface ISweepJobLauncher
+{
+    /// <returns>the exit code and, on failure, the child's error message</returns>
+    Task<(int ExitCode, string Error)> Run(string sweepDir, string job, int threads, CancellationToken cancellation);
+}
+
+public sealed record SweepJobOutcome(string Name, bool Skipped, string Detail);
+
+public sealed record SweepRunResult(string Root, IReadOnlyList<StageResult> Data, IReadOnlyList<SweepJobOutcome> Jobs);
+
+/// <summary>
+/// Runs a sweep (docs/sweeps.md): builds the shared corpus, tokenizer and shards once, then every
+/// job = train (resumable) -> mean cache -> prune the tasks -> <c>job.json</c>, written last. A rerun
+/// skips finished jobs and resumes the unfinished one from its last checkpoint and its finished
+/// circuits. Jobs run one after another, or as <see cref="SweepOptions.Parallel"/> child processes
+/// splitting the threads.
+/// </summary>
+public static class SweepRunner
+{
+    public static SweepRunResult Run(SweepOptions options, IProgressReporter progress, CancellationToken cancellation = default)
+    {
+        if (options.Parallel < 1) throw new SparseCircuitsException($"--parallel must be >= 1 (got {options.Parallel})");
+        if (options.Parallel > 1 && options.Launcher is null) throw new ArgumentException("a parallel sweep needs a job launcher", nameof(options));
+        var layout = new SweepLayout(Path.GetFullPath(options.OutDir));
+        SweepSpec spec = ResolveSpec(layout, options.Spec);
+        bool child = options.OnlyJobs is not null;
+        var data = Stages.Data(layout.Data, spec.Data.Sources, spec.Data.VocabSize, progress);
+        var shards = ShardManifest.Load(layout.Shards);
+        string tokenizerHash = shards.TokenizerHash;
+        int parallel = Math.Min(options.Parallel, spec.Models.Count);
+        int threadsPerJob = Math.Max(1, TorchRuntime.PlannedThreads() / parallel);
+
+        var jobs = (options.OnlyJobs ?? spec.Models.Select(m => m.Name).ToList()).Select(spec.Model).ToList();
+        var outcomes = new Dictionary<string, SweepJobOutcome>();
+        var pending = new List<(SweepModel Model, string Fingerprint, double Cost)>();
+        foreach (SweepModel model in jobs)
+        {
+            string fingerprint = Fingerprint(spec, model, shards.VocabSize, tokenizerHash);
+            CheckFingerprint(layout, model.Name, fingerprint);
+            if (SweepJobResult.TryLoad(layout.JobResult(model.Name)) is { } done)
+                outcomes[model.Name] = new SweepJobOutcome(model.Name, true, Describe(done));
+            else pending.Add((model, fingerprint, Cost(spec, model, shards.VocabSize)));
+        }
+        // Stored only once every job agrees with it, so a refused spec leaves the sweep as it was.
+        if (options.Spec is not null) AtomicFile.WriteAllText(layout.SpecFile, spec.ToJson() + "\n");
+        if (!child) RecordSession(layout, spec, tokenizerHash, options, parallel, threadsPerJob);
+        if (pending.Count > 0)
+        {
+            var clock = Stopwatch.StartNew();
+            double total = pending.Sum(p => p.Cost), done = 0;
+            using var bar = progress.Start($"sweep: {pending.Count} of {jobs.Count} jobs to run", total, "work");
+            void Finished(SweepModel model, double cost, SweepJobOutcome outcome)
+            {
+                outcomes[model.Name] = outcome;
+                done += cost;
+                bar.Advance(cost);
+                string eta = FormatEta(clock.Elapsed, done, total);
+                bar.Status($"{outcomes.Count(o => !o.Value.Skipped)}/{pending.Count} done, ETA {eta}");
+                progress.Info($"job {model.Name}: {outcome.Detail} (sweep ETA {eta})");
+            }
+            if (parallel <= 1 || child)
+            {
+                int index = 0;
+                foreach (var (model, fingerprint, cost) in pending)
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                    bar.Status($"job {++index}/{pending.Count}: {model.Name}, ETA {FormatEta(clock.Elapsed, done, total)}");
+                    var result = RunJob(layout, spec, model, fingerprint, options.CommandLine, progress, cancellation);
+                    Finished(model, cost, new SweepJobOutcome(model.Name, false, Describe(result)));
+                }
+            }
+            else RunParallel(layout, pending, parallel, threadsPerJob, options.Launcher!, bar, Finished, cancellation);
+        }
+        var failed = outcomes.Values.Where(o => o.Detail.StartsWith("failed", StringComparison.Ordinal)).ToList();
+        if (failed.Count > 0)
+            throw new SparseCircuitsException($"{failed.Count} job(s) failed: {string.Join("; ", failed.Select(f => $"{f.Name} {f.Detail}"))}; rerun to retry them");
+        return new SweepRunResult(layout.Root, data, jobs.Select(m => outcomes[m.Name]).ToList());
+    }
+
+    /// <summary>
+    /// Runs one job to completion in this process: train (or resume) -> means -> prune every task
+    /// (keeping circuits already written) -> prefix edge curves -> <c>job.json</c>.
+    /// </summary>
+    public static SweepJobResult RunJob(SweepLayout layout, SweepSpec spec, SweepModel model, string fingerprint, string commandLine,
+        IProgressReporter progress, CancellationToken cancellation)
+    {
+        var clock = Stopwatch.StartNew();
+        AtomicFile.WriteJson(layout.JobStarted(model.Name), new { Format = 1, Name = model.Name, Fingerprint = fingerprint });
+        Stages.Train(layout.JobModel(model.Name), layout.Shards, vocab => spec.TrainingConfig(model, vocab), commandLine, progress, cancellation);
+        cancellation.ThrowIfCancellationRequested();
+        using var trained = TrainedModel.Load(layout.JobModel(model.Name));
+        Stages.Means(trained, layout.Shards, progress, spec.MeansTokens);
+        cancellation.ThrowIfCancellationRequested();
+        TaskSuiteSummary summary;
+        using (MeanActivations means = MeanCache.Load(ModelReference.Of(trained)))
+            summary = TaskSuitePruning.Run(trained, means, spec.PruningConfig(), layout.JobCircuits(model.Name), spec.Seed, progress, spec.TaskOptions());
+        var tasks = summary.Tasks.Select(row =>
+        {
+            if (!row.Pruned || row.CircuitFile is null) return new SweepTaskResult(row.Task, false, null, null, row.Reason, []);
+            Circuit circuit = CircuitFile.Load(Path.Combine(layout.JobCircuits(model.Name), row.CircuitFile));
+            return new SweepTaskResult(row.Task, true, row.Nodes, row.Edges, null, PrefixEdgeCurve.Compute(trained.Model, circuit));
+        }).ToList();
+        var store = new CheckpointStore(trained.Run.CheckpointsDir);
+        double valLoss = store.List().FirstOrDefault(c => c.Step == trained.Step)?.ValLoss ?? double.NaN;
+        var result = new SweepJobResult
+        {
+            Name = model.Name, Fingerprint = fingerprint, Dense = trained.Config.Dense, NLayer = trained.Config.Model.NLayer,
+            DModel = trained.Config.Model.DModel, Parameters = trained.Config.Model.ParameterCount(), Nonzeros = Nonzeros(trained),
+            WeightDensity = trained.Config.Dense ? 1 : trained.Config.WeightDensity, Step = trained.Step, ValLoss = valLoss,
+            TargetLoss = spec.TargetLoss, Tasks = tasks, Seconds = clock.Elapsed.TotalSeconds,
+            FinishedAt = DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture),
+        };
+        AtomicFile.WriteJson(layout.JobResult(model.Name), result);
+        return result;
+    }
+
+    /// <summary>SHA-256 of everything that decides a job's results.</summary>
+    public static string Fingerprint(SweepSpec spec, SweepModel model, int vocabSize, string tokenizerHash) =>
+        Hashing.Sha256(System.Text.Encoding.UTF8.GetBytes(Json.Serialize(new
+        {
+            Training = spec.TrainingConfig(model, vocabSize), Pruning = spec.PruningConfig(), spec.Tasks, spec.Prompts, spec.MeansTokens, spec.Seed,
+            TokenizerHash = tokenizerHash,
+        })));
+
+    static SweepSpec ResolveSpec(SweepLayout layout, SweepSpec? given)
+    {
+        SweepSpec? stored = File.Exists(layout.SpecFile) ? SweepSpec.Load(layout.SpecFile) : null;
+        if (given is null)
+            return stored ?? throw new SparseCircuitsException($"{layout.Root} holds no sweep (no sweep.json); give a spec with --spec FILE|PRESET");
+        given.Validate();
+        if (stored is not null && (stored.Data.VocabSize != given.Data.VocabSize || !stored.Data.Sources.SequenceEqual(given.Data.Sources)))
+            throw new SparseCircuitsException($"{layout.Root} was started with other data settings (sources or vocab_size); choose another --out");
+        return given;
+    }
+
+    static void CheckFingerprint(SweepLayout layout, string name, string fingerprint)
+    {
+        string path = layout.JobStarted(name);
+        if (!File.Exists(path)) return;
+        string stored = Json.ReadFile<System.Text.Json.Nodes.JsonObject>(path)["fingerprint"]?.GetValue<string>() ?? "";
+        if (stored != fingerprint)
+            throw new SparseCircuitsException($"job {name} in {layout.Job(name)} was started with other settings; rename the model in the spec or delete that folder");
+    }
+
+    static void RecordSession(SweepLayout layout, SweepSpec spec, string tokenizerHash, SweepOptions options, int parallel, int threads)
+    {
+        var previous = File.Exists(layout.ManifestFile) ? Json.ReadFile<SweepManifest>(layout.ManifestFile).Sessions : [];
+        var session = new SweepSession(DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture), options.CommandLine, parallel, threads);
+        AtomicFile.WriteJson(layout.ManifestFile, new SweepManifest(SweepManifest.CurrentFormat, ToolVersions.Current(),
+            Hashing.Sha256File(layout.SpecFile), spec.Seed, tokenizerHash, Hashing.Sha256File(Path.Combine(layout.Shards, ShardManifest.FileName)),
+            [.. previous, session]));
+    }
+
+    static void RunParallel(SweepLayout layout, List<(SweepModel Model, string Fingerprint, double Cost)> pending, int parallel, int threads,
+        ISweepJobLauncher launcher, IProgressTask bar, Action<SweepModel, double, SweepJobOutcome> finished, CancellationToken cancellation)
+    {
+        var queue = new Queue<(SweepModel Model, string Fingerprint, double Cost)>(pending);
+        var running = new Dictionary<Task<(int ExitCode, string Error)>, (SweepModel Model, string Fingerprint, double Cost)>();
+        while (queue.Count > 0 || running.Count > 0)
+        {
+            while (running.Count < parallel && queue.Count > 0 && !cancellation.IsCancellationRequested)
+            {
+                var job = queue.Dequeue();
+                running[launcher.Run(layout.Root, job.Model.Name, threads, cancellation)] = job;
+                bar.Status($"running {string.Join(", ", running.Values.Select(j => j.Model.Name))}");
+            }
+            if (running.Count == 0) break;
+            // The parent only waits and reads files; tensor work happens in the children.
+            var completed = Task.WhenAny(running.Keys).GetAwaiter().GetResult();
+            var (model, _, cost) = running[completed];
+            running.Remove(completed);
+            var (exitCode, error) = completed.IsCompletedSuccessfully ? completed.Result : (-1, completed.Exception?.GetBaseException().Message ?? "cancelled");
+            SweepJobResult? result = exitCode == 0 ? SweepJobResult.TryLoad(layout.JobResult(model.Name)) : null;
+            finished(model, cost, new SweepJobOutcome(model.Name, false, result is not null ? Describe(result)
+                : $"failed (exit {exitCode}: {error}; log {layout.JobLog(model.Name)})"));
+        }
+        cancellation.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>
+    /// Relative cost of a job for the ETA: training FLOPs (6 x params x tokens) plus the mask
+    /// steps of pruning (about 3x a forward per prompt token per search step).
+    /// </summary>
+    static double Cost(SweepSpec spec, SweepModel model, int vocabSize)
+    {
+        TrainingConfig config = spec.TrainingConfig(model, vocabSize);
+        PruningConfig pruning = spec.PruningConfig();
+        double parameters = config.Model.ParameterCount();
+        double promptTokens = Math.Min(spec.Prompts.MaxPromptTokens ?? config.Model.NCtx, config.Model.NCtx);
+        double training = 6 * parameters * config.Steps * config.TokensPerStep;
+        double prune = 6 * parameters * spec.Tasks.Count * pruning.Budget * pruning.Steps * pruning.BatchPrompts * promptTokens;
+        return (training + prune) / 1e12;
+    }
+
+    static string FormatEta(TimeSpan elapsed, double done, double total) =>
+        done <= 0 ? "after the first job" : TimeSpan.FromSeconds(elapsed.TotalSeconds / done * (total - done)).ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture);
+
+    static string Describe(SweepJobResult r) =>
+        $"{(r.Dense ? "dense" : $"density {r.WeightDensity:0.###}")}, width {r.DModel}, val {r.ValLoss:0.000}, " +
+        $"{r.Tasks.Count(t => t.Pruned)}/{r.Tasks.Count} tasks pruned at {r.TargetLoss}";
+
+    static long Nonzeros(TrainedModel trained)
+    {
+        long count = 0;
+        foreach (var (_, p) in trained.Model.named_parameters())
+        {
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            count += p.count_nonzero().item<long>();
+        }
+        return count;
+    }
+}

@@ -1,0 +1,57 @@
+using SparseCircuits.Core;
+using SparseCircuits.Sweeps;
+using SparseCircuits.Tests.Support;
+
+namespace SparseCircuits.Tests.Sweeps;
+
+/// <summary>`circuits sweep` and `circuits frontier` as a user runs them.</summary>
+public sealed class SweepCliTests
+{
+    [Fact]
+    [Trait("Category", "Slow")]
+    public void Parallel_sweep_then_frontier_end_to_end()
+    {
+        using var dir = new TempDir();
+        string specFile = dir.Write("spec/sweep.json", SweepRunnerTests.TinySpec(dir).ToJson());
+        var sweep = CliRunner.Run("sweep", "--spec", specFile, "--out", dir["sweep"], "--parallel", "2", "--threads", "2", "--quiet");
+        Assert.True(sweep.ExitCode == 0, sweep.Stderr + sweep.Stdout);
+        Assert.Contains("next: circuits frontier", sweep.Stdout);
+        var layout = new SweepLayout(dir["sweep"]);
+        foreach (string job in new[] { "sparse", "dense" })
+        {
+            Assert.True(File.Exists(layout.JobResult(job)), job);
+            Assert.Contains("--threads 1", File.ReadAllText(Path.Combine(layout.JobModel(job), "manifest.json")));
+        }
+        var manifest = Json.ReadFile<SweepManifest>(layout.ManifestFile);
+        Assert.Equal((2, 1), (manifest.Sessions.Single().Parallel, manifest.Sessions.Single().ThreadsPerJob));
+
+        var again = CliRunner.Run("sweep", "--out", dir["sweep"], "--quiet");
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        Assert.Equal(2, again.Stdout.Split("already done").Length - 1);
+
+        var frontier = CliRunner.Run("frontier", dir["sweep"]);
+        Assert.True(frontier.ExitCode == 0, frontier.Stderr + frontier.Stdout);
+        foreach (string file in new[] { "table.csv", "table.json", "comparison.json", "frontier.png", "frontier.svg", "edges_vs_target.png", "edges_vs_target.svg" })
+            Assert.True(new FileInfo(dir[$"sweep/frontier/{file}"]).Length > 0, file);
+        Assert.Contains("1 task(s) solved by every model (quotes)", frontier.Stdout);
+        Assert.Contains("sparse", File.ReadAllText(dir["sweep/frontier/table.csv"]));
+    }
+
+    [Fact]
+    public void Bad_input_gives_one_clear_error_line()
+    {
+        using var dir = new TempDir();
+        CliRunner.AssertCleanError(CliRunner.Run("sweep", "--spec", "cluster", "--out", dir["s"]), "not a built-in preset: laptop, workstation");
+        CliRunner.AssertCleanError(CliRunner.Run("sweep", "--out", dir["s"]), "holds no sweep");
+        CliRunner.AssertCleanError(CliRunner.Run("sweep"), "give --spec");
+        CliRunner.AssertCleanError(CliRunner.Run("sweep", "--spec", dir.Write("empty.json", "{ \"tasks\": [\"else_elif\"] }"), "--out", dir["s"]), "models is empty");
+        CliRunner.AssertCleanError(CliRunner.Run("sweep", "--spec", dir.Write("typo.json", "{ \"modles\": [] }"), "--out", dir["s"]), "unknown field at 'modles'");
+        CliRunner.AssertCleanError(CliRunner.Run("sweep", "--spec", "laptop", "--out", dir["s"], "--parallel", "0"), "--parallel must be >= 1");
+        CliRunner.AssertCleanError(CliRunner.Run("frontier", dir["missing"]), "sweep directory not found");
+        Directory.CreateDirectory(dir["plain"]);
+        CliRunner.AssertCleanError(CliRunner.Run("frontier", dir["plain"]), "not a sweep");
+        var layout = new SweepLayout(dir["unfinished"]);
+        AtomicFile.WriteAllText(layout.SpecFile, SweepPresets.Get("laptop").ToJson());
+        CliRunner.AssertCleanError(CliRunner.Run("frontier", dir["unfinished"]), "no finished job yet");
+    }
+}
