@@ -14,6 +14,15 @@ public sealed record TaskSuiteOptions
     public int TrainPairs { get; init; } = TaskSource.DefaultTrainPairs;
     public int ValPairs { get; init; } = TaskSource.DefaultValPairs;
     public int TestPairs { get; init; } = TaskSource.DefaultTestPairs;
+    /// <summary>
+    /// When set, a task the full model cannot bring to the suite's target but answers better than
+    /// chance (val accuracy at least <see cref="RelaxedMinAccuracy"/>) is pruned at the full
+    /// model's own val loss plus this slack instead of being skipped: the circuit then explains
+    /// what the model does, not the paper's standard. Such rows carry their target and stay out of
+    /// the geometric mean. Null (the default, and the paper's method) skips them.
+    /// </summary>
+    public double? RelaxedTargetSlack { get; init; }
+    public double RelaxedMinAccuracy { get; init; } = 0.65;
     /// <summary>Keep a task's existing circuit.json instead of pruning it again (for resumable sweeps).</summary>
     public bool ReuseFinished { get; init; }
 
@@ -57,7 +66,7 @@ public static class TaskSuitePruning
                         BinaryTask task = TaskSuiteOptions.IsFile(spec)
                             ? TaskSource.FromFile(spec, trained.Tokenizer, seed, options)
                             : TaskSource.FromBuiltIn(spec, trained.Tokenizer, seed, options, suite.TrainPairs, suite.ValPairs, suite.TestPairs);
-                        circuit = CircuitPruning.Run(trained.Model, means, task, config, progress, model,
+                        circuit = CircuitPruning.Run(trained.Model, means, task, TargetFor(trained.Model, task, config, suite), progress, model,
                             TaskSuiteOptions.IsFile(spec) ? Path.GetFullPath(spec) : $"builtin:{spec}");
                         CircuitFile.Save(path, circuit);
                     }
@@ -65,7 +74,7 @@ public static class TaskSuitePruning
                 }
                 catch (SparseCircuitsException e)
                 {
-                    rows.Add(new TaskSummaryRow(name, false, null, null, null, null, null, null, e.Message));
+                    rows.Add(new TaskSummaryRow(name, false, null, null, null, null, null, null, e.Message, config.TargetLoss));
                 }
                 bar.Advance(1);
             }
@@ -73,5 +82,15 @@ public static class TaskSuitePruning
         var summary = new TaskSuiteSummary(1, config.TargetLoss, rows);
         summary.Save(Path.Combine(circuitsDir, TaskSuiteSummary.FileName));
         return summary;
+    }
+
+    /// <summary>The pruning config for one task: the suite's, or with a relaxed target (<see cref="TaskSuiteOptions.RelaxedTargetSlack"/>).</summary>
+    public static PruningConfig TargetFor(Model.SparseGpt model, BinaryTask task, PruningConfig config, TaskSuiteOptions suite)
+    {
+        if (suite.RelaxedTargetSlack is not double slack) return config;
+        TaskScore full;
+        using (TorchSharp.torch.NewDisposeScope()) full = TaskEvaluation.Score(model, task.Val, null);
+        if (full.Loss <= config.TargetLoss || full.Accuracy < suite.RelaxedMinAccuracy) return config;
+        return config with { TargetLoss = Math.Round(full.Loss + slack, 3) };
     }
 }

@@ -1,0 +1,40 @@
+using SparseCircuits.Circuits;
+using SparseCircuits.Core;
+
+namespace SparseCircuits.Tests.Circuits;
+
+/// <summary>Relaxed per-task targets of the all-tasks run and how the summary treats them.</summary>
+public sealed class TaskSuiteTargetTests
+{
+    public TaskSuiteTargetTests() => TorchRuntime.EnsureInitialized();
+
+    [Fact]
+    public void A_task_the_model_cannot_reach_is_pruned_at_its_own_loss_plus_the_slack_only_when_asked()
+    {
+        using var model = PlantedModel.Create();
+        BinaryTask task = PlantedModel.Task();
+        TaskScore full = TaskEvaluation.Score(model, task.Val, null);
+        Assert.True(full.Accuracy >= 0.9 && full.Loss > 0, $"planted model: {full}");
+
+        var strict = new PruningConfig { TargetLoss = full.Loss / 2 };
+        var relaxed = new TaskSuiteOptions { RelaxedTargetSlack = 0.05 };
+        Assert.Same(strict, TaskSuitePruning.TargetFor(model, task, strict, new TaskSuiteOptions())); // the paper's method: unchanged
+        Assert.Equal(Math.Round(full.Loss + 0.05, 3), TaskSuitePruning.TargetFor(model, task, strict, relaxed).TargetLoss, 12);
+
+        var reachable = new PruningConfig { TargetLoss = full.Loss * 2 };
+        Assert.Same(reachable, TaskSuitePruning.TargetFor(model, task, reachable, relaxed)); // already reachable
+        var demanding = relaxed with { RelaxedMinAccuracy = 1.01 }; // no model is accurate enough
+        Assert.Same(strict, TaskSuitePruning.TargetFor(model, task, strict, demanding));
+    }
+
+    [Fact]
+    public void Relaxed_rows_stay_out_of_the_geometric_mean()
+    {
+        TaskSummaryRow Row(string name, int edges, double target) => new(name, true, 10, edges, 0.1, 1, 1, $"{name}/circuit.json", null, target);
+        var summary = new TaskSuiteSummary(1, 0.15, [Row("a", 4, 0.15), Row("b", 9, 0.15), Row("c", 1000, 0.6),
+            new TaskSummaryRow("d", false, null, null, null, null, null, null, "cannot reach", 0.15)]);
+        Assert.Equal(6, summary.GeometricMeanEdges!.Value, 9);
+        Assert.True(summary.IsRelaxed(summary.Tasks[2]));
+        Assert.False(summary.IsRelaxed(summary.Tasks[0]));
+    }
+}
