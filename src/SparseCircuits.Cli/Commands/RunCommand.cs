@@ -31,13 +31,37 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         [CommandOption("--set <FIELD=VALUE>")]
         [Description("Training config overrides, as for `circuits train`. Repeatable.")]
         public string[] Set { get; init; } = [];
+
+        [CommandOption("--task <NAME|FILE.jsonl>")]
+        [Description("Tasks of the circuits stage (repeatable). Default: all built-in tasks.")]
+        public string[] Tasks { get; init; } = [];
+
+        [CommandOption("--target-loss <LOSS>")]
+        [Description("Task loss a circuit must reach (the paper's 0.15).")]
+        [DefaultValue(0.15)]
+        public double TargetLoss { get; init; } = 0.15;
+
+        [CommandOption("--strict-target")]
+        [Description("Skip tasks the model cannot bring to --target-loss instead of pruning them at its own loss + 0.05.")]
+        public bool StrictTarget { get; init; }
+
+        [CommandOption("--budget <N>")]
+        [Description("Mask-learning runs per task (the hyperparameter search; `circuits prune` defaults to 3).")]
+        [DefaultValue(1)]
+        public int Budget { get; init; } = 1;
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)
     {
         string outDir = settings.Out ?? Path.Combine("runs", settings.Preset);
+        var pruning = (PipelineOptions.DefaultPruning with { TargetLoss = settings.TargetLoss, Budget = settings.Budget }).Validate();
+        var tasks = (PipelineOptions.DefaultTasks with
+        {
+            Tasks = settings.Tasks.Length > 0 ? settings.Tasks : null,
+            RelaxedTargetSlack = settings.StrictTarget ? null : PipelineOptions.DefaultTasks.RelaxedTargetSlack,
+        }).Validate();
         var options = new PipelineOptions(outDir, settings.Preset, settings.Sources, settings.Vocab, settings.Set,
-            "circuits " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)));
+            "circuits " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)), pruning, tasks);
         var stages = ConsoleProgress.Run(settings, progress => PipelineRunner.Run(options, progress, cancellation));
         var table = new Table().AddColumns("stage", "status", "result");
         foreach (var stage in stages) table.AddRow(stage.Stage, stage.Skipped ? "already done" : "done", Markup.Escape(stage.Detail));

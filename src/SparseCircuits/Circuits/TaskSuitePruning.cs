@@ -26,6 +26,19 @@ public sealed record TaskSuiteOptions
     /// <summary>Keep a task's existing circuit.json instead of pruning it again (for resumable sweeps).</summary>
     public bool ReuseFinished { get; init; }
 
+    /// <summary>Unknown task names, missing task files and a bad slack are user errors, found before any work starts.</summary>
+    public TaskSuiteOptions Validate()
+    {
+        foreach (string task in Tasks ?? [])
+        {
+            if (!IsFile(task)) TaskRegistry.Get(task); // throws naming the unknown task
+            else if (!File.Exists(task)) throw new SparseCircuitsException($"task file not found: {task}");
+        }
+        if (RelaxedTargetSlack is double slack && !(slack >= 0 && double.IsFinite(slack)))
+            throw new SparseCircuitsException($"relaxed target slack must be a finite number >= 0; got {slack}");
+        return this;
+    }
+
     /// <summary>A custom task file rather than a built-in name.</summary>
     public static bool IsFile(string task) => task.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase);
 

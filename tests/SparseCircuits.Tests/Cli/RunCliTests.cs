@@ -38,4 +38,15 @@ public sealed class RunCliTests
         Assert.True(File.Exists(dir["pipe/corpus/manifest.json"]));
         CliRunner.AssertCleanError(CliRunner.Run("run", "--source", dir["b"], "--out", dir["pipe"], "--quiet"), "other sources");
     }
+
+    [Fact]
+    public void Unknown_tasks_and_bad_targets_are_refused_before_any_stage_runs()
+    {
+        using var dir = new TempDir();
+        CliRunner.AssertCleanError(CliRunner.Run("run", "--task", "no_such_task", "--out", dir["pipe"], "--quiet"), "unknown task 'no_such_task'");
+        CliRunner.AssertCleanError(CliRunner.Run("run", "--task", dir["missing.jsonl"], "--out", dir["pipe"], "--quiet"), "task file not found");
+        CliRunner.AssertCleanError(CliRunner.Run("run", "--target-loss", "0", "--out", dir["pipe"], "--quiet"), "target_loss");
+        CliRunner.AssertCleanError(CliRunner.Run("run", "--budget", "0", "--out", dir["pipe"], "--quiet"), "budget");
+        Assert.False(Directory.Exists(dir["pipe"]));
+    }
 }
