@@ -12,6 +12,20 @@ public static class CliRunner
 
     public static Result Run(params string[] args)
     {
+        using var process = Start(args);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(300_000))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"circuits {string.Join(' ', args)} did not finish in 5 minutes");
+        }
+        return new Result(process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>Starts the executable with redirected output, for tests that talk to it while it runs (serve).</summary>
+    public static Process Start(params string[] args)
+    {
         string exe = Path.Combine(AppContext.BaseDirectory, "circuits");
         var info = new ProcessStartInfo(exe)
         {
@@ -21,15 +35,14 @@ public static class CliRunner
         };
         foreach (string a in args) info.ArgumentList.Add(a);
         info.Environment["SPARSE_CIRCUITS_THREADS"] = "1"; // tests run in parallel on a small machine
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(300_000))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"circuits {string.Join(' ', args)} did not finish in 5 minutes");
-        }
-        return new Result(process.ExitCode, stdout.Result, stderr.Result);
+        return Process.Start(info)!;
+    }
+
+    /// <summary>Sends SIGINT, what Ctrl+C in a terminal sends.</summary>
+    public static void Interrupt(Process process)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-INT", process.Id.ToString()]) { UseShellExecute = false })!;
+        kill.WaitForExit();
     }
 
     /// <summary>Asserts the run failed with one clear error line (no stack trace) mentioning <paramref name="expected"/>.</summary>
