@@ -13,6 +13,13 @@ namespace SparseCircuits.Reports;
 /// </summary>
 public static class NodeAblationLosses
 {
+    /// <summary>
+    /// Prompts per forward pass. Batches are length-sorted and right-padded to their longest
+    /// prompt; task prompts run from a few to ~200 tokens, so one batch of 64 would be about half
+    /// padding. Small batches keep the padding, and so most of the time, away.
+    /// </summary>
+    public const int BatchSize = 16;
+
     /// <param name="Reference">the circuit's own loss</param>
     /// <param name="WithoutNode">per circuit node (in the order given): the loss with that node also ablated</param>
     /// <param name="WithoutLayer">per layer: the loss with that layer's circuit nodes also ablated (the reference when it has none)</param>
@@ -31,7 +38,7 @@ public static class NodeAblationLosses
             bool[] selection = (bool[])keep.Clone();
             foreach (NodeId n in removed) selection[space.IndexOf(n)] = false;
             using var scope = NewDisposeScope();
-            double loss = TaskEvaluation.Score(model, prompts, ablation.Fixed(selection)).Loss;
+            double loss = TaskEvaluation.Score(prompts, TaskEvaluation.LogitDifferences(model, prompts, ablation.Fixed(selection), BatchSize)).Loss;
             progress?.Advance(1);
             return loss;
         }

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using SparseCircuits.Core;
 using SparseCircuits.Training;
 
 namespace SparseCircuits.Reports;
@@ -10,9 +12,29 @@ public static class TrainingCurve
 {
     public const int MaxPoints = 500;
 
-    /// <summary>The run's metrics, or none when it has no metrics.jsonl.</summary>
-    public static IReadOnlyList<StepMetrics> ReadMetrics(string runDir) =>
-        File.Exists(Path.Combine(runDir, MetricsLog.FileName)) ? MetricsLog.Read(runDir) : [];
+    /// <summary>
+    /// The run's metrics, or none when it has no metrics.jsonl. Lines that do not parse are
+    /// skipped: a run still training (or killed mid-write) can end in a torn line, and a report
+    /// of a run in progress is a normal use.
+    /// </summary>
+    public static IReadOnlyList<StepMetrics> ReadMetrics(string runDir)
+    {
+        string path = Path.Combine(runDir, MetricsLog.FileName);
+        if (!File.Exists(path)) return [];
+        var metrics = new List<StepMetrics>();
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var reader = new StreamReader(stream);
+        while (reader.ReadLine() is { } line)
+        {
+            if (line.Length == 0) continue;
+            try
+            {
+                if (JsonSerializer.Deserialize<StepMetrics>(line, Json.Options) is { } m) metrics.Add(m);
+            }
+            catch (JsonException) { }
+        }
+        return metrics;
+    }
 
     public static IReadOnlyList<TrainingPoint> Build(IReadOnlyList<StepMetrics> metrics, int maxPoints = MaxPoints)
     {

@@ -1,5 +1,4 @@
 using SparseCircuits.Circuits;
-using SparseCircuits.Core;
 using SparseCircuits.Reports;
 using SparseCircuits.Tests.Circuits;
 using static TorchSharp.torch;
@@ -9,15 +8,11 @@ namespace SparseCircuits.Tests.Reports;
 /// <summary>Node and layer ablation losses on the hand-built planted model (its 4-node circuit plus a distractor node).</summary>
 public sealed class NodeAblationLossesTests
 {
-    public NodeAblationLossesTests() => TorchRuntime.EnsureInitialized();
-
     [Fact]
     public void Each_loss_equals_an_independent_evaluation_with_fixed_ablation()
     {
-        using var model = PlantedModel.Create();
-        using var means = PlantedModel.Means(model);
-        var space = new NodeSpace(model.Config);
-        using var ablation = new NodeAblation(space, means, AblationKind.Mean);
+        using var planted = new PlantedAblation();
+        var (model, space, ablation) = (planted.Model, planted.Space, planted.Ablation);
         var prompts = PlantedModel.Task().Test;
         var circuit = PlantedModel.Circuit.Append(new NodeId(0, NodeLocation.MlpPostAct, 2)).ToList(); // + a distractor neuron
 

@@ -183,7 +183,7 @@ public sealed class ReportBuilderTests(ReportRun run, ITestOutputHelper output) 
         Assert.Equal(4, options.PairsPerClass);
         Assert.Equal(24, options.AttentionWindow);
         Assert.Equal(10, options.EmbeddingTokensPerSide);
-        Assert.Equal(64, options.AblationPrompts);
+        Assert.Equal(32, options.AblationPrompts);
         Assert.Equal(CheckpointChoice.Best, options.Checkpoint);
     }
 }

@@ -1,5 +1,4 @@
 using SparseCircuits.Circuits;
-using SparseCircuits.Core;
 using SparseCircuits.Model;
 using SparseCircuits.Reports;
 using SparseCircuits.Tests.Circuits;
@@ -9,17 +8,13 @@ namespace SparseCircuits.Tests.Reports;
 
 public sealed class TaskActivationProbeTests
 {
-    public TaskActivationProbeTests() => TorchRuntime.EnsureInitialized();
-
     static readonly string[] Texts = ["A", "B", "T", "U", "C", "D", "X", "Y"];
 
     [Fact]
     public void Activations_are_recorded_in_circuit_mode_per_class_and_pair()
     {
-        using var model = PlantedModel.Create();
-        using var means = PlantedModel.Means(model);
-        var space = new NodeSpace(model.Config);
-        using var ablation = new NodeAblation(space, means, AblationKind.Mean);
+        using var planted = new PlantedAblation();
+        var (model, space, ablation) = (planted.Model, planted.Space, planted.Ablation);
         var prompts = PlantedModel.Task().Test; // pairs: (fillers A -> T, fillers B -> U)
         var circuit = PlantedModel.Circuit.ToList();
         var result = TaskActivationProbe.Probe(model, ablation, circuit, prompts, pairs: 3, meanPrompts: 10, tokensShown: 2, Texts);

@@ -1,4 +1,6 @@
+using SparseCircuits.Core;
 using SparseCircuits.Reports;
+using SparseCircuits.Tests.Support;
 using SparseCircuits.Training;
 
 namespace SparseCircuits.Tests.Reports;
@@ -25,5 +27,15 @@ public sealed class TrainingCurveTests
     {
         var metrics = Enumerable.Range(1, 20).Select(s => new StepMetrics(s, s, 3, 0, 0, 1)).ToList();
         Assert.Equal(20, TrainingCurve.Build(metrics).Count);
+    }
+
+    [Fact]
+    public void Metrics_of_a_run_still_writing_are_read_up_to_a_torn_last_line()
+    {
+        using var dir = new TempDir();
+        string Line(long step) => System.Text.Json.JsonSerializer.Serialize(new StepMetrics(step, step * 10, 2.5, 1e-3, 1, 0.5), Json.Compact);
+        dir.Write(MetricsLog.FileName, $"{Line(1)}\n{Line(2)}\n{Line(3)[..20]}");
+        Assert.Equal([1L, 2L], TrainingCurve.ReadMetrics(dir.Path).Select(m => m.Step));
+        Assert.Empty(TrainingCurve.ReadMetrics(dir["no-run"]));
     }
 }
