@@ -87,6 +87,12 @@ public sealed record CircuitView
     public required double MaxAbsWeight { get; init; }
     /// <summary>Names of the two prompt classes: [0] the prompts whose answer is the pair's first token, [1] the others.</summary>
     public required IReadOnlyList<string> ClassNames { get; init; }
+    /// <summary>Test prompts the per-node and per-layer ablation losses were measured on (the first ones of the test split; 0 when the task could not be rebuilt).</summary>
+    public int AblationPrompts { get; init; }
+    /// <summary>Task loss of the circuit itself on those prompts: the reference for <see cref="NodeView.AblatedLoss"/>; null when the task could not be rebuilt.</summary>
+    public double? AblationReferenceLoss { get; init; }
+    /// <summary>What the page should say about missing or approximate parts (e.g. the task could not be rebuilt).</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
 }
 
 public sealed record ValidationView(
@@ -96,15 +102,16 @@ public sealed record ValidationView(
     double SufficiencyAccuracy,
     double NecessityLoss,
     double NecessityAccuracy,
-    double ControlLossMean,
-    double ControlLossStd,
+    double? ControlLossMean,
+    double? ControlLossStd,
     double ZeroSufficiencyLoss,
     double ZeroNecessityLoss,
     int TestPrompts);
 
 public sealed record LossCurveView(int Nodes, double Loss, double Accuracy);
 
-public sealed record LayerSummary(int Layer, int Nodes, double AblationDelta);
+/// <summary><paramref name="AblationDelta"/> is null when the task could not be rebuilt.</summary>
+public sealed record LayerSummary(int Layer, int Nodes, double? AblationDelta);
 
 /// <summary>A horizontal row of the circuit layout: all nodes of one layer and location group (e.g. layer 1, "attn q/k/v").</summary>
 public sealed record LayoutRow(int Layer, string Label, double Y);
@@ -126,10 +133,10 @@ public sealed record NodeView
     public required double Mean { get; init; }
     /// <summary>tau (learned masks) or attribution score.</summary>
     public required double Score { get; init; }
-    /// <summary>Task loss (test split) of the circuit with this node also mean-ablated.</summary>
-    public required double AblatedLoss { get; init; }
-    /// <summary>Activation of the node on task prompts of each class.</summary>
-    public required TaskActivations TaskActivations { get; init; }
+    /// <summary>Task loss (test split) of the circuit with this node also mean-ablated; null when the task could not be rebuilt.</summary>
+    public required double? AblatedLoss { get; init; }
+    /// <summary>Activation of the node on task prompts of each class; null when the task could not be rebuilt.</summary>
+    public required TaskActivations? TaskActivations { get; init; }
     /// <summary>For q/k nodes: the head's attention pattern rebuilt from the circuit's kept q/k channels; null elsewhere.</summary>
     public AttentionView? Attention { get; init; }
 }
