@@ -18,7 +18,7 @@ public static class CircuitsApp
             config.SetInterceptor(new GlobalOptionsInterceptor());
             config.PropagateExceptions(); // we print user errors ourselves, as one line
             config.AddCommand<RunCommand>("run")
-                .WithDescription("The whole pipeline (corpus, tokenizer, shards, training, mean cache, circuits for every task), skipping finished stages.");
+                .WithDescription("The whole pipeline (corpus, tokenizer, shards, training, mean cache, circuits for every task, HTML report), skipping finished stages.");
             // One branch per pipeline stage, in pipeline order.
             config.AddBranch("corpus", corpus =>
             {
@@ -62,6 +62,10 @@ public static class CircuitsApp
                 .WithDescription("Find the smallest circuit for a task at a target loss; validate it; write circuit.json.");
             config.AddCommand<ShowCommand>("show")
                 .WithDescription("Print a circuit.json: size, validation, nodes and edges.");
+            config.AddCommand<ReportCommand>("report")
+                .WithDescription("One self-contained HTML file: model card, task table, circuit graphs, node panels, embeddings.");
+            config.AddCommand<ServeCommand>("serve")
+                .WithDescription("Serve the report's pages on 127.0.0.1 until Ctrl+C.");
             config.AddCommand<SweepCommand>("sweep")
                 .WithDescription("Train a grid of models (sparse x widths, dense baselines), then mean caches and circuits for each; resumable.");
             config.AddCommand<FrontierCommand>("frontier")

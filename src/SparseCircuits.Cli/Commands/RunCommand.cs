@@ -69,6 +69,7 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         var layout = new PipelineLayout(Path.GetFullPath(outDir));
         Console.WriteLine($"model: {layout.Model}");
         Console.WriteLine($"circuits: {Path.Combine(layout.Circuits, SparseCircuits.Circuits.TaskSuiteSummary.FileName)}");
+        Console.WriteLine($"report: {layout.Report} (open it in a browser, or: circuits serve --model {layout.Model})");
         Console.WriteLine($"try: circuits sample --model {layout.Model} --prompt \"def \"");
         return 0;
     }

@@ -11,4 +11,5 @@ public sealed record PipelineLayout(string Root)
     public string Shards => Path.Combine(Root, "shards");
     public string Model => Path.Combine(Root, "model");
     public string Circuits => Path.Combine(Root, "circuits");
+    public string Report => Path.Combine(Root, "report.html");
 }

@@ -1,6 +1,7 @@
 using SparseCircuits.Circuits;
 using SparseCircuits.Core;
 using SparseCircuits.Data;
+using SparseCircuits.Reports;
 using SparseCircuits.Training;
 
 namespace SparseCircuits.Pipeline;
@@ -23,7 +24,7 @@ public sealed record PipelineOptions(string OutDir, string Preset = "small", IRe
 }
 
 /// <summary>
-/// corpus -> tokenizer -> shards -> training -> mean cache -> circuits for every task, each stage
+/// corpus -> tokenizer -> shards -> training -> mean cache -> circuits for every task -> HTML report, each stage
 /// skipped when its output is already there and valid, so an interrupted `circuits run` resumes
 /// where it stopped (training itself resumes from its last checkpoint).
 /// </summary>
@@ -43,7 +44,19 @@ public static class PipelineRunner
             results.Add(Stages.Means(trained, layout.Shards, progress));
             results.Add(PruneTasks(trained, layout, options, progress));
         }
+        results.Add(Report(layout, progress));
         return results;
+    }
+
+    /// <summary>The HTML viewer of the model and its circuits; rebuilt when older than the circuits summary it shows.</summary>
+    static StageResult Report(PipelineLayout layout, IProgressReporter progress)
+    {
+        string summary = Path.Combine(layout.Circuits, TaskSuiteSummary.FileName);
+        if (File.Exists(layout.Report) && File.GetLastWriteTimeUtc(layout.Report) >= File.GetLastWriteTimeUtc(summary))
+            return new StageResult("report", true, layout.Report);
+        ReportData data = ReportBuilder.Build(new ReportOptions { ModelDir = layout.Model, CircuitsDir = layout.Circuits }, progress);
+        ReportHtml.Write(data, layout.Report);
+        return new StageResult("report", false, $"{layout.Report} ({new FileInfo(layout.Report).Length / 1e6:0.0} MB, {data.Circuits.Count} circuits)");
     }
 
     static StageResult PruneTasks(TrainedModel trained, PipelineLayout layout, PipelineOptions options, IProgressReporter progress)

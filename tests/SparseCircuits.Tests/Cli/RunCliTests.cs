@@ -19,12 +19,13 @@ public sealed class RunCliTests
         Assert.True(first.ExitCode == 0, first.Stderr + first.Stdout);
         Assert.DoesNotContain("already done", first.Stdout);
         foreach (string stage in new[] { "corpus/manifest.json", "tokenizer/tokenizer.meta.json", "shards/shards.json", "model/config.json",
-                     "model/means/means.json", "circuits/summary.json" })
+                     "model/means/means.json", "circuits/summary.json", "report.html" })
             Assert.True(File.Exists(dir[$"pipe/{stage}"]), stage);
 
         var second = CliRunner.Run(args);
         Assert.True(second.ExitCode == 0, second.Stderr);
-        Assert.Equal(6, second.Stdout.Split("already done").Length - 1);
+        Assert.Equal(7, second.Stdout.Split("already done").Length - 1);
+        Assert.Contains("report: ", second.Stdout);
     }
 
     [Fact]

@@ -381,6 +381,7 @@
       card('edges', fmtInt(c.edge_count)),
       card('test prompts', fmtInt(v.test_prompts))));
     if (c.task_source) app.appendChild(el('details', {}, el('summary', {}, 'Task source'), el('pre', { class: 'mono small' }, c.task_source)));
+    if ((c.notes || []).length) app.appendChild(el('ul', { id: 'circuit-notes', class: 'muted small' }, c.notes.map(t => el('li', {}, t))));
 
     const layout = el('div', { class: 'circuit-layout' });
     const left = el('div', {});
@@ -593,7 +594,8 @@
   // ---------- node panel ----------
 
   function nodePanel(panel, c, n) {
-    const circuitLoss = num((c.validation || {}).sufficiency_loss);
+    // The circuit's own loss on the prompts the single-node ablations were measured on.
+    const circuitLoss = num(c.ablation_reference_loss) ?? num((c.validation || {}).sufficiency_loss);
     panel.appendChild(el('h2', { id: 'node-title' }, n.id));
     const kc = [{ label: '' }, { label: '', num: true }];
     panel.appendChild(table({ id: 'node-facts' }, kc, [
@@ -603,7 +605,8 @@
       row({}, kc, ['index', fmtInt(n.index)]),
       row({}, kc, ['mean (ablation value)', fmt(n.mean)]),
       row({}, kc, ['score', fmt(n.score)]),
-      row({}, kc, ['loss with this node ablated', `${fmt(n.ablated_loss)} (${signed(num(n.ablated_loss) - circuitLoss)} vs circuit)`]),
+      row({}, kc, ['loss with this node ablated', num(n.ablated_loss) === null ? '—'
+        : `${fmt(n.ablated_loss)} (${signed(num(n.ablated_loss) - circuitLoss)} vs circuit)`]),
     ]));
 
     const edges = c.edges || [];
