@@ -49,7 +49,10 @@ public sealed record ModelCard(
 
 public sealed record TrainingPoint(long Step, long Tokens, double TrainLoss, double? ValLoss);
 
-/// <summary>One line of the task table. <paramref name="CircuitId"/> links to <see cref="CircuitView.Id"/> (null: no circuit, see <paramref name="Reason"/>).</summary>
+/// <summary>
+/// One line of the task table. <paramref name="CircuitId"/> links to <see cref="CircuitView.Id"/> (null: no circuit, see <paramref name="Reason"/>);
+/// <paramref name="TargetLoss"/> is the target the task was pruned at (above the summary's when relaxed).
+/// </summary>
 public sealed record TaskRow(
     string Task,
     bool Pruned,
@@ -60,7 +63,8 @@ public sealed record TaskRow(
     double? NecessityLoss,
     double? ControlLoss,
     string? CircuitId,
-    string? Reason);
+    string? Reason,
+    double? TargetLoss = null);
 
 /// <summary>One circuit as the circuit page draws it.</summary>
 public sealed record CircuitView

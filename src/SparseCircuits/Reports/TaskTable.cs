@@ -18,14 +18,15 @@ public static class TaskTable
             CatalogEntry? entry = catalog.ForRow(row);
             if (entry is not null) listed.Add(entry.Id);
             rows.Add(new TaskRow(row.Task, row.Pruned, row.Nodes, row.Edges, ReportNumbers.Known(entry?.Circuit.Validation.FullModel.Loss),
-                ReportNumbers.Known(row.SufficiencyLoss), ReportNumbers.Known(row.NecessityLoss), ReportNumbers.Known(row.ControlLoss), entry?.Id, row.Reason));
+                ReportNumbers.Known(row.SufficiencyLoss), ReportNumbers.Known(row.NecessityLoss), ReportNumbers.Known(row.ControlLoss), entry?.Id, row.Reason,
+                row.TargetLoss ?? entry?.Circuit.TargetLoss ?? catalog.Summary?.TargetLoss));
         }
         foreach (CatalogEntry entry in catalog.Circuits.Where(c => !listed.Contains(c.Id)))
         {
             Circuit c = entry.Circuit;
             rows.Add(new TaskRow(c.Task.Name, true, c.NodeCount, c.EdgeCount, ReportNumbers.Known(c.Validation.FullModel.Loss),
                 ReportNumbers.Known(c.Validation.Sufficiency.Loss), ReportNumbers.Known(c.Validation.Necessity.Loss),
-                ReportNumbers.Known(c.Validation.Control.LossMean), entry.Id, null));
+                ReportNumbers.Known(c.Validation.Control.LossMean), entry.Id, null, c.TargetLoss));
         }
         return rows;
     }

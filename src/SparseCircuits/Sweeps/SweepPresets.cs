@@ -23,7 +23,7 @@ public static class SweepPresets
     /// About 2 h on 2 shared CPU cores (docs/sweeps.md): 4 layers, context 128, 1200 steps of 32 x 128 tokens (4.9M tokens)
     /// per model. Sparse: widths 64 and 128 at matrix L0 budgets of about 80k and 40k nonzeros (the
     /// embeddings at a matched 65k); dense: widths 32, 64 and 128. Pruned on three built-in tasks
-    /// with short prompts, one search run of 150 steps, at task loss 0.3: models of this size do not
+    /// with short prompts, one search run of 150 steps, at task loss 0.45: models of this size do not
     /// reach the paper's 0.15 (docs/tasks.md).
     /// </summary>
     static SweepSpec Laptop()
@@ -46,7 +46,7 @@ public static class SweepPresets
                 Dense(32), Dense(64), Dense(128),
             ],
             Tasks = ["else_elif", "single_double_quote", "for_while"],
-            TargetLoss = 0.3,
+            TargetLoss = 0.45,
             Pruning = Obj(("steps", 150), ("batch_prompts", 64), ("budget", 1), ("control_sets", 10)),
             Prompts = new SweepPrompts { MaxPromptTokens = 128, TrainPairs = 128, ValPairs = 64, TestPairs = 64 },
             MeansTokens = 65_536,

@@ -58,16 +58,23 @@ public static class SweepRunner
         var jobs = (options.OnlyJobs ?? spec.Models.Select(m => m.Name).ToList()).Select(spec.Model).ToList();
         var outcomes = new Dictionary<string, SweepJobOutcome>();
         var pending = new List<(SweepModel Model, string Fingerprint, double Cost)>();
+        var reprune = new List<string>();
         foreach (SweepModel model in jobs)
         {
             string fingerprint = Fingerprint(spec, model, shards.VocabSize, tokenizerHash);
-            CheckFingerprint(layout, model.Name, fingerprint);
-            if (SweepJobResult.TryLoad(layout.JobResult(model.Name)) is { } done)
+            bool pruningChanged = !CheckFingerprint(layout, spec, model, shards.VocabSize, fingerprint);
+            if (pruningChanged) reprune.Add(model.Name);
+            if (!pruningChanged && SweepJobResult.TryLoad(layout.JobResult(model.Name)) is { } done)
                 outcomes[model.Name] = new SweepJobOutcome(model.Name, true, Describe(done));
             else pending.Add((model, fingerprint, Cost(spec, model, shards.VocabSize)));
         }
         // Stored only once every job agrees with it, so a refused spec leaves the sweep as it was.
         if (options.Spec is not null) AtomicFile.WriteAllText(layout.SpecFile, spec.ToJson() + "\n");
+        foreach (string name in reprune) // same trained model, new pruning settings: only the circuits are redone
+        {
+            File.Delete(layout.JobResult(name));
+            if (Directory.Exists(layout.JobCircuits(name))) Directory.Delete(layout.JobCircuits(name), recursive: true);
+        }
         if (!child) RecordSession(layout, spec, tokenizerHash, options, parallel, threadsPerJob);
         if (pending.Count > 0)
         {
@@ -158,13 +165,20 @@ public static class SweepRunner
         return given;
     }
 
-    static void CheckFingerprint(SweepLayout layout, string name, string fingerprint)
+    /// <summary>
+    /// True when the job is new or was started with exactly these settings; false when only what
+    /// follows training changed (its stored model config equals the spec's), so its circuits can be
+    /// redone on the trained model. Any other change is refused: results must not mix.
+    /// </summary>
+    static bool CheckFingerprint(SweepLayout layout, SweepSpec spec, SweepModel model, int vocabSize, string fingerprint)
     {
-        string path = layout.JobStarted(name);
-        if (!File.Exists(path)) return;
+        string path = layout.JobStarted(model.Name);
+        if (!File.Exists(path)) return true;
         string stored = Json.ReadFile<System.Text.Json.Nodes.JsonObject>(path)["fingerprint"]?.GetValue<string>() ?? "";
-        if (stored != fingerprint)
-            throw new SparseCircuitsException($"job {name} in {layout.Job(name)} was started with other settings; rename the model in the spec or delete that folder");
+        if (stored == fingerprint) return true;
+        var run = new RunDirectory(layout.JobModel(model.Name));
+        if (run.HasRun && Json.Serialize(run.ReadConfig()) == Json.Serialize(spec.TrainingConfig(model, vocabSize).Validate())) return false;
+        throw new SparseCircuitsException($"job {model.Name} in {layout.Job(model.Name)} was started with other settings; rename the model in the spec or delete that folder");
     }
 
     static void RecordSession(SweepLayout layout, SweepSpec spec, string tokenizerHash, SweepOptions options, int parallel, int threads)

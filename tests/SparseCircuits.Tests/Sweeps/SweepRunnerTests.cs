@@ -98,5 +98,17 @@ public sealed class SweepRunnerTests
         Assert.Contains("job sparse", e.Message);
         Assert.Equal(spec.ToJson(), SweepSpec.Load(layout.SpecFile).ToJson()); // the refused spec was not stored
         Assert.Equal(3, Json.ReadFile<SweepManifest>(layout.ManifestFile).Sessions.Count);
+
+        // A new target only redoes the circuits, on the same trained models.
+        DateTime trained = File.GetLastWriteTimeUtc(Path.Combine(layout.JobModel("sparse"), "config.json"));
+        string checkpoints = string.Join(",", Directory.GetDirectories(Path.Combine(layout.JobModel("sparse"), "checkpoints")).Order());
+        var looser = spec with { TargetLoss = 6 };
+        var repruned = SweepRunner.Run(options with { Spec = looser }, NullProgress.Instance);
+        Assert.All(repruned.Jobs, j => Assert.False(j.Skipped));
+        Assert.Equal(6, SweepJobResult.TryLoad(layout.JobResult("sparse"))!.TargetLoss);
+        Assert.Equal(6, CircuitFile.Load(Path.Combine(layout.JobCircuits("sparse"), "quotes")).TargetLoss);
+        Assert.Equal(trained, File.GetLastWriteTimeUtc(Path.Combine(layout.JobModel("sparse"), "config.json")));
+        Assert.Equal(checkpoints, string.Join(",", Directory.GetDirectories(Path.Combine(layout.JobModel("sparse"), "checkpoints")).Order()));
+        Assert.Single(Json.ReadFile<SparseCircuits.Training.RunManifest>(Path.Combine(layout.JobModel("sparse"), "manifest.json")).Sessions);
     }
 }

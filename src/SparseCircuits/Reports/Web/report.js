@@ -344,13 +344,14 @@
 
     app.appendChild(el('h2', {}, 'Tasks'));
     const tasks = DATA.tasks || [];
-    const tc = [{ label: 'task' }, { label: 'nodes', num: true }, { label: 'edges', num: true }, { label: 'full model', num: true },
+    const tc = [{ label: 'task' }, { label: 'target loss', num: true }, { label: 'nodes', num: true }, { label: 'edges', num: true }, { label: 'full model', num: true },
       { label: 'circuit (sufficiency)', num: true }, { label: 'circuit removed (necessity)', num: true }, { label: 'random control', num: true }, { label: 'note' }];
     if (tasks.length === 0) app.appendChild(el('p', { class: 'empty' }, 'No tasks were pruned for this model.'));
     app.appendChild(table({ id: 'task-table' }, tc, tasks.map(t => {
       const linked = t.circuit_id && circuitsById.has(t.circuit_id);
       return row({ 'data-task': t.task, class: linked ? 'pruned' : 'not-pruned' }, tc, [
         linked ? el('a', { href: circuitHref(t.circuit_id) }, t.task) : t.task,
+        fmt(t.target_loss),
         fmtInt(t.nodes), fmtInt(t.edges), fmt(t.full_model_loss), fmt(t.sufficiency_loss), fmt(t.necessity_loss), fmt(t.control_loss),
         t.reason || (t.pruned ? '' : 'not pruned'),
       ]);
