@@ -15,7 +15,7 @@ public static class CircuitLayout
         ["attn act_in", "attn q/k/v", "attn resid_delta", "mlp act_in", "mlp post_act", "mlp resid_delta"];
 
     public static IReadOnlyList<LayoutRow> Rows(int nLayer) =>
-        Enumerable.Range(0, nLayer).SelectMany(layer => RowLabels.Select((label, r) => new LayoutRow(layer, label, layer * RowLabels.Count + r))).ToList();
+        Enumerable.Range(0, nLayer).SelectMany(layer => RowLabels.Select((label, r) => new LayoutRow(layer, $"L{layer} {label}", layer * RowLabels.Count + r))).ToList();
 
     /// <summary>The row (0..5) a location is drawn in within its layer.</summary>
     public static int RowOf(NodeLocation location) => location switch

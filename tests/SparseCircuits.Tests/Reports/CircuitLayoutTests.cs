@@ -10,7 +10,8 @@ public sealed class CircuitLayoutTests
     {
         var rows = CircuitLayout.Rows(2);
         Assert.Equal(12, rows.Count);
-        Assert.Equal(["attn act_in", "attn q/k/v", "attn resid_delta", "mlp act_in", "mlp post_act", "mlp resid_delta"], rows.Take(6).Select(r => r.Label));
+        Assert.Equal(["L0 attn act_in", "L0 attn q/k/v", "L0 attn resid_delta", "L0 mlp act_in", "L0 mlp post_act", "L0 mlp resid_delta"], rows.Take(6).Select(r => r.Label));
+        Assert.Equal("L1 attn act_in", rows[6].Label);
         Assert.Equal(Enumerable.Range(0, 12).Select(i => (double)i), rows.Select(r => r.Y));
         Assert.Equal([0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1], rows.Select(r => r.Layer));
     }

@@ -421,9 +421,10 @@
   }
 
   function circuitGraph(c) {
-    const W = 1000, LEFT = 150, RIGHT = 20, TOP = 30, ROW_GAP = 80, BOTTOM = 30;
     const nodes = c.nodes || [];
     const rows = (c.rows || []).slice().sort((a, b) => num(a.y) - num(b.y));
+    // Deep models have many rows: pack them closer and let the box grow, so the graph keeps its width.
+    const W = 1000, LEFT = 150, RIGHT = 20, TOP = 30, ROW_GAP = rows.length > 12 ? 50 : 80, BOTTOM = 30;
     const ys = rows.map(r => num(r.y)).concat(nodes.map(n => num(n.y))).filter(Number.isFinite);
     const [minY, maxY] = ys.length ? extent(ys) : [0, 0];
     const span = Math.max(1, rows.length - 1) * ROW_GAP;
@@ -434,6 +435,7 @@
     let vb = { ...home };
 
     const svg = sv('svg', { id: 'graph', viewBox: `0 0 ${W} ${H}`, 'data-circuit': c.id });
+    svg.style.height = `${Math.round(Math.min(1500, Math.max(360, 0.6 * H)))}px`;
     const setViewBox = () => svg.setAttribute('viewBox', `${vb.x} ${vb.y} ${vb.w} ${vb.h}`);
 
     const back = sv('g', {});
