@@ -72,8 +72,8 @@ public static class CircuitsApp
                 .WithDescription("Table, plots and sparse-vs-dense circuit-size ratio at matched loss for a sweep directory.");
         });
 
-        // Ctrl+C cancels the running command's token (training stops at a step boundary, serve
-        // closes its socket); a second Ctrl+C kills the process as usual.
+        // Ctrl+C (or SIGTERM) cancels the running command's token (training stops at a step
+        // boundary, serve closes its socket); a second one kills the process as usual.
         using var interrupt = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
@@ -82,6 +82,13 @@ public static class CircuitsApp
             interrupt.Cancel();
         };
         Console.CancelKeyPress += onCancel;
+        // SIGTERM (kill, service managers) stops the same way instead of killing mid-write.
+        using var onTerm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, signal =>
+        {
+            if (interrupt.IsCancellationRequested) return;
+            signal.Cancel = true;
+            interrupt.Cancel();
+        });
         try
         {
             return app.Run(AcceptDoubleDashN(args), interrupt.Token);

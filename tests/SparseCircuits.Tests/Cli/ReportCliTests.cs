@@ -41,7 +41,7 @@ public sealed class ReportCliTests(TinyRun run) : IClassFixture<TinyRun>
     [Trait("Category", "Slow")]
     public async Task Serve_answers_on_loopback_refuses_traversal_and_stops_on_ctrl_c()
     {
-        using Process serve = CliRunner.Start("serve", "--model", run.RunDir, "--port", "0", "--profile-tokens", "512", "--quiet");
+        using Process serve = CliRunner.StartInForeground("serve", "--model", run.RunDir, "--port", "0", "--profile-tokens", "512", "--quiet");
         try
         {
             // Read both pipes as lines arrive (an unread pipe can fill up and stall the child).

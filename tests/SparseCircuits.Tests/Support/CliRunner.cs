@@ -24,15 +24,27 @@ public static class CliRunner
     }
 
     /// <summary>Starts the executable with redirected output, for tests that talk to it while it runs (serve).</summary>
-    public static Process Start(params string[] args)
+    public static Process Start(params string[] args) => Start(args, asForegroundJob: false);
+
+    /// <summary>
+    /// Like a command typed at a terminal: SIGINT (Ctrl+C) reaches it. A test run started in the
+    /// background (`cmd &` in a script, as CI may do) passes SIGINT down as ignored, and .NET, like
+    /// every Unix program, leaves an inherited ignore alone; python3 resets it before exec.
+    /// </summary>
+    public static Process StartInForeground(params string[] args) => Start(args, asForegroundJob: true);
+
+    static Process Start(string[] args, bool asForegroundJob)
     {
         string exe = Path.Combine(AppContext.BaseDirectory, "circuits");
-        var info = new ProcessStartInfo(exe)
+        var info = new ProcessStartInfo(asForegroundJob ? "python3" : exe)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (asForegroundJob)
+            foreach (string a in new[] { "-c", "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])", exe })
+                info.ArgumentList.Add(a);
         foreach (string a in args) info.ArgumentList.Add(a);
         info.Environment["SPARSE_CIRCUITS_THREADS"] = "1"; // tests run in parallel on a small machine
         return Process.Start(info)!;
