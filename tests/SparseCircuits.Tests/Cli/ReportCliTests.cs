@@ -58,9 +58,9 @@ public sealed class ReportCliTests(TinyRun run) : IClassFixture<TinyRun>
             int port = await Task.WhenAny(address.Task, Task.Delay(TimeSpan.FromMinutes(3))) == address.Task ? await address.Task : 0;
             Assert.True(port > 0, "serve did not print its address: " + string.Join("\n", stderr));
 
-            Assert.StartsWith("HTTP/1.1 200", Get(port, "/"));
-            Assert.StartsWith("HTTP/1.1 404", Get(port, "/../../etc/passwd"));
-            Assert.StartsWith("HTTP/1.1 404", Get(port, "/%2e%2e/%2e%2e/etc/passwd"));
+            Assert.StartsWith("HTTP/1.1 200", RawHttp.StatusLine(await RawHttp.Send(port, RawHttp.Get("/", port))));
+            Assert.StartsWith("HTTP/1.1 404", RawHttp.StatusLine(await RawHttp.Send(port, RawHttp.Get("/../../etc/passwd", port))));
+            Assert.StartsWith("HTTP/1.1 404", RawHttp.StatusLine(await RawHttp.Send(port, RawHttp.Get("/%2e%2e/%2e%2e/etc/passwd", port))));
 
             CliRunner.Interrupt(serve);
             var stopped = serve.WaitForExitAsync();
@@ -73,15 +73,5 @@ public sealed class ReportCliTests(TinyRun run) : IClassFixture<TinyRun>
         {
             if (!serve.HasExited) serve.Kill(entireProcessTree: true);
         }
-    }
-
-    /// <summary>A raw request, so the path reaches the server exactly as written (HttpClient would normalise it).</summary>
-    static string Get(int port, string path)
-    {
-        using var client = new TcpClient("127.0.0.1", port);
-        using var stream = client.GetStream();
-        stream.Write(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"));
-        using var reader = new StreamReader(stream, Encoding.ASCII);
-        return reader.ReadLine() ?? "";
     }
 }

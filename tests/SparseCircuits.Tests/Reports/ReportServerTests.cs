@@ -1,3 +1,4 @@
+using SparseCircuits.Tests.Support;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -29,22 +30,6 @@ public sealed class ReportServerTests
             stop.Dispose();
         }
     }
-
-    /// <summary>Sends bytes exactly as given (HttpClient would normalise the paths under test) and returns the whole response.</summary>
-    static async Task<string> Raw(int port, string request)
-    {
-        using var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, port);
-        var stream = client.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        return await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10));
-    }
-
-    static string Get(string target, int port, string method = "GET") =>
-        $"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n";
-
-    static string StatusLine(string response) => response[..response.IndexOf("\r\n", StringComparison.Ordinal)];
 
     [Fact]
     public async Task Binds_to_loopback_only_on_a_free_port()
@@ -79,8 +64,8 @@ public sealed class ReportServerTests
         Assert.Equal("application/json", json.Content.Headers.ContentType!.MediaType);
         Assert.Contains("\"node_profiles\"", await json.Content.ReadAsStringAsync());
 
-        string head = await Raw(running.Server.Port, Get("/", running.Server.Port, "HEAD"));
-        Assert.Equal("HTTP/1.1 200 OK", StatusLine(head));
+        string head = await RawHttp.Send(running.Server.Port, RawHttp.Get("/", running.Server.Port, "HEAD"));
+        Assert.Equal("HTTP/1.1 200 OK", RawHttp.StatusLine(head));
         Assert.EndsWith("\r\n\r\n", head);
     }
 
@@ -100,8 +85,8 @@ public sealed class ReportServerTests
     public async Task Every_other_path_is_404(string target)
     {
         await using var running = new Running();
-        string response = await Raw(running.Server.Port, Get(target, running.Server.Port));
-        Assert.Equal("HTTP/1.1 404 Not Found", StatusLine(response));
+        string response = await RawHttp.Send(running.Server.Port, RawHttp.Get(target, running.Server.Port));
+        Assert.Equal("HTTP/1.1 404 Not Found", RawHttp.StatusLine(response));
         Assert.DoesNotContain("root:", response);
     }
 
@@ -113,8 +98,8 @@ public sealed class ReportServerTests
     public async Task Only_get_and_head_are_allowed(string method)
     {
         await using var running = new Running();
-        string response = await Raw(running.Server.Port, Get("/", running.Server.Port, method));
-        Assert.Equal("HTTP/1.1 405 Method Not Allowed", StatusLine(response));
+        string response = await RawHttp.Send(running.Server.Port, RawHttp.Get("/", running.Server.Port, method));
+        Assert.Equal("HTTP/1.1 405 Method Not Allowed", RawHttp.StatusLine(response));
         Assert.Contains("Allow: GET, HEAD", response);
     }
 
@@ -123,9 +108,9 @@ public sealed class ReportServerTests
     {
         await using var running = new Running();
         int port = running.Server.Port;
-        Assert.Equal("HTTP/1.1 403 Forbidden", StatusLine(await Raw(port, $"GET / HTTP/1.1\r\nHost: attacker.example:{port}\r\n\r\n")));
-        Assert.Equal("HTTP/1.1 200 OK", StatusLine(await Raw(port, $"GET / HTTP/1.1\r\nHost: localhost:{port}\r\n\r\n")));
-        Assert.Equal("HTTP/1.1 400 Bad Request", StatusLine(await Raw(port, "hello\r\n\r\n")));
+        Assert.Equal("HTTP/1.1 403 Forbidden", RawHttp.StatusLine(await RawHttp.Send(port, $"GET / HTTP/1.1\r\nHost: attacker.example:{port}\r\n\r\n")));
+        Assert.Equal("HTTP/1.1 200 OK", RawHttp.StatusLine(await RawHttp.Send(port, $"GET / HTTP/1.1\r\nHost: localhost:{port}\r\n\r\n")));
+        Assert.Equal("HTTP/1.1 400 Bad Request", RawHttp.StatusLine(await RawHttp.Send(port, "hello\r\n\r\n")));
     }
 
     [Fact]
@@ -134,7 +119,7 @@ public sealed class ReportServerTests
         using var stop = new CancellationTokenSource();
         using var server = ReportServer.ForReport(ReportFixtures.Empty());
         var serving = server.RunAsync(stop.Token);
-        Assert.Equal("HTTP/1.1 200 OK", StatusLine(await Raw(server.Port, Get("/", server.Port))));
+        Assert.Equal("HTTP/1.1 200 OK", RawHttp.StatusLine(await RawHttp.Send(server.Port, RawHttp.Get("/", server.Port))));
 
         await stop.CancelAsync();
         await serving.WaitAsync(TimeSpan.FromSeconds(10));
