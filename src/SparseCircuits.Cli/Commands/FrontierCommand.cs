@@ -33,6 +33,8 @@ public sealed class FrontierCommand : Command<FrontierCommand.Settings>
             Console.WriteLine(p.Ratio is double ratio
                 ? $"{p.Sparse}: val {p.SparseValLoss:0.000}, {p.SparseEdges:0.0} edges vs dense {p.DenseEdgesAtLoss:0.0} at that loss: ratio {ratio:0.00}"
                 : $"{p.Sparse}: no ratio ({p.Note})");
+        foreach (var p in result.Comparison.PerTask.Where(p => p.Ratio is not null))
+            Console.WriteLine($"{p.Task} on {p.Sparse}: {p.SparseEdges:0.#} edges vs dense {p.DenseEdgesAtLoss:0.0} at val {p.SparseValLoss:0.000}: ratio {p.Ratio:0.00}");
         Console.WriteLine(result.Comparison.Summary);
         foreach (string file in result.Files) Console.WriteLine($"wrote {file}");
         return 0;

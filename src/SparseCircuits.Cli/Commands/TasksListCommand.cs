@@ -39,7 +39,8 @@ public sealed class TasksListCommand : Command<TasksListCommand.Settings>
             string availability = "[grey]availability not checked (give --tokenizer or --model)[/]";
             if (tokenizer is not null)
                 availability = TasksCommon.Availability(TaskDataset.FromTask(task, tokenizer, null, settings.Sample, settings.Seed));
-            AnsiConsole.Write(new Rule($"[bold]{task.Name}[/]").LeftJustified());
+            string group = TaskRegistry.ShortContext.Contains(task) ? " [grey](short context, beyond the paper)[/]" : "";
+            AnsiConsole.Write(new Rule($"[bold]{task.Name}[/]{group}").LeftJustified());
             AnsiConsole.MarkupLine(Markup.Escape(task.Description));
             AnsiConsole.MarkupLine($"[bold]cue:[/] {Markup.Escape(task.Cue)}");
             AnsiConsole.MarkupLine($"[bold]tok / alt:[/] {Markup.Escape(task.TokLabel)} / {Markup.Escape(task.AltLabel)}");

@@ -61,7 +61,7 @@ public static class TaskSuitePruning
         var model = ModelReference.Of(trained);
         // Longer prompts are dropped, not fatal.
         var options = new TaskDatasetOptions { MaxPromptTokens = Math.Min(suite.MaxPromptTokens ?? int.MaxValue, trained.Config.Model.NCtx) }.Validate();
-        IReadOnlyList<string> tasks = suite.Tasks ?? TaskRegistry.Names.ToList();
+        IReadOnlyList<string> tasks = suite.Tasks ?? TaskRegistry.PaperNames.ToList();
         var rows = new List<TaskSummaryRow>();
         using (var bar = progress.Start("tasks", tasks.Count, "tasks"))
         {

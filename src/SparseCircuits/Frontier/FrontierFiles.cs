@@ -27,7 +27,7 @@ public static class FrontierFiles
     [
         r.Name, r.Dense ? "true" : "false", Int(r.NLayer), Int(r.Width), Int(r.Parameters), Int(r.Nonzeros),
         r.WeightDensity.ToString("0.####", CultureInfo.InvariantCulture), r.ValLoss.ToString("0.0000", CultureInfo.InvariantCulture),
-        .. table.Tasks.Select(t => r.Edges[t] is int e ? Int(e) : ""),
+        .. table.Tasks.Select(t => r.Edges[t] is double e ? e.ToString("0.#", CultureInfo.InvariantCulture) : ""),
         r.GeometricMeanEdges is double g ? g.ToString("0.00", CultureInfo.InvariantCulture) : "",
         string.Join(';', r.Unsolved),
     ]).ToList();
@@ -39,6 +39,8 @@ public static class FrontierFiles
         table.TargetLoss,
         table.Tasks,
         table.CommonTasks,
+        table.TrivialTasks,
+        table.Repeats,
         table.MissingJobs,
         Rows = table.Rows.Select(r => new
         {

@@ -46,7 +46,7 @@ public static class FrontierPlots
         }
         if (plotted.Count == 0)
             Message(plot, table.CommonTasks.Count == 0
-                ? $"No task reaches the target loss {Num(table.TargetLoss)} on every model: nothing to compare."
+                ? $"No non-trivial task reaches the target loss {Num(table.TargetLoss)} on every model: nothing to compare."
                 : "No model has a positive geometric mean of edges: nothing to plot on a log axis.");
         else
         {

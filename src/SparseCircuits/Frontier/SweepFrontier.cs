@@ -26,8 +26,10 @@ public static class SweepFrontier
             if (SweepJobResult.TryLoad(layout.JobResult(model.Name)) is { } job) finished.Add(job);
             else missing.Add(model.Name);
         }
-        var table = FrontierTable.Build(spec.TargetLoss, spec.Tasks.Select(Circuits.TaskSuiteOptions.NameOf).ToList(), finished, missing);
-        var comparison = MatchedLossComparison.Compute(table);
+        var tasks = spec.Tasks.Select(Circuits.TaskSuiteOptions.NameOf).ToList();
+        var table = FrontierTable.Build(spec.TargetLoss, tasks, finished, missing);
+        var repeatTables = table.Repeats < 2 ? [] : Enumerable.Range(0, table.Repeats).Select(r => FrontierTable.Build(spec.TargetLoss, tasks, finished, missing, r)).ToList();
+        var comparison = MatchedLossComparison.Compute(table, repeatTables);
         var edges = EdgesVsTarget.Compute(table);
         return new FrontierResult(table, comparison, edges,
             [FrontierPlots.Frontier(table), FrontierPlots.EdgesVsTargetLoss(edges, table.TargetLoss)], []);
@@ -55,7 +57,9 @@ public static class SweepFrontier
         Text("comparison.json", Json.Serialize(new
         {
             Format = 1, result.Table.TargetLoss, result.Comparison.Tasks, result.Comparison.Ratio, result.Comparison.Summary,
-            result.Comparison.Pairs, EdgesVsTarget = result.EdgesVsTarget,
+            result.Comparison.Pairs, result.Table.TrivialTasks, result.Comparison.PerTaskRatio, result.Comparison.PerTask,
+            result.Table.Repeats, RepeatRatios = result.Comparison.Repeats,
+            EdgesVsTarget = result.EdgesVsTarget,
         }) + "\n");
         foreach (var (plot, name) in result.Plots.Zip(["frontier", "edges_vs_target"]))
         {

@@ -45,6 +45,21 @@ public sealed record SweepJobResult
 
 /// <summary>
 /// One task of a job: the circuit's size at the sweep's target (when pruned), why there is none
-/// otherwise, and the prefix edge curve (<see cref="PrefixEdgeCurve"/>).
+/// otherwise, and the prefix edge curve (<see cref="PrefixEdgeCurve"/>). Nodes, edges and curve are
+/// those of repeat 0; with several pruning repeats <see cref="RepeatEdges"/> holds every repeat's
+/// edges (repeat 0 first), and the task counts as pruned only when every repeat reached the target.
 /// </summary>
-public sealed record SweepTaskResult(string Task, bool Pruned, int? Nodes, int? Edges, string? Reason, IReadOnlyList<PrefixEdgePoint> Curve);
+public sealed record SweepTaskResult(string Task, bool Pruned, int? Nodes, int? Edges, string? Reason, IReadOnlyList<PrefixEdgePoint> Curve,
+    IReadOnlyList<int>? RepeatEdges = null)
+{
+    /// <summary>Edges of repeat <paramref name="repeat"/>, or with null the geometric mean over the repeats; null when not pruned.</summary>
+    public double? EdgesOf(int? repeat = null)
+    {
+        if (!Pruned || Edges is null) return null;
+        if (RepeatEdges is null or { Count: 0 }) return repeat is null or 0 ? Edges : null;
+        if (repeat is int r) return r < RepeatEdges.Count ? RepeatEdges[r] : null;
+        return GeometricMean.Of(RepeatEdges.Select(e => (double)e));
+    }
+
+    public int Repeats => RepeatEdges?.Count ?? 1;
+}

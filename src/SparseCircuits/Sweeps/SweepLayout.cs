@@ -16,6 +16,12 @@ public sealed record SweepLayout(string Root)
     public string Job(string name) => Path.Combine(Jobs, name);
     public string JobModel(string name) => Path.Combine(Job(name), "model");
     public string JobCircuits(string name) => Path.Combine(Job(name), "circuits");
+    /// <summary>The circuits of pruning repeat <paramref name="repeat"/>: repeat 0 in <c>circuits</c>, the others in <c>circuits-rN</c>.</summary>
+    public string JobCircuits(string name, int repeat) => repeat == 0 ? JobCircuits(name) : Path.Combine(Job(name), $"circuits-r{repeat}");
+    /// <summary>Every circuits folder of the job, whatever number of repeats wrote them.</summary>
+    public IEnumerable<string> AllJobCircuits(string name) => Directory.Exists(Job(name))
+        ? Directory.EnumerateDirectories(Job(name)).Where(d => Path.GetFileName(d) is var f && (f == "circuits" || f.StartsWith("circuits-r", StringComparison.Ordinal)))
+        : [];
     /// <summary>Written when a job starts: its settings fingerprint, so a changed spec cannot silently mix with old results.</summary>
     public string JobStarted(string name) => Path.Combine(Job(name), "job-started.json");
     /// <summary>Written last, atomically: the job is finished.</summary>

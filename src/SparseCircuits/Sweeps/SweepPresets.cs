@@ -22,9 +22,11 @@ public static class SweepPresets
     /// <summary>
     /// About 2 h on 2 shared CPU cores (docs/sweeps.md): 4 layers, context 128, 1200 steps of 32 x 128 tokens (4.9M tokens)
     /// per model. Sparse: widths 64 and 128 at matrix L0 budgets of about 80k and 40k nonzeros (the
-    /// embeddings at a matched 65k); dense: widths 32, 64 and 128. Pruned on three built-in tasks
-    /// with short prompts, one search run of 150 steps, at task loss 0.45: models of this size do not
-    /// reach the paper's 0.15 (docs/tasks.md).
+    /// embeddings at a matched 65k); dense: widths 32, 48, 64 and 128. Pruned on the three
+    /// short-context tasks at task loss 0.5, one search run of 150 steps, repeated with 3 mask seeds
+    /// (the spread of the ratio): models of this size reach none of the paper's tasks at a useful
+    /// loss, and the weakest dense model (needed to bracket the sparse models' val losses) reaches
+    /// the short-context tasks at 0.42-0.46 (docs/results.md).
     /// </summary>
     static SweepSpec Laptop()
     {
@@ -43,11 +45,12 @@ public static class SweepPresets
             Models =
             [
                 Sparse(64, 0.4, 0.25), Sparse(64, 0.2, 0.25), Sparse(128, 0.1, 0.125), Sparse(128, 0.05, 0.125),
-                Dense(32), Dense(64), Dense(128),
+                Dense(32), Dense(48), Dense(64), Dense(128),
             ],
-            Tasks = ["else_elif", "single_double_quote", "for_while"],
-            TargetLoss = 0.45,
+            Tasks = TaskRegistry.ShortContext.Select(t => t.Name).ToList(),
+            TargetLoss = 0.5,
             Pruning = Obj(("steps", 150), ("batch_prompts", 64), ("budget", 1), ("control_sets", 10)),
+            PruneRepeats = 3,
             Prompts = new SweepPrompts { MaxPromptTokens = 128, TrainPairs = 128, ValPairs = 64, TestPairs = 64 },
             MeansTokens = 65_536,
         };

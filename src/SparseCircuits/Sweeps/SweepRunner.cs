@@ -73,7 +73,7 @@ public static class SweepRunner
         foreach (string name in reprune) // same trained model, new pruning settings: only the circuits are redone
         {
             File.Delete(layout.JobResult(name));
-            if (Directory.Exists(layout.JobCircuits(name))) Directory.Delete(layout.JobCircuits(name), recursive: true);
+            foreach (string circuits in layout.AllJobCircuits(name).ToList()) Directory.Delete(circuits, recursive: true);
         }
         if (!child) RecordSession(layout, spec, tokenizerHash, options, parallel, threadsPerJob);
         if (pending.Count > 0)
@@ -123,14 +123,24 @@ public static class SweepRunner
         using var trained = TrainedModel.Load(layout.JobModel(model.Name));
         Stages.Means(trained, layout.Shards, progress, spec.MeansTokens);
         cancellation.ThrowIfCancellationRequested();
-        TaskSuiteSummary summary;
+        // Every repeat prunes the same prompts with its own mask-learning seeds, into its own folder.
+        var summaries = new List<TaskSuiteSummary>();
         using (MeanActivations means = MeanCache.Load(ModelReference.Of(trained)))
-            summary = TaskSuitePruning.Run(trained, means, spec.PruningConfig(), layout.JobCircuits(model.Name), spec.Seed, progress, spec.TaskOptions());
-        var tasks = summary.Tasks.Select(row =>
+            for (int repeat = 0; repeat < spec.PruneRepeats; repeat++)
+            {
+                if (spec.PruneRepeats > 1) progress.Info($"job {model.Name}: pruning repeat {repeat + 1} of {spec.PruneRepeats}");
+                summaries.Add(TaskSuitePruning.Run(trained, means, spec.PruningConfig(repeat), layout.JobCircuits(model.Name, repeat), spec.Seed,
+                    progress, spec.TaskOptions()));
+                cancellation.ThrowIfCancellationRequested();
+            }
+        var tasks = summaries[0].Tasks.Select(row =>
         {
-            if (!row.Pruned || row.CircuitFile is null) return new SweepTaskResult(row.Task, false, null, null, row.Reason, []);
-            Circuit circuit = CircuitFile.Load(Path.Combine(layout.JobCircuits(model.Name), row.CircuitFile));
-            return new SweepTaskResult(row.Task, true, row.Nodes, row.Edges, null, PrefixEdgeCurve.Compute(trained.Model, circuit));
+            var repeats = summaries.Select(s => s.Tasks.Single(t => t.Task == row.Task)).ToList();
+            if (repeats.FirstOrDefault(r => !r.Pruned || r.CircuitFile is null) is { } missed)
+                return new SweepTaskResult(row.Task, false, null, null, missed.Reason ?? "a pruning repeat found no circuit", []);
+            Circuit circuit = CircuitFile.Load(Path.Combine(layout.JobCircuits(model.Name), row.CircuitFile!));
+            return new SweepTaskResult(row.Task, true, row.Nodes, row.Edges, null, PrefixEdgeCurve.Compute(trained.Model, circuit),
+                spec.PruneRepeats > 1 ? repeats.Select(r => r.Edges!.Value).ToList() : null);
         }).ToList();
         var store = new CheckpointStore(trained.Run.CheckpointsDir);
         double valLoss = store.List().FirstOrDefault(c => c.Step == trained.Step)?.ValLoss ?? double.NaN;
@@ -150,7 +160,7 @@ public static class SweepRunner
     public static string Fingerprint(SweepSpec spec, SweepModel model, int vocabSize, string tokenizerHash) =>
         Hashing.Sha256(System.Text.Encoding.UTF8.GetBytes(Json.Serialize(new
         {
-            Training = spec.TrainingConfig(model, vocabSize), Pruning = spec.PruningConfig(), spec.Tasks, spec.Prompts, spec.MeansTokens, spec.Seed,
+            Training = spec.TrainingConfig(model, vocabSize), Pruning = spec.PruningConfig(), spec.PruneRepeats, spec.Tasks, spec.Prompts, spec.MeansTokens, spec.Seed,
             TokenizerHash = tokenizerHash,
         })));
 

@@ -33,8 +33,23 @@ public sealed record SweepSpec
     /// <summary>Pruning config fields (<see cref="PruningConfig"/>; its target_loss is <see cref="TargetLoss"/>).</summary>
     public JsonObject? Pruning { get; init; }
     public SweepPrompts Prompts { get; init; } = new();
+    /// <summary>
+    /// Independent pruning runs per task (mask-learning seeds <c>pruning.seed + 1000 r</c>, same
+    /// prompts); the frontier uses the geometric mean of their edges and reports the spread of the
+    /// sparse-vs-dense ratio across them.
+    /// </summary>
+    public int PruneRepeats { get; init; } = 1;
     /// <summary>Val tokens averaged into each model's mean-activation cache.</summary>
     public long MeansTokens { get; init; } = MeanCache.DefaultTokens;
+
+    public const int MaxPruneRepeats = 10;
+
+    /// <summary>The pruning config of repeat <paramref name="repeat"/> (its own mask-learning seeds).</summary>
+    public PruningConfig PruningConfig(int repeat)
+    {
+        PruningConfig config = PruningConfig();
+        return config with { Seed = config.Seed + 1000UL * (ulong)repeat };
+    }
 
     /// <summary>The pruning config of every job.</summary>
     public PruningConfig PruningConfig() =>
@@ -91,6 +106,7 @@ public sealed record SweepSpec
         if (Tasks is null || Tasks.Count == 0) throw new SparseCircuitsException("sweep spec: tasks is empty; list built-in task names or *.jsonl files");
         if (!(TargetLoss > 0 && double.IsFinite(TargetLoss))) throw Bad("target_loss", "a finite number > 0", TargetLoss);
         if (MeansTokens < 1) throw Bad("means_tokens", ">= 1", MeansTokens);
+        if (PruneRepeats is < 1 or > MaxPruneRepeats) throw Bad("prune_repeats", $"1..{MaxPruneRepeats}", PruneRepeats);
         if (Prompts is null) throw new SparseCircuitsException("sweep spec: prompts is missing");
         Prompts.Validate();
         Wrap("pruning", () => PruningConfig());

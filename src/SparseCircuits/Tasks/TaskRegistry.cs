@@ -2,10 +2,13 @@ using SparseCircuits.Core;
 
 namespace SparseCircuits.Tasks;
 
-/// <summary>The 20 built-in tasks of PAPER.md, in the paper's order, found by name.</summary>
+/// <summary>
+/// The built-in tasks, found by name: the 20 of PAPER.md in the paper's order (<see cref="Paper"/>,
+/// the default suite of pruning), then the short-context tasks for small models (<see cref="ShortContext"/>).
+/// </summary>
 public static class TaskRegistry
 {
-    public static IReadOnlyList<ContrastTask> All { get; } =
+    public static IReadOnlyList<ContrastTask> Paper { get; } =
     [
         new SingleDoubleQuote(),
         new FinalKwarg(),
@@ -28,6 +31,13 @@ public static class TaskRegistry
         new VarIf(),
         new WhileReturnTrue(),
     ];
+
+    /// <summary>One-line tasks that models trained for minutes already solve (ShortContext.cs says why).</summary>
+    public static IReadOnlyList<ContrastTask> ShortContext { get; } = [new QuoteAssign(), new QuoteCall(), new BracketParen()];
+
+    public static IReadOnlyList<ContrastTask> All { get; } = [.. Paper, .. ShortContext];
+
+    public static IEnumerable<string> PaperNames => Paper.Select(t => t.Name);
 
     public static IEnumerable<string> Names => All.Select(t => t.Name);
 

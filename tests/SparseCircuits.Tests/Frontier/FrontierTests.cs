@@ -92,11 +92,90 @@ public sealed class FrontierTests
         Assert.All(table.Rows, r => Assert.Null(r.GeometricMeanEdges));
         var comparison = MatchedLossComparison.Compute(table);
         Assert.Null(comparison.Ratio);
-        Assert.Contains("No task reaches the target loss 0.3 on every model", comparison.Summary);
+        Assert.Contains("No non-trivial task reaches the target loss 0.3 on every model", comparison.Summary);
         Assert.Empty(EdgesVsTarget.Compute(table).Series);
         var plot = FrontierPlots.Frontier(table);
         Assert.Contains("nothing to compare", plot.Svg);
         Assert.Throws<SparseCircuitsException>(() => FrontierTable.Build(0.3, Tasks, []));
+    }
+
+    [Fact]
+    public void A_task_some_model_reaches_with_an_empty_circuit_is_trivial_and_left_out_of_every_mean()
+    {
+        var table = FrontierTable.Build(0.3, Tasks,
+        [
+            Job("sparse-a", false, 64, 0.2, 4.5, ("t1", 10), ("t2", 40), ("t3", 0)),
+            Job("dense-s", true, 32, 1, 4.8, ("t1", 100), ("t2", 400), ("t3", 50)),
+            Job("dense-l", true, 128, 1, 4.0, ("t1", 1000), ("t2", 1000), ("t3", 60)),
+        ]);
+        Assert.Equal(["t3"], table.TrivialTasks);
+        Assert.Equal(["t1", "t2"], table.CommonTasks);
+        Assert.Equal(20, table.Rows[0].GeometricMeanEdges!.Value, 9); // not 0 from t3's empty circuit
+        var comparison = MatchedLossComparison.Compute(table);
+        Assert.DoesNotContain(comparison.PerTask, p => p.Task == "t3");
+        Assert.Contains("trivial (reached with an empty circuit on some model): t3", comparison.Summary);
+        Assert.Contains("\"trivial_tasks\"", Json.Serialize(FrontierFiles.Json(table)));
+    }
+
+    [Fact]
+    public void Per_task_ratios_match_each_sparse_model_against_the_dense_models_that_solve_that_task()
+    {
+        var comparison = MatchedLossComparison.Compute(Table());
+        double Expected(double denseAt48, double denseAt40, double loss, double edges) =>
+            denseAt40 * Math.Pow(denseAt48 / denseAt40, (loss - 4.0) / 0.8) / edges;
+        var r = comparison.PerTask.ToDictionary(p => (p.Task, p.Sparse));
+        Assert.Equal(6, r.Count);
+        Assert.Equal(Expected(100, 1000, 4.5, 10), r[("t1", "sparse-a")].Ratio!.Value, 9);
+        Assert.Equal(Expected(400, 1000, 4.2, 80), r[("t2", "sparse-b")].Ratio!.Value, 9);
+        Assert.Equal(Expected(9, 5, 4.2, 7), r[("t3", "sparse-b")].Ratio!.Value, 9); // t3 is not common, but has a per-task ratio
+        Assert.Null(r[("t3", "sparse-a")].Ratio);
+        Assert.Contains("does not reach the target", r[("t3", "sparse-a")].Note);
+        double all = Math.Exp(r.Values.Where(p => p.Ratio is not null).Average(p => Math.Log(p.Ratio!.Value)));
+        Assert.Equal(all, comparison.PerTaskRatio!.Value, 9);
+        Assert.Contains("5 of 6 task-model pairs", comparison.Summary);
+
+        // Over the common tasks alone, with the same dense models on each, the per-task mean equals the headline ratio.
+        var common = MatchedLossComparison.Compute(FrontierTable.Build(0.3, ["t1", "t2"], Table().Rows.Select(row =>
+            Job(row.Name, row.Dense, row.Width, row.WeightDensity, row.ValLoss, ("t1", (int?)row.Edges["t1"]), ("t2", (int?)row.Edges["t2"]))).ToList()));
+        Assert.Equal(common.Ratio!.Value, common.PerTaskRatio!.Value, 9);
+    }
+
+    [Fact]
+    public void Repeats_are_averaged_geometrically_and_each_repeat_gives_its_own_ratio()
+    {
+        SweepJobResult Repeated(string name, bool dense, double loss, int[] t1, int[] t2) => Job(name, dense, 64, dense ? 1 : 0.1, loss, ("t1", t1[0]), ("t2", t2[0])) with
+        {
+            Tasks = [
+                new SweepTaskResult("t1", true, 1, t1[0], null, [], t1),
+                new SweepTaskResult("t2", true, 1, t2[0], null, [], t2),
+            ],
+        };
+        SweepJobResult[] jobs =
+        [
+            Repeated("sparse", false, 4.4, [10, 40], [20, 20]),
+            Repeated("dense-s", true, 4.8, [100, 100], [400, 100]),
+            Repeated("dense-l", true, 4.0, [1000, 1000], [1000, 1000]),
+        ];
+        var table = FrontierTable.Build(0.3, ["t1", "t2"], jobs);
+        Assert.Equal(2, table.Repeats);
+        Assert.Equal(20, table.Rows[0].Edges["t1"]!.Value, 9);       // sqrt(10 * 40)
+        Assert.Equal(200, table.Rows[1].Edges["t2"]!.Value, 9);      // sqrt(400 * 100)
+        Assert.Equal(20, table.Rows[0].GeometricMeanEdges!.Value, 9);
+        var second = FrontierTable.Build(0.3, ["t1", "t2"], jobs, repeat: 1);
+        Assert.Equal(40, second.Rows[0].Edges["t1"]);
+
+        var comparison = MatchedLossComparison.Compute(table, [FrontierTable.Build(0.3, ["t1", "t2"], jobs, repeat: 0), second]);
+        // Dense curve at 4.4 is halfway in log between the dense models' geometric means.
+        double Expected(double small, double large, double sparse) => Math.Sqrt(small * large) / sparse;
+        Assert.Equal(Expected(Math.Sqrt(100 * 400), 1000, Math.Sqrt(10 * 20)), comparison.Repeats[0].Ratio!.Value, 9);
+        Assert.Equal(Expected(100, 1000, Math.Sqrt(40 * 20)), comparison.Repeats[1].Ratio!.Value, 9);
+        Assert.Equal(Expected(Math.Sqrt(100 * 200), 1000, 20), comparison.Ratio!.Value, 9); // dense-s: t1 100, t2 sqrt(400 * 100)
+        Assert.Contains("Each of the 2 pruning repeats alone: ratio", comparison.Summary);
+
+        var notPruned = new SweepTaskResult("t1", false, null, null, "cannot reach the target", [], null);
+        Assert.Null(notPruned.EdgesOf());
+        Assert.Equal(7, new SweepTaskResult("t1", true, 3, 7, null, []).EdgesOf(0));
+        Assert.Null(new SweepTaskResult("t1", true, 3, 7, null, []).EdgesOf(1));
     }
 
     [Fact]
@@ -140,7 +219,7 @@ public sealed class FrontierTests
         foreach (var row in table.Rows)
         {
             var job = Job(row.Name, row.Dense, row.Width, row.WeightDensity, row.ValLoss,
-                Tasks.Select((t, i) => (names[i], row.Edges[t])).ToArray());
+                Tasks.Select((t, i) => (names[i], (int?)row.Edges[t])).ToArray());
             AtomicFile.WriteJson(layout.JobResult(row.Name), job);
         }
         FrontierResult result = SweepFrontier.Write(dir.Path, dir["out"]);

@@ -110,5 +110,22 @@ public sealed class SweepRunnerTests
         Assert.Equal(trained, File.GetLastWriteTimeUtc(Path.Combine(layout.JobModel("sparse"), "config.json")));
         Assert.Equal(checkpoints, string.Join(",", Directory.GetDirectories(Path.Combine(layout.JobModel("sparse"), "checkpoints")).Order()));
         Assert.Single(Json.ReadFile<SparseCircuits.Training.RunManifest>(Path.Combine(layout.JobModel("sparse"), "manifest.json")).Sessions);
+
+        // Pruning repeats: each in its own folder with its own mask seeds, every repeat's edges in job.json.
+        var repeated = looser with { PruneRepeats = 2 };
+        Assert.All(SweepRunner.Run(options with { Spec = repeated }, NullProgress.Instance).Jobs, j => Assert.False(j.Skipped));
+        var result = SweepJobResult.TryLoad(layout.JobResult("sparse"))!;
+        var quotes = Assert.Single(result.Tasks);
+        Circuit first = CircuitFile.Load(Path.Combine(layout.JobCircuits("sparse", 0), "quotes"));
+        Circuit second = CircuitFile.Load(Path.Combine(layout.JobCircuits("sparse", 1), "quotes"));
+        Assert.Equal(layout.JobCircuits("sparse"), layout.JobCircuits("sparse", 0));
+        Assert.Equal(repeated.PruningConfig().Seed + 1000, second.Hyperparameters.Seed);
+        Assert.True(quotes.Pruned, quotes.Reason);
+        Assert.Equal([first.Edges.Count, second.Edges.Count], quotes.RepeatEdges);
+        Assert.Equal(first.Edges.Count, quotes.Edges);
+        // Back to one repeat: the second repeat's folder goes with the old circuits.
+        SweepRunner.Run(options with { Spec = looser }, NullProgress.Instance);
+        Assert.False(Directory.Exists(layout.JobCircuits("sparse", 1)));
+        Assert.Null(Assert.Single(SweepJobResult.TryLoad(layout.JobResult("sparse"))!.Tasks).RepeatEdges);
     }
 }

@@ -68,6 +68,7 @@ public sealed class SweepSpecTests
         Fails(Valid.Replace("\"budget\": 1", "\"budget\": 0"), "pruning: pruning config: budget");
         Fails(Valid.Replace("\"max_prompt_tokens\": 30", "\"max_prompt_tokens\": 1"), "prompts.max_prompt_tokens");
         Fails(Valid.Replace("\"target_loss\": 0.4", "\"target_loss\": -1"), "target_loss must be");
+        Fails(Valid.Replace("\"target_loss\": 0.4", "\"target_loss\": 0.4, \"prune_repeats\": 0"), "prune_repeats must be 1..10");
         Fails("{ \"tasks\": [\"else_elif\"] }", "models is empty");
         Fails("{ \"models\": [{\"name\": \"a\"}] }", "tasks is empty");
         Fails("{ \"models\": [ }", "is not valid");

@@ -7,6 +7,8 @@ namespace SparseCircuits.Tests.Tasks;
 public sealed class TaskGeneratorTests
 {
     public static TheoryData<string> TaskNames => [.. TaskRegistry.Names];
+    public static TheoryData<string> PaperTaskNames => [.. TaskRegistry.PaperNames];
+    public static TheoryData<string> ShortTaskNames => [.. TaskRegistry.ShortContext.Select(t => t.Name)];
 
     [Fact]
     public void Registry_holds_the_20_tasks_of_the_paper_by_name()
@@ -17,7 +19,8 @@ public sealed class TaskGeneratorTests
             "bracket_brace", "with_open", "bracket_counting", "for_while", "else_elif", "fstring_brace", "if_ternary",
             "var_swap", "indent_for", "lambda_func", "if_equals", "enumerate_range", "var_if", "while_return_true",
         ];
-        Assert.Equal(paper, TaskRegistry.Names);
+        Assert.Equal(paper, TaskRegistry.PaperNames);
+        Assert.Equal([.. paper, "quote_assign", "quote_call", "bracket_paren"], TaskRegistry.Names);
         foreach (ContrastTask task in TaskRegistry.All)
         {
             Assert.False(string.IsNullOrWhiteSpace(task.Description));
@@ -123,7 +126,25 @@ public sealed class TaskGeneratorTests
     }
 
     [Theory]
-    [MemberData(nameof(TaskNames))]
+    [MemberData(nameof(ShortTaskNames))]
+    public void Short_context_prompts_are_one_line_with_the_cue_within_a_few_words_of_the_end(string name)
+    {
+        var pairs = TaskRegistry.Get(name).Pairs(null, 300, seed: 4).ToList();
+        Assert.All(pairs, p =>
+        {
+            Assert.NotEqual(p.Tok, p.Alt);
+            Assert.DoesNotContain('\n', p.Positive);
+            Assert.True(p.Positive.Length <= 60, p.Positive);
+            CueRegion cue = p.Difference();
+            Assert.Equal((1, 1), (cue.PositiveLength, cue.NegativeLength)); // one quote or bracket character
+            Assert.True(p.Positive.Length - cue.Start <= 20, $"cue too far from the end: {p.Positive}");
+        });
+        Assert.True(pairs.Select(p => Indentation(p)).Distinct().Count() >= 2, $"{name}: always the same indentation");
+        Assert.True(pairs.Select(p => p.Positive).Distinct().Count() == 300);
+    }
+
+    [Theory]
+    [MemberData(nameof(PaperTaskNames))]
     public void Answers_differ_and_prompt_lengths_vary(string name)
     {
         var pairs = TaskRegistry.Get(name).Pairs(null, 300, seed: 4).ToList();
