@@ -12,6 +12,8 @@ public sealed record SweepLayout(string Root)
     public string Shards => Data.Shards;
     public string SpecFile => Path.Combine(Root, "sweep.json");
     public string ManifestFile => Path.Combine(Root, "manifest.json");
+    /// <summary>Held open (exclusively) while a sweep runs in this directory.</summary>
+    public string LockFile => Path.Combine(Root, "sweep.lock");
     public string Jobs => Path.Combine(Root, "jobs");
     public string Job(string name) => Path.Combine(Jobs, name);
     public string JobModel(string name) => Path.Combine(Job(name), "model");

@@ -47,8 +47,9 @@ public static class SweepRunner
         if (options.Parallel < 1) throw new SparseCircuitsException($"--parallel must be >= 1 (got {options.Parallel})");
         if (options.Parallel > 1 && options.Launcher is null) throw new ArgumentException("a parallel sweep needs a job launcher", nameof(options));
         var layout = new SweepLayout(Path.GetFullPath(options.OutDir));
-        SweepSpec spec = ResolveSpec(layout, options.Spec);
         bool child = options.OnlyJobs is not null;
+        using FileStream? sweepLock = child ? null : Lock(layout); // the children of a parallel sweep run under their parent's lock
+        SweepSpec spec = ResolveSpec(layout, options.Spec);
         var data = Stages.Data(layout.Data, spec.Data.Sources, spec.Data.VocabSize, progress);
         var shards = ShardManifest.Load(layout.Shards);
         string tokenizerHash = shards.TokenizerHash;
@@ -154,6 +155,23 @@ public static class SweepRunner
         };
         AtomicFile.WriteJson(layout.JobResult(model.Name), result);
         return result;
+    }
+
+    /// <summary>
+    /// Takes the sweep directory for this process: two sweeps writing one directory would train the
+    /// same job twice and refuse each other's specs halfway, so the second one stops at once.
+    /// </summary>
+    static FileStream Lock(SweepLayout layout)
+    {
+        Directory.CreateDirectory(layout.Root);
+        try
+        {
+            return new FileStream(layout.LockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+        }
+        catch (IOException)
+        {
+            throw new SparseCircuitsException($"another sweep is running in {layout.Root} (it holds {layout.LockFile}); wait for it or stop it first");
+        }
     }
 
     /// <summary>SHA-256 of everything that decides a job's results.</summary>

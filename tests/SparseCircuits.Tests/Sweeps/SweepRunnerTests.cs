@@ -55,6 +55,21 @@ public sealed class SweepRunnerTests
     }
 
     [Fact]
+    public void A_second_sweep_on_a_directory_in_use_stops_with_a_clear_error()
+    {
+        using var dir = new TempDir();
+        var layout = new SweepLayout(dir["sweep"]);
+        Directory.CreateDirectory(layout.Root);
+        var options = new SweepOptions { OutDir = layout.Root, Spec = TinySpec(dir) };
+        using (new FileStream(layout.LockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            var e = Assert.Throws<SparseCircuitsException>(() => SweepRunner.Run(options, NullProgress.Instance));
+            Assert.Contains($"another sweep is running in {layout.Root}", e.Message);
+            Assert.False(File.Exists(layout.SpecFile)); // nothing was started
+        }
+    }
+
+    [Fact]
     [Trait("Category", "Slow")]
     public void An_interrupted_sweep_resumes_without_redoing_finished_jobs()
     {
