@@ -7,37 +7,39 @@ namespace SparseCircuits.Frontier;
 public sealed record PlotImage(string Title, byte[] Png, string Svg, string Caption);
 
 /// <summary>
-/// The two frontier figures, drawn with ScottPlot: val loss against geometric-mean circuit edges
+/// The frontier figures, drawn with ScottPlot: val loss against geometric-mean circuit edges
 /// (log x; one series per sparse width, points labelled by weight density; dense models as their
-/// own series labelled by width), and circuit edges against target loss for a sparse and a dense
-/// model of closest val loss.
+/// own series labelled by width), the same for one task's circuits, and circuit edges against
+/// target loss for a sparse and a dense model of closest val loss.
 /// </summary>
 public static class FrontierPlots
 {
     public const int Width = 800, Height = 560;
 
-    public static PlotImage Frontier(FrontierTable table)
+    /// <param name="task">null: geometric mean over the common tasks; a task name: that task's circuits on every model that solves it</param>
+    public static PlotImage Frontier(FrontierTable table, string? task = null)
     {
         var plot = new Plot();
-        string tasks = table.CommonTasks.Count == 0 ? "no common task" : $"{table.CommonTasks.Count} common task(s)";
+        string tasks = task is not null ? task : table.CommonTasks.Count == 0 ? "no common task" : $"{table.CommonTasks.Count} common task(s)";
+        double? EdgesOf(FrontierRow r) => task is null ? r.GeometricMeanEdges : r.Edges[task];
         plot.Title($"Val loss vs circuit size (target loss {Num(table.TargetLoss)}, {tasks})");
-        plot.XLabel("circuit edges, geometric mean over tasks solved by every model (log scale)");
+        plot.XLabel(task is null ? "circuit edges, geometric mean over tasks solved by every model (log scale)" : $"edges of the {task} circuit (log scale)");
         plot.YLabel("val loss (nats/token)");
-        var plotted = table.Rows.Where(r => r.GeometricMeanEdges is > 0 && double.IsFinite(r.ValLoss)).ToList();
+        var plotted = table.Rows.Where(r => EdgesOf(r) is > 0 && double.IsFinite(r.ValLoss)).ToList();
         var groups = plotted.Where(r => !r.Dense).GroupBy(r => r.Width).OrderBy(g => g.Key)
-            .Select(g => ($"sparse, width {g.Key}", g.OrderBy(r => r.GeometricMeanEdges).ToList(), MarkerShape.FilledCircle, (Func<FrontierRow, string>)(r => $"d={Num(r.WeightDensity)}")))
-            .Append(("dense", plotted.Where(r => r.Dense).OrderBy(r => r.GeometricMeanEdges).ToList(), MarkerShape.FilledSquare, r => $"w={r.Width}"));
+            .Select(g => ($"sparse, width {g.Key}", g.OrderBy(EdgesOf).ToList(), MarkerShape.FilledCircle, (Func<FrontierRow, string>)(r => $"d={Num(r.WeightDensity)}")))
+            .Append(("dense", plotted.Where(r => r.Dense).OrderBy(EdgesOf).ToList(), MarkerShape.FilledSquare, r => $"w={r.Width}"));
         foreach (var (label, rows, marker, pointLabel) in groups)
         {
             if (rows.Count == 0) continue;
-            var scatter = plot.Add.Scatter(rows.Select(r => Math.Log10(r.GeometricMeanEdges!.Value)).ToArray(), rows.Select(r => r.ValLoss).ToArray());
+            var scatter = plot.Add.Scatter(rows.Select(r => Math.Log10(EdgesOf(r)!.Value)).ToArray(), rows.Select(r => r.ValLoss).ToArray());
             scatter.LegendText = label;
             scatter.MarkerShape = marker;
             scatter.MarkerSize = 9;
             scatter.LineWidth = label == "dense" ? 1 : 2;
             foreach (FrontierRow r in rows)
             {
-                var text = plot.Add.Text(pointLabel(r), Math.Log10(r.GeometricMeanEdges!.Value), r.ValLoss);
+                var text = plot.Add.Text(pointLabel(r), Math.Log10(EdgesOf(r)!.Value), r.ValLoss);
                 text.LabelFontSize = 11;
                 text.OffsetX = 6;
                 text.OffsetY = -6;
@@ -45,7 +47,8 @@ public static class FrontierPlots
             }
         }
         if (plotted.Count == 0)
-            Message(plot, table.CommonTasks.Count == 0
+            Message(plot, task is not null ? $"No model has a non-empty {task} circuit at the target loss {Num(table.TargetLoss)}."
+                : table.CommonTasks.Count == 0
                 ? $"No non-trivial task reaches the target loss {Num(table.TargetLoss)} on every model: nothing to compare."
                 : "No model has a positive geometric mean of edges: nothing to plot on a log axis.");
         else
@@ -53,10 +56,11 @@ public static class FrontierPlots
             LogAxis(plot, plot.Axes.Bottom);
             plot.ShowLegend(Alignment.UpperRight);
         }
-        string caption = $"Each point is one model of the sweep. x: geometric mean over {tasks} of the edges of its circuit at task loss " +
+        string x = task is null ? $"geometric mean over {tasks} of the edges of its circuit" : $"edges of its {task} circuit (models that do not reach the target are left out)";
+        string caption = $"Each point is one model of the sweep. x: {x} at task loss " +
                          $"{Num(table.TargetLoss)}; y: its validation loss. Sparse models are grouped by width and labelled by weight density; " +
                          "dense models are labelled by width. Lower-left is better.";
-        return Render(plot, "Frontier: val loss vs circuit edges", caption);
+        return Render(plot, task is null ? "Frontier: val loss vs circuit edges" : $"Frontier on {task}", caption);
     }
 
     public static PlotImage EdgesVsTargetLoss(EdgesVsTarget data, double targetLoss)

@@ -3,9 +3,12 @@ using SparseCircuits.Sweeps;
 
 namespace SparseCircuits.Frontier;
 
+/// <summary>A figure and the file name (without extension) it is written under.</summary>
+public sealed record NamedPlot(string Name, PlotImage Image);
+
 /// <summary>Everything <c>circuits frontier</c> computes, and where it was written.</summary>
 public sealed record FrontierResult(FrontierTable Table, MatchedLossComparison Comparison, EdgesVsTarget EdgesVsTarget,
-    IReadOnlyList<PlotImage> Plots, IReadOnlyList<string> Files);
+    IReadOnlyList<NamedPlot> Plots, IReadOnlyList<string> Files);
 
 /// <summary>
 /// Reads a sweep directory's finished jobs and writes the frontier: table.csv, table.json,
@@ -28,12 +31,21 @@ public static class SweepFrontier
         }
         var tasks = spec.Tasks.Select(Circuits.TaskSuiteOptions.NameOf).ToList();
         var table = FrontierTable.Build(spec.TargetLoss, tasks, finished, missing);
-        var repeatTables = table.Repeats < 2 ? [] : Enumerable.Range(0, table.Repeats).Select(r => FrontierTable.Build(spec.TargetLoss, tasks, finished, missing, r)).ToList();
+        var repeatTables = Enumerable.Range(0, table.Repeats < 2 ? 0 : table.Repeats)
+            .Select(r => FrontierTable.Build(spec.TargetLoss, tasks, finished, missing, r)).ToList();
         var comparison = MatchedLossComparison.Compute(table, repeatTables);
         var edges = EdgesVsTarget.Compute(table);
+        // One more frontier per task some model solves: with weak models the common tasks are few.
+        var perTask = tasks.Where(t => !table.TrivialTasks.Contains(t) && table.Rows.Any(r => r.Edges[t] is > 0))
+            .Select(t => new NamedPlot($"frontier_{FileSafe(t)}", FrontierPlots.Frontier(table, t)));
         return new FrontierResult(table, comparison, edges,
-            [FrontierPlots.Frontier(table), FrontierPlots.EdgesVsTargetLoss(edges, table.TargetLoss)], []);
+        [
+            new("frontier", FrontierPlots.Frontier(table)), new("edges_vs_target", FrontierPlots.EdgesVsTargetLoss(edges, table.TargetLoss)),
+            .. perTask,
+        ], []);
     }
+
+    static string FileSafe(string name) => string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.' ? c : '_'));
 
     public static FrontierResult Write(string sweepDir, string? outDir = null)
     {
@@ -61,7 +73,7 @@ public static class SweepFrontier
             result.Table.Repeats, RepeatRatios = result.Comparison.Repeats,
             EdgesVsTarget = result.EdgesVsTarget,
         }) + "\n");
-        foreach (var (plot, name) in result.Plots.Zip(["frontier", "edges_vs_target"]))
+        foreach (var (name, plot) in result.Plots)
         {
             Bytes($"{name}.png", plot.Png);
             Text($"{name}.svg", plot.Svg);

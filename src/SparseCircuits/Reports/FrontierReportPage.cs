@@ -7,7 +7,7 @@ public static class FrontierReportPage
 {
     public static FrontierPage From(FrontierResult frontier) => new(
         frontier.Comparison.Summary,
-        frontier.Plots.Select(p => new ReportFigure(p.Title, p.Svg, p.Caption)).ToList(),
+        frontier.Plots.Select(p => new ReportFigure(p.Image.Title, p.Image.Svg, p.Image.Caption)).ToList(),
         FrontierFiles.Columns(frontier.Table),
         FrontierFiles.Cells(frontier.Table));
 

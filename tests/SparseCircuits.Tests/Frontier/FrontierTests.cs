@@ -240,8 +240,14 @@ public sealed class FrontierTests
         Assert.Contains("\"ratio\"", File.ReadAllText(dir["out/comparison.json"]));
         Assert.Contains("\"common_tasks\"", File.ReadAllText(dir["out/table.json"]));
 
+        // One frontier per task that some model solves, on that task's edges alone.
+        string perTask = File.ReadAllText(dir["out/frontier_with_as.svg"]);
+        Assert.Contains("with_as", perTask);
+        Assert.True(new FileInfo(dir["out/frontier_for_while.png"]).Length > 1000);
+        Assert.Equal(["frontier", "edges_vs_target", "frontier_else_elif", "frontier_for_while", "frontier_with_as"], result.Plots.Select(p => p.Name));
+
         var page = SparseCircuits.Reports.FrontierReportPage.From(result);
-        Assert.Equal(2, page.Figures.Count);
+        Assert.Equal(5, page.Figures.Count);
         Assert.All(page.Figures, f => Assert.Contains("<svg", f.Svg));
         Assert.Equal(4, page.Rows.Count);
     }
