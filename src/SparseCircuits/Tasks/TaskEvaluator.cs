@@ -19,7 +19,8 @@ public static class TaskEvaluator
         try
         {
             using var _ = no_grad();
-            return Evaluate(tokens => model.forward(tokens, hooks), data, batchSize, progress);
+            // Only the last prompt position is scored: skip the unembedding everywhere else.
+            return Evaluate((TaskBatch batch) => model.LogitsAt(batch.Tokens, batch.LastIndex, hooks), data, batchSize, progress);
         }
         finally
         {
@@ -32,7 +33,11 @@ public static class TaskEvaluator
     /// that run the model their own way (a pruning mask, a bridge). Gradients are whatever the
     /// caller set up.
     /// </summary>
-    public static TaskScore Evaluate(Func<Tensor, Tensor> forward, TaskDataset data, int batchSize = 32, IProgressTask? progress = null)
+    public static TaskScore Evaluate(Func<Tensor, Tensor> forward, TaskDataset data, int batchSize = 32, IProgressTask? progress = null) =>
+        Evaluate((TaskBatch batch) => batch.LastLogits(forward(batch.Tokens)), data, batchSize, progress);
+
+    /// <summary>Evaluates a function from a batch to the logits (B, vocab) at each prompt's last position.</summary>
+    public static TaskScore Evaluate(Func<TaskBatch, Tensor> lastLogits, TaskDataset data, int batchSize = 32, IProgressTask? progress = null)
     {
         if (batchSize < 1) throw new SparseCircuitsException($"batch size must be >= 1 (got {batchSize})");
         if (data.Pairs.Count == 0) throw new SparseCircuitsException($"task {data.Name} has no pairs to evaluate{(data.UnavailableReason is null ? "" : ": " + data.UnavailableReason)}");
@@ -43,8 +48,7 @@ public static class TaskEvaluator
             using var scope = NewDisposeScope();
             var chunk = ordered.GetRange(start, Math.Min(batchSize, ordered.Count - start));
             TaskBatch batch = TaskBatch.Build(chunk);
-            Tensor logits = forward(batch.Tokens);
-            Tensor difference = batch.LogitDifference(batch.LastLogits(logits));
+            Tensor difference = batch.LogitDifference(lastLogits(batch));
             differences.AddRange(difference.detach().to(ScalarType.Float64).data<double>().ToArray());
             progress?.Advance(chunk.Count);
         }

@@ -96,6 +96,14 @@ public sealed class TaskEvaluatorTests
         Assert.Equal(one.Loss, all.Loss, 5);
         Assert.Equal(one.Accuracy, all.Accuracy);
         Assert.Equal(one.LogitDiff, all.LogitDiff, 4);
+        // The model path reads logits at the last position only; the full forward gives the same scores.
+        using (no_grad())
+        {
+            model.eval();
+            var full = TaskEvaluator.Evaluate(tokens => model.forward(tokens), data, batchSize: 12);
+            Assert.Equal(full.Loss, all.Loss, 5);
+            Assert.Equal(full.LogitDiff, all.LogitDiff, 4);
+        }
 
         // Zeroing the final residual makes every logit equal (no bias, no bigram): the loss is exactly log 2.
         var ablated = TaskEvaluator.Evaluate(model, data, hooks: new Hooks().Replace(HookPoints.FinalResid, x => zeros_like(x)));
