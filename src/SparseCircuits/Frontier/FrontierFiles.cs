@@ -44,7 +44,7 @@ public static class FrontierFiles
         table.MissingJobs,
         Rows = table.Rows.Select(r => new
         {
-            r.Name, r.Dense, r.NLayer, r.Width, r.Parameters, r.Nonzeros, r.WeightDensity, r.ValLoss, r.Edges, r.GeometricMeanEdges, r.Unsolved,
+            r.Name, r.Dense, r.NLayer, r.Width, r.Parameters, r.Nonzeros, r.WeightDensity, r.ValLoss, r.Edges, r.GeometricMeanEdges, r.RepeatRange, r.Unsolved,
         }),
     };
 

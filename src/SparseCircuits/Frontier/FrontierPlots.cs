@@ -39,6 +39,14 @@ public static class FrontierPlots
             scatter.LineWidth = label == "dense" ? 1 : 2;
             foreach (FrontierRow r in rows)
             {
+                // Pruning noise: the range of this model's edges over the repeats taken one at a time.
+                if (task is null && r.RepeatRange is { } range && range.Max > range.Min)
+                {
+                    var bar = plot.Add.Line(Math.Log10(range.Min), r.ValLoss, Math.Log10(range.Max), r.ValLoss);
+                    bar.LineColor = scatter.Color;
+                    bar.LineWidth = 1;
+                    bar.LegendText = "";
+                }
                 var text = plot.Add.Text(pointLabel(r), Math.Log10(EdgesOf(r)!.Value), r.ValLoss);
                 text.LabelFontSize = 11;
                 text.OffsetX = 6;
@@ -59,7 +67,8 @@ public static class FrontierPlots
         string x = task is null ? $"geometric mean over {tasks} of the edges of its circuit" : $"edges of its {task} circuit (models that do not reach the target are left out)";
         string caption = $"Each point is one model of the sweep. x: {x} at task loss " +
                          $"{Num(table.TargetLoss)}; y: its validation loss. Sparse models are grouped by width and labelled by weight density; " +
-                         "dense models are labelled by width. Lower-left is better.";
+                         "dense models are labelled by width. Lower-left is better." +
+                         (task is null && table.Repeats > 1 ? $" Horizontal bars: the range over the {table.Repeats} pruning repeats taken one at a time." : "");
         return Render(plot, task is null ? "Frontier: val loss vs circuit edges" : $"Frontier on {task}", caption);
     }
 

@@ -21,7 +21,11 @@ public sealed record FrontierRow(
     IReadOnlyDictionary<string, double?> Edges,
     double? GeometricMeanEdges,
     IReadOnlyList<string> Unsolved,
-    IReadOnlyList<SweepTaskResult> Curves);
+    IReadOnlyList<SweepTaskResult> Curves,
+    EdgeRange? RepeatRange = null);
+
+/// <summary>The smallest and largest geometric-mean edges of one model over the pruning repeats taken one at a time.</summary>
+public sealed record EdgeRange(double Min, double Max);
 
 /// <summary>
 /// Per model: size, sparsity, val loss, edges per task at the sweep's target loss, and the
@@ -48,8 +52,19 @@ public sealed record FrontierTable(double TargetLoss, IReadOnlyList<string> Task
             tasks.ToDictionary(t => t, t => EdgesOf(j, t)),
             GeometricMean.Of(common.Select(t => EdgesOf(j, t)!.Value)),
             tasks.Where(t => EdgesOf(j, t) is null).ToList(),
-            j.Tasks)).ToList();
+            j.Tasks,
+            repeat is null ? RangeOverRepeats(j, common) : null)).ToList();
         int repeats = jobs.SelectMany(j => j.Tasks).Where(t => t.Pruned).Select(t => t.Repeats).DefaultIfEmpty(1).Min();
         return new FrontierTable(targetLoss, tasks, common, trivial, rows, missingJobs ?? [], repeats);
+    }
+
+    /// <summary>Min and max over repeats of the geometric mean over <paramref name="common"/> of one repeat's edges; null with one repeat.</summary>
+    static EdgeRange? RangeOverRepeats(SweepJobResult job, IReadOnlyList<string> common)
+    {
+        int repeats = job.Tasks.Where(t => common.Contains(t.Task)).Select(t => t.Repeats).DefaultIfEmpty(1).Min();
+        if (repeats < 2 || common.Count == 0) return null;
+        var means = Enumerable.Range(0, repeats)
+            .Select(r => GeometricMean.Of(common.Select(task => job.Tasks.First(t => t.Task == task).EdgesOf(r)!.Value))!.Value).ToList();
+        return new EdgeRange(means.Min(), means.Max());
     }
 }

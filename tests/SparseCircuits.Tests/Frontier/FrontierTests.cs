@@ -161,7 +161,12 @@ public sealed class FrontierTests
         Assert.Equal(20, table.Rows[0].Edges["t1"]!.Value, 9);       // sqrt(10 * 40)
         Assert.Equal(200, table.Rows[1].Edges["t2"]!.Value, 9);      // sqrt(400 * 100)
         Assert.Equal(20, table.Rows[0].GeometricMeanEdges!.Value, 9);
+        // sparse: repeat 0 gives sqrt(10 * 20), repeat 1 sqrt(40 * 20).
+        Assert.Equal(Math.Sqrt(200), table.Rows[0].RepeatRange!.Min, 9);
+        Assert.Equal(Math.Sqrt(800), table.Rows[0].RepeatRange!.Max, 9);
+        Assert.Contains("range over the 2 pruning repeats", FrontierPlots.Frontier(table).Caption);
         var second = FrontierTable.Build(0.3, ["t1", "t2"], jobs, repeat: 1);
+        Assert.Null(second.Rows[0].RepeatRange);
         Assert.Equal(40, second.Rows[0].Edges["t1"]);
 
         var comparison = MatchedLossComparison.Compute(table, [FrontierTable.Build(0.3, ["t1", "t2"], jobs, repeat: 0), second]);
