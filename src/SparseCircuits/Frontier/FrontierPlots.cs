@@ -27,12 +27,17 @@ public static class FrontierPlots
         plot.YLabel("val loss (nats/token)");
         var plotted = table.Rows.Where(r => EdgesOf(r) is > 0 && double.IsFinite(r.ValLoss)).ToList();
         var groups = plotted.Where(r => !r.Dense).GroupBy(r => r.Width).OrderBy(g => g.Key)
-            .Select(g => ($"sparse, width {g.Key}", g.OrderBy(EdgesOf).ToList(), MarkerShape.FilledCircle, (Func<FrontierRow, string>)(r => $"d={Num(r.WeightDensity)}")))
-            .Append(("dense", plotted.Where(r => r.Dense).OrderBy(EdgesOf).ToList(), MarkerShape.FilledSquare, r => $"w={r.Width}"));
+            // Lines join a width's densities from dense to sparse, and the dense models from narrow to wide.
+            .Select(g => ($"sparse, width {g.Key}", g.OrderByDescending(r => r.WeightDensity).ToList(), MarkerShape.FilledCircle, (Func<FrontierRow, string>)(r => $"d={Num(r.WeightDensity)}")))
+            .Append(("dense", plotted.Where(r => r.Dense).OrderBy(r => r.Width).ToList(), MarkerShape.FilledSquare, r => $"w={r.Width}"));
+        // Colours by series over the whole table, so a width keeps its colour in every frontier figure.
+        var series = table.Rows.Where(r => !r.Dense).Select(r => $"sparse, width {r.Width}").Distinct().Order(StringComparer.Ordinal).Append("dense").ToList();
+        var palette = new ScottPlot.Palettes.Category10();
         foreach (var (label, rows, marker, pointLabel) in groups)
         {
             if (rows.Count == 0) continue;
             var scatter = plot.Add.Scatter(rows.Select(r => Math.Log10(EdgesOf(r)!.Value)).ToArray(), rows.Select(r => r.ValLoss).ToArray());
+            scatter.Color = palette.GetColor(series.IndexOf(label));
             scatter.LegendText = label;
             scatter.MarkerShape = marker;
             scatter.MarkerSize = 9;
@@ -62,12 +67,13 @@ public static class FrontierPlots
         else
         {
             LogAxis(plot, plot.Axes.Bottom);
-            plot.ShowLegend(Alignment.UpperRight);
+            // Lower left (small circuits at low loss) is where no model of a real sweep sits.
+            plot.ShowLegend(Alignment.LowerLeft);
         }
         string x = task is null ? $"geometric mean over {tasks} of the edges of its circuit" : $"edges of its {task} circuit (models that do not reach the target are left out)";
         string caption = $"Each point is one model of the sweep. x: {x} at task loss " +
-                         $"{Num(table.TargetLoss)}; y: its validation loss. Sparse models are grouped by width and labelled by weight density; " +
-                         "dense models are labelled by width. Lower-left is better." +
+                         $"{Num(table.TargetLoss)}; y: its validation loss. Sparse models are grouped by width, labelled by weight density and joined " +
+                         "from dense to sparse; dense models are labelled by width and joined from narrow to wide. Lower-left is better." +
                          (task is null && table.Repeats > 1 ? $" Horizontal bars: the range over the {table.Repeats} pruning repeats taken one at a time." : "");
         return Render(plot, task is null ? "Frontier: val loss vs circuit edges" : $"Frontier on {task}", caption);
     }
