@@ -99,4 +99,17 @@ public sealed class SweepSpecTests
             .ToDictionary(g => g.Key, g => g.Select(c => c.Model.DModel).Order().ToList());
         Assert.All(budgets.Values, widths => Assert.Equal([64, 128], widths));
     }
+
+    [Fact]
+    public void The_documented_long_pruning_spec_re_prunes_a_laptop_sweep_instead_of_retraining()
+    {
+        string dir = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(dir, "SparseCircuits.slnx"))) dir = Path.GetDirectoryName(dir) ?? throw new InvalidOperationException("repository root not found");
+        SweepSpec documented = SweepSpec.Load(Path.Combine(dir, "docs", "specs", "laptop-long-pruning.json"));
+        SweepSpec laptop = SweepPresets.Get("laptop");
+        Assert.Equal(laptop.Models.Select(m => m.Name), documented.Models.Select(m => m.Name));
+        foreach (SweepModel model in laptop.Models)
+            Assert.Equal(Json.Serialize(laptop.TrainingConfig(model, 2048)), Json.Serialize(documented.TrainingConfig(documented.Model(model.Name), 2048)));
+        Assert.Equal(600, documented.PruningConfig().Steps);
+    }
 }
