@@ -101,7 +101,7 @@ public sealed class SweepSpecTests
     }
 
     [Fact]
-    public void The_documented_long_pruning_spec_re_prunes_a_laptop_sweep_instead_of_retraining()
+    public void The_documented_check_specs_change_only_what_they_say()
     {
         string dir = AppContext.BaseDirectory;
         while (!File.Exists(Path.Combine(dir, "SparseCircuits.slnx"))) dir = Path.GetDirectoryName(dir) ?? throw new InvalidOperationException("repository root not found");
@@ -111,5 +111,20 @@ public sealed class SweepSpecTests
         foreach (SweepModel model in laptop.Models)
             Assert.Equal(Json.Serialize(laptop.TrainingConfig(model, 2048)), Json.Serialize(documented.TrainingConfig(documented.Model(model.Name), 2048)));
         Assert.Equal(600, documented.PruningConfig().Steps);
+
+        // The second-seed check: the same models (a subset) and settings, only the training seed changes.
+        SweepSpec seed1 = SweepSpec.Load(Path.Combine(dir, "docs", "specs", "laptop-seed1.json"));
+        Assert.NotEmpty(seed1.Models);
+        foreach (SweepModel model in seed1.Models)
+        {
+            Assert.EndsWith("-s1", model.Name);
+            var original = laptop.TrainingConfig(laptop.Model(model.Name[..^3]), 2048);
+            var reseeded = seed1.TrainingConfig(model, 2048);
+            Assert.Equal(1UL, reseeded.Seed);
+            Assert.Equal(Json.Serialize(original with { Seed = 1 }), Json.Serialize(reseeded));
+        }
+        Assert.Equal(Json.Serialize(laptop.PruningConfig()), Json.Serialize(seed1.PruningConfig()));
+        Assert.Equal(laptop.Tasks, seed1.Tasks);
+        Assert.Equal((laptop.TargetLoss, laptop.PruneRepeats), (seed1.TargetLoss, seed1.PruneRepeats));
     }
 }
