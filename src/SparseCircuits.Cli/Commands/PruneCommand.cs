@@ -17,7 +17,7 @@ public sealed class PruneCommand : Command<PruneCommand.Settings>
         public string? File { get; init; }
 
         [CommandOption("--all-tasks")]
-        [Description("Prune every built-in task the model can reach the target on; writes circuits/summary.json.")]
+        [Description("Prune every task of the paper's suite (20) that the model can reach the target on; writes circuits/summary.json.")]
         public bool AllTasks { get; init; }
 
         [CommandOption("--task <NAME>")]

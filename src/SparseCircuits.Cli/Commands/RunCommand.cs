@@ -33,7 +33,7 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         public string[] Set { get; init; } = [];
 
         [CommandOption("--task <NAME|FILE.jsonl>")]
-        [Description("Tasks of the circuits stage (repeatable). Default: all built-in tasks.")]
+        [Description("Tasks of the circuits stage (repeatable). Default: the paper's 20 tasks.")]
         public string[] Tasks { get; init; } = [];
 
         [CommandOption("--target-loss <LOSS>")]
