@@ -5,23 +5,23 @@ using Spectre.Console.Cli;
 
 namespace SparseCircuits.Cli.Commands;
 
-/// <summary><c>circuits frontier DIR</c>: the sweep's table, plots and sparse-vs-dense comparison.</summary>
+/// <summary><c>circuits frontier DIR [DIR...]</c>: the sweep's (or pooled sweeps') table, plots and sparse-vs-dense comparison.</summary>
 public sealed class FrontierCommand : Command<FrontierCommand.Settings>
 {
     public sealed class Settings : GlobalSettings
     {
         [CommandArgument(0, "<SWEEP_DIR>")]
-        [Description("Directory of a sweep (written by `circuits sweep`).")]
-        public string Sweep { get; init; } = "";
+        [Description("Directory of a sweep (written by `circuits sweep`); several are pooled into one table (same tasks and target, distinct model names).")]
+        public string[] Sweeps { get; init; } = [];
 
         [CommandOption("--out <DIR>")]
-        [Description("Where to write table.csv/json, comparison.json and the plots (default SWEEP_DIR/frontier).")]
+        [Description("Where to write table.csv/json, comparison.json and the plots (default SWEEP_DIR/frontier; required when pooling).")]
         public string? Out { get; init; }
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)
     {
-        FrontierResult result = SweepFrontier.Write(settings.Sweep, settings.Out);
+        FrontierResult result = SweepFrontier.Write(settings.Sweeps, settings.Out);
         FrontierTable t = result.Table;
         var table = new Table().AddColumns("model", "width", "density", "params", "nonzeros", "val loss", "geomean edges", "unsolved");
         foreach (FrontierRow r in t.Rows)

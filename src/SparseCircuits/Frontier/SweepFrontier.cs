@@ -11,28 +11,44 @@ public sealed record FrontierResult(FrontierTable Table, MatchedLossComparison C
     IReadOnlyList<NamedPlot> Plots, IReadOnlyList<string> Files);
 
 /// <summary>
-/// Reads a sweep directory's finished jobs and writes the frontier: table.csv, table.json,
-/// comparison.json, frontier.png/.svg and edges_vs_target.png/.svg.
+/// Reads the finished jobs of one sweep directory, or of several pooled into one table (e.g. the
+/// same grid trained with another seed in its own directory), and writes the frontier:
+/// table.csv, table.json, comparison.json, frontier*.png/.svg and edges_vs_target.png/.svg.
 /// </summary>
 public static class SweepFrontier
 {
-    public static FrontierResult Compute(string sweepDir)
+    public static FrontierResult Compute(string sweepDir) => Compute([sweepDir]);
+
+    /// <summary>Pools the jobs of <paramref name="sweepDirs"/>: they must share target loss and tasks, and their model names must differ.</summary>
+    public static FrontierResult Compute(IReadOnlyList<string> sweepDirs)
     {
-        var layout = new SweepLayout(Path.GetFullPath(sweepDir));
-        if (!Directory.Exists(layout.Root)) throw new SparseCircuitsException($"sweep directory not found: {layout.Root}");
-        if (!File.Exists(layout.SpecFile)) throw new SparseCircuitsException($"{layout.Root} is not a sweep (no sweep.json); run `circuits sweep` first");
-        SweepSpec spec = SweepSpec.Load(layout.SpecFile);
+        if (sweepDirs.Count == 0) throw new SparseCircuitsException("give at least one sweep directory");
         var finished = new List<SweepJobResult>();
         var missing = new List<string>();
-        foreach (SweepModel model in spec.Models)
+        SweepSpec? first = null;
+        string firstRoot = "";
+        foreach (string sweepDir in sweepDirs)
         {
-            if (SweepJobResult.TryLoad(layout.JobResult(model.Name)) is { } job) finished.Add(job);
-            else missing.Add(model.Name);
+            var layout = new SweepLayout(Path.GetFullPath(sweepDir));
+            if (!Directory.Exists(layout.Root)) throw new SparseCircuitsException($"sweep directory not found: {layout.Root}");
+            if (!File.Exists(layout.SpecFile)) throw new SparseCircuitsException($"{layout.Root} is not a sweep (no sweep.json); run `circuits sweep` first");
+            SweepSpec spec = SweepSpec.Load(layout.SpecFile);
+            if (first is null) (first, firstRoot) = (spec, layout.Root);
+            else if (spec.TargetLoss != first.TargetLoss || !TaskNames(spec).SequenceEqual(TaskNames(first)))
+                throw new SparseCircuitsException($"{layout.Root} has other tasks or another target loss than {firstRoot}; only sweeps pruned alike can be pooled");
+            foreach (SweepModel model in spec.Models)
+            {
+                if (finished.Any(j => j.Name == model.Name) || missing.Contains(model.Name))
+                    throw new SparseCircuitsException($"model name '{model.Name}' occurs in more than one pooled sweep ({layout.Root}); names must differ");
+                if (SweepJobResult.TryLoad(layout.JobResult(model.Name)) is { } job) finished.Add(job);
+                else missing.Add(model.Name);
+            }
         }
-        var tasks = spec.Tasks.Select(Circuits.TaskSuiteOptions.NameOf).ToList();
-        var table = FrontierTable.Build(spec.TargetLoss, tasks, finished, missing);
+        var tasks = TaskNames(first!);
+        double target = first!.TargetLoss;
+        var table = FrontierTable.Build(target, tasks, finished, missing);
         var repeatTables = Enumerable.Range(0, table.Repeats < 2 ? 0 : table.Repeats)
-            .Select(r => FrontierTable.Build(spec.TargetLoss, tasks, finished, missing, r)).ToList();
+            .Select(r => FrontierTable.Build(target, tasks, finished, missing, r)).ToList();
         var comparison = MatchedLossComparison.Compute(table, repeatTables);
         var edges = EdgesVsTarget.Compute(table);
         // One more frontier per task some model solves: with weak models the common tasks are few.
@@ -45,12 +61,18 @@ public static class SweepFrontier
         ], []);
     }
 
+    static List<string> TaskNames(SweepSpec spec) => spec.Tasks.Select(Circuits.TaskSuiteOptions.NameOf).ToList();
+
     static string FileSafe(string name) => string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.' ? c : '_'));
 
-    public static FrontierResult Write(string sweepDir, string? outDir = null)
+    public static FrontierResult Write(string sweepDir, string? outDir = null) => Write([sweepDir], outDir);
+
+    /// <param name="outDir">default: the frontier folder of a single sweep; required when pooling several</param>
+    public static FrontierResult Write(IReadOnlyList<string> sweepDirs, string? outDir = null)
     {
-        FrontierResult result = Compute(sweepDir);
-        string dir = Path.GetFullPath(outDir ?? Path.Combine(sweepDir, "frontier"));
+        if (outDir is null && sweepDirs.Count != 1) throw new SparseCircuitsException("give --out DIR when pooling several sweeps");
+        FrontierResult result = Compute(sweepDirs);
+        string dir = Path.GetFullPath(outDir ?? Path.Combine(sweepDirs[0], "frontier"));
         var files = new List<string>();
         void Text(string name, string text)
         {

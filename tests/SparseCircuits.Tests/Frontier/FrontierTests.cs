@@ -211,6 +211,37 @@ public sealed class FrontierTests
         Assert.Equal(Math.Round(Math.Log(2), 4), sparse[^1].TargetLoss);
     }
 
+    /// <summary>A sweep directory holding only sweep.json and the given finished jobs.</summary>
+    static string SweepDir(TempDir dir, string name, double target, IReadOnlyList<string> tasks, params SweepJobResult[] jobs)
+    {
+        var layout = new SweepLayout(dir[name]);
+        AtomicFile.WriteAllText(layout.SpecFile, new SweepSpec { Tasks = tasks, TargetLoss = target, Models = [.. jobs.Select(j => new SweepModel { Name = j.Name })] }.ToJson());
+        foreach (SweepJobResult job in jobs) AtomicFile.WriteJson(layout.JobResult(job.Name), job);
+        return layout.Root;
+    }
+
+    [Fact]
+    public void Sweeps_pruned_alike_pool_into_one_table_and_others_are_refused()
+    {
+        using var dir = new TempDir();
+        string[] tasks = ["else_elif"];
+        string seed0 = SweepDir(dir, "seed0", 0.3, tasks,
+            Job("sparse", false, 64, 0.2, 4.4, ("else_elif", 10)), Job("dense-s", true, 32, 1, 4.8, ("else_elif", 100)));
+        string seed1 = SweepDir(dir, "seed1", 0.3, tasks,
+            Job("sparse-s1", false, 64, 0.2, 4.5, ("else_elif", 40)), Job("dense-l-s1", true, 128, 1, 4.0, ("else_elif", 1000)));
+        FrontierResult pooled = SweepFrontier.Write([seed0, seed1], dir["pooled"]);
+        Assert.Equal(["sparse", "dense-s", "sparse-s1", "dense-l-s1"], pooled.Table.Rows.Select(r => r.Name));
+        // The dense curve now runs through both sweeps' dense models: (4.0, 1000) .. (4.8, 100).
+        var sparse = pooled.Comparison.Pairs.Single(p => p.Sparse == "sparse");
+        Assert.Equal(1000 * Math.Pow(0.1, 0.5) / 10, sparse.Ratio!.Value, 9);
+        Assert.True(File.Exists(dir["pooled/table.csv"]));
+
+        string otherTarget = SweepDir(dir, "other", 0.4, tasks, Job("x", true, 32, 1, 4.1, ("else_elif", 5)));
+        Assert.Contains("other tasks or another target loss", Assert.Throws<SparseCircuitsException>(() => SweepFrontier.Compute([seed0, otherTarget])).Message);
+        Assert.Contains("occurs in more than one pooled sweep", Assert.Throws<SparseCircuitsException>(() => SweepFrontier.Compute([seed0, seed0])).Message);
+        Assert.Contains("give --out DIR when pooling", Assert.Throws<SparseCircuitsException>(() => SweepFrontier.Write([seed0, seed1])).Message);
+    }
+
     [Fact]
     public void Plots_are_written_as_png_and_svg_with_their_series()
     {

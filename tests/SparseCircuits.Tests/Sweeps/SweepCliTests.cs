@@ -54,5 +54,7 @@ public sealed class SweepCliTests
         var layout = new SweepLayout(dir["unfinished"]);
         AtomicFile.WriteAllText(layout.SpecFile, SweepPresets.Get("laptop").ToJson());
         CliRunner.AssertCleanError(CliRunner.Run("frontier", dir["unfinished"]), "no finished job yet");
+        CliRunner.AssertCleanError(CliRunner.Run("frontier", dir["unfinished"], dir["plain"]), "give --out DIR when pooling several sweeps");
+        CliRunner.AssertCleanError(CliRunner.Run("frontier", dir["unfinished"], dir["plain"], "--out", dir["pooled"]), "not a sweep");
     }
 }
