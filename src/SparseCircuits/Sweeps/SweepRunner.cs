@@ -48,8 +48,8 @@ public static class SweepRunner
         if (options.Parallel > 1 && options.Launcher is null) throw new ArgumentException("a parallel sweep needs a job launcher", nameof(options));
         var layout = new SweepLayout(Path.GetFullPath(options.OutDir));
         bool child = options.OnlyJobs is not null;
+        SweepSpec spec = ResolveSpec(layout, options.Spec); // reads only: a refused spec leaves no folder behind
         using FileStream? sweepLock = child ? null : Lock(layout); // the children of a parallel sweep run under their parent's lock
-        SweepSpec spec = ResolveSpec(layout, options.Spec);
         var data = Stages.Data(layout.Data, spec.Data.Sources, spec.Data.VocabSize, progress);
         var shards = ShardManifest.Load(layout.Shards);
         string tokenizerHash = shards.TokenizerHash;

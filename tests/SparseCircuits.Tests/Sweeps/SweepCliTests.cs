@@ -44,6 +44,7 @@ public sealed class SweepCliTests
         using var dir = new TempDir();
         CliRunner.AssertCleanError(CliRunner.Run("sweep", "--spec", "cluster", "--out", dir["s"]), "not a built-in preset: laptop, workstation");
         CliRunner.AssertCleanError(CliRunner.Run("sweep", "--out", dir["s"]), "holds no sweep");
+        Assert.False(Directory.Exists(dir["s"])); // a refused command leaves nothing behind
         CliRunner.AssertCleanError(CliRunner.Run("sweep"), "give --spec");
         CliRunner.AssertCleanError(CliRunner.Run("sweep", "--spec", dir.Write("empty.json", "{ \"tasks\": [\"else_elif\"] }"), "--out", dir["s"]), "models is empty");
         CliRunner.AssertCleanError(CliRunner.Run("sweep", "--spec", dir.Write("typo.json", "{ \"modles\": [] }"), "--out", dir["s"]), "unknown field at 'modles'");
