@@ -44,27 +44,25 @@ public sealed record FrontierTable(double TargetLoss, IReadOnlyList<string> Task
         IReadOnlyList<string>? missingJobs = null, int? repeat = null)
     {
         if (jobs.Count == 0) throw new SparseCircuitsException("the sweep has no finished job yet; run `circuits sweep` first");
-        double? EdgesOf(SweepJobResult job, string task) => job.Tasks.FirstOrDefault(t => t.Task == task)?.EdgesOf(repeat);
-        var trivial = tasks.Where(task => jobs.Any(j => EdgesOf(j, task) == 0)).ToList();
-        var common = tasks.Where(task => !trivial.Contains(task) && jobs.All(j => EdgesOf(j, task) is not null)).ToList();
+        double? EdgesOf(SweepJobResult job, string task, int? r) => job.Tasks.FirstOrDefault(t => t.Task == task)?.EdgesOf(r);
+        var trivial = tasks.Where(task => jobs.Any(j => EdgesOf(j, task, repeat) == 0)).ToList();
+        var common = tasks.Where(task => !trivial.Contains(task) && jobs.All(j => EdgesOf(j, task, repeat) is not null)).ToList();
+        int repeats = jobs.SelectMany(j => j.Tasks).Where(t => t.Pruned).Select(t => t.Repeats).DefaultIfEmpty(1).Min();
+        // The row's summary over the common tasks, from the given repeat (null: the repeats' geometric mean per task).
+        double? MeanOver(SweepJobResult job, int? r) => GeometricMean.Of(common.Select(t => EdgesOf(job, t, r)!.Value));
+        EdgeRange? RangeOverRepeats(SweepJobResult job)
+        {
+            if (repeat is not null || repeats < 2 || common.Count == 0) return null;
+            var means = Enumerable.Range(0, repeats).Select(r => MeanOver(job, r)!.Value).ToList();
+            return new EdgeRange(means.Min(), means.Max());
+        }
         var rows = jobs.Select(j => new FrontierRow(
             j.Name, j.Dense, j.NLayer, j.DModel, j.Parameters, j.Nonzeros, j.WeightDensity, j.ValLoss,
-            tasks.ToDictionary(t => t, t => EdgesOf(j, t)),
-            GeometricMean.Of(common.Select(t => EdgesOf(j, t)!.Value)),
-            tasks.Where(t => EdgesOf(j, t) is null).ToList(),
+            tasks.ToDictionary(t => t, t => EdgesOf(j, t, repeat)),
+            MeanOver(j, repeat),
+            tasks.Where(t => EdgesOf(j, t, repeat) is null).ToList(),
             j.Tasks,
-            repeat is null ? RangeOverRepeats(j, common) : null)).ToList();
-        int repeats = jobs.SelectMany(j => j.Tasks).Where(t => t.Pruned).Select(t => t.Repeats).DefaultIfEmpty(1).Min();
+            RangeOverRepeats(j))).ToList();
         return new FrontierTable(targetLoss, tasks, common, trivial, rows, missingJobs ?? [], repeats);
-    }
-
-    /// <summary>Min and max over repeats of the geometric mean over <paramref name="common"/> of one repeat's edges; null with one repeat.</summary>
-    static EdgeRange? RangeOverRepeats(SweepJobResult job, IReadOnlyList<string> common)
-    {
-        int repeats = job.Tasks.Where(t => common.Contains(t.Task)).Select(t => t.Repeats).DefaultIfEmpty(1).Min();
-        if (repeats < 2 || common.Count == 0) return null;
-        var means = Enumerable.Range(0, repeats)
-            .Select(r => GeometricMean.Of(common.Select(task => job.Tasks.First(t => t.Task == task).EdgesOf(r)!.Value))!.Value).ToList();
-        return new EdgeRange(means.Min(), means.Max());
     }
 }

@@ -22,7 +22,7 @@ public sealed record SweepLayout(string Root)
     public string JobCircuits(string name, int repeat) => repeat == 0 ? JobCircuits(name) : Path.Combine(Job(name), $"circuits-r{repeat}");
     /// <summary>Every circuits folder of the job, whatever number of repeats wrote them.</summary>
     public IEnumerable<string> AllJobCircuits(string name) => Directory.Exists(Job(name))
-        ? Directory.EnumerateDirectories(Job(name)).Where(d => Path.GetFileName(d) is var f && (f == "circuits" || f.StartsWith("circuits-r", StringComparison.Ordinal)))
+        ? Directory.EnumerateDirectories(Job(name)).Where(d => d == JobCircuits(name) || Path.GetFileName(d).StartsWith("circuits-r", StringComparison.Ordinal))
         : [];
     /// <summary>Written when a job starts: its settings fingerprint, so a changed spec cannot silently mix with old results.</summary>
     public string JobStarted(string name) => Path.Combine(Job(name), "job-started.json");
