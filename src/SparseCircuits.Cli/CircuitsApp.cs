@@ -53,6 +53,8 @@ public static class CircuitsApp
                     .WithDescription("Pairs of a task or custom file, the cue highlighted.");
                 tasks.AddCommand<TasksExportCommand>("export")
                     .WithDescription("Write a task's pairs as a custom-task JSONL file.");
+                tasks.AddCommand<TasksMineCommand>("mine")
+                    .WithDescription("A task's real-code variant: pairs cut from a corpus's real files, as a custom-task JSONL file.");
                 tasks.AddCommand<TasksEvalCommand>("eval")
                     .WithDescription("Task loss, accuracy and logit difference of a trained model, per task.");
             });

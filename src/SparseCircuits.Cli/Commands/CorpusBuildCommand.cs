@@ -17,6 +17,20 @@ public sealed class CorpusBuildCommand : Command<CorpusBuildCommand.Settings>
         [Description("Output corpus directory (replaced if it holds an earlier corpus).")]
         public string Out { get; init; } = "data/corpus";
 
+        [CommandOption("--synthetic <SIZE>")]
+        [Description("Add generated simple Python programs of this total size (50MB, 512kB; 0 = none) next to the real files.")]
+        [DefaultValue("0")]
+        public string Synthetic { get; init; } = "0";
+
+        [CommandOption("--synthetic-seed <N>")]
+        [Description("Seed of the generated programs.")]
+        [DefaultValue(0UL)]
+        public ulong SyntheticSeed { get; init; }
+
+        [CommandOption("--synthetic-only")]
+        [Description("Only the generated programs: no real files, not even the default standard library.")]
+        public bool SyntheticOnly { get; init; }
+
         [CommandOption("--split <TRAIN/VAL/TEST>")]
         [Description("Split shares by path hash.")]
         [DefaultValue("98/1/1")]
@@ -34,6 +48,9 @@ public sealed class CorpusBuildCommand : Command<CorpusBuildCommand.Settings>
         var options = new CorpusOptions
         {
             Sources = settings.Sources,
+            SyntheticBytes = CorpusOptions.ParseSize(settings.Synthetic),
+            SyntheticSeed = settings.SyntheticSeed,
+            SyntheticOnly = settings.SyntheticOnly,
             MaxFileBytes = (long)settings.MaxFileKb * 1024,
             TrainFraction = train,
             ValFraction = val,

@@ -15,6 +15,11 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         [DefaultValue(CorpusSplit.Val)]
         public CorpusSplit Split { get; init; } = CorpusSplit.Val;
 
+        [CommandOption("--part <all|real|synthetic>")]
+        [Description("Only the real files or only the generated programs of the split (corpora built with --synthetic).")]
+        [DefaultValue(CorpusPart.All)]
+        public CorpusPart Part { get; init; } = CorpusPart.All;
+
         [CommandOption("--data <DIR>")]
         [Description("Shard directory (default: the one the run was trained on).")]
         public string? Data { get; init; }
@@ -40,17 +45,17 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         var shards = ShardManifest.Load(data);
         if (shards.TokenizerHash != trained.Tokenizer.Hash)
             throw new SparseCircuitsException($"shards in {data} were made with a different tokenizer than the model's");
-        using var shard = shards.Open(data, settings.Split);
+        using var shard = shards.Open(data, settings.Split, settings.Part);
         using var train = shards.Open(data, CorpusSplit.Train);
         long maxTokens = settings.Tokens ?? long.MaxValue;
         int T = trained.Config.Model.NCtx;
         var result = ConsoleProgress.Run(settings, progress =>
         {
-            using var bar = progress.Start($"evaluating {settings.Split.ToString().ToLowerInvariant()}", Math.Min(maxTokens, shard.Length), "tokens");
+            using var bar = progress.Start($"evaluating {ShardManifest.Key(settings.Split, settings.Part)}", Math.Min(maxTokens, shard.Length), "tokens");
             return LanguageModelEval.Loss(trained.Model, shard, maxTokens, bytesOfToken: trained.TokenByteLengths(), progress: bar);
         });
         double unigram = LanguageModelEval.UnigramBaseline(train, shard, trained.Config.Model.VocabSize, T, maxTokens);
-        var report = new Report(trained.CheckpointDir, trained.Step, settings.Split.ToString().ToLowerInvariant(), result.Tokens,
+        var report = new Report(trained.CheckpointDir, trained.Step, ShardManifest.Key(settings.Split, settings.Part), result.Tokens,
             result.LossNats, result.BitsPerByte, unigram);
         if (settings.Json) Console.WriteLine(Core.Json.Serialize(report));
         else

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using SparseCircuits.Circuits;
 using SparseCircuits.Core;
+using SparseCircuits.Tasks;
 using SparseCircuits.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -23,6 +24,11 @@ public sealed class PruneCommand : Command<PruneCommand.Settings>
         [CommandOption("--task <NAME>")]
         [Description("A task of the built-in suite.")]
         public string? Task { get; init; }
+
+        [CommandOption("--context <short|scaffold>")]
+        [Description("Code around each built-in task's cue: short (paper-style snippets) or scaffold (a random file around the cue, with distractors).")]
+        [DefaultValue("short")]
+        public string Context { get; init; } = "short";
 
         [CommandOption("--target-loss <L>")]
         [Description("Task loss the circuit must reach on the validation prompts (mean BCE per prompt).")]
@@ -103,7 +109,7 @@ public sealed class PruneCommand : Command<PruneCommand.Settings>
         string circuitsDir = settings.Out ?? Path.Combine(trained.Run.Path, "circuits");
         if (settings.AllTasks) return PruneAll(settings, trained, model, config, circuitsDir);
 
-        var fits = FitsContext(trained);
+        var fits = FitsContext(trained) with { Context = PromptContexts.Parse(settings.Context) };
         BinaryTask task = settings.File is not null
             ? TaskSource.FromFile(settings.File, trained.Tokenizer, settings.Seed, fits)
             : TaskSource.FromBuiltIn(settings.Task!, trained.Tokenizer, settings.Seed, fits);
@@ -112,7 +118,7 @@ public sealed class PruneCommand : Command<PruneCommand.Settings>
         {
             using MeanActivations means = LoadMeans(trained, model, settings.ComputeMeans, progress);
             return CircuitPruning.Run(trained.Model, means, task, config, progress, model,
-                settings.File is not null ? Path.GetFullPath(settings.File) : $"builtin:{task.Name}");
+                settings.File is not null ? Path.GetFullPath(settings.File) : TaskSource.BuiltInSource(task.Name, fits.Context));
         });
         string path = Path.Combine(outDir, CircuitFile.FileName);
         CircuitFile.Save(path, circuit);
@@ -127,14 +133,10 @@ public sealed class PruneCommand : Command<PruneCommand.Settings>
         var summary = ConsoleProgress.Run(settings, progress =>
         {
             using MeanActivations means = LoadMeans(trained, model, settings.ComputeMeans, progress);
-            return TaskSuitePruning.Run(trained, means, config, circuitsDir, settings.Seed, progress);
+            return TaskSuitePruning.Run(trained, means, config, circuitsDir, settings.Seed, progress,
+                new TaskSuiteOptions { Context = PromptContexts.Parse(settings.Context) });
         });
-        var table = new Table().AddColumns("task", "nodes", "edges", "sufficiency", "necessity", "control", "note");
-        foreach (var r in summary.Tasks)
-            table.AddRow(r.Task, $"{r.Nodes}", $"{r.Edges}", $"{r.SufficiencyLoss:0.000}", $"{r.NecessityLoss:0.000}", $"{r.ControlLoss:0.000}",
-                Markup.Escape(r.Reason ?? ""));
-        AnsiConsole.Write(table);
-        Console.WriteLine($"pruned {summary.Tasks.Count(r => r.Pruned)} of {summary.Tasks.Count} tasks; geometric mean of edges: {summary.GeometricMeanEdges?.ToString("0.0") ?? "n/a"}");
+        TaskSuiteTable.Print(summary);
         Console.WriteLine($"wrote {Path.GetFullPath(Path.Combine(circuitsDir, TaskSuiteSummary.FileName))}");
         return 0;
     }

@@ -1,5 +1,7 @@
 using System.ComponentModel;
+using SparseCircuits.Data;
 using SparseCircuits.Pipeline;
+using SparseCircuits.Tasks;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -18,6 +20,16 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         [CommandOption("--source <DIR>")]
         [Description("Python sources for the corpus (repeatable). Default: the machine's Python standard library.")]
         public string[] Sources { get; init; } = [];
+
+        [CommandOption("--synthetic <SIZE>")]
+        [Description("Generated simple Python added to the real files (50MB, 0 = none).")]
+        [DefaultValue(PipelineOptions.DefaultSynthetic)]
+        public string Synthetic { get; init; } = PipelineOptions.DefaultSynthetic;
+
+        [CommandOption("--context <short|scaffold>")]
+        [Description("Code around each built-in task's cue: short (paper-style snippets) or scaffold (a random file around the cue, with distractors).")]
+        [DefaultValue("short")]
+        public string Context { get; init; } = "short";
 
         [CommandOption("--out <DIR>")]
         [Description("Pipeline directory (default runs/<preset>); rerunning skips finished stages.")]
@@ -59,14 +71,18 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         {
             Tasks = settings.Tasks.Length > 0 ? settings.Tasks : null,
             RelaxedTargetSlack = settings.StrictTarget ? null : PipelineOptions.DefaultTasks.RelaxedTargetSlack,
+            Context = PromptContexts.Parse(settings.Context),
         }).Validate();
+        long synthetic = CorpusOptions.ParseSize(settings.Synthetic);
         var options = new PipelineOptions(outDir, settings.Preset, settings.Sources, settings.Vocab, settings.Set,
-            "circuits " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)), pruning, tasks);
+            "circuits " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)), pruning, tasks, synthetic);
         var stages = ConsoleProgress.Run(settings, progress => PipelineRunner.Run(options, progress, cancellation));
         var table = new Table().AddColumns("stage", "status", "result");
         foreach (var stage in stages) table.AddRow(stage.Stage, stage.Skipped ? "already done" : "done", Markup.Escape(stage.Detail));
         AnsiConsole.Write(table);
         var layout = new PipelineLayout(Path.GetFullPath(outDir));
+        string summaryPath = Path.Combine(layout.Circuits, SparseCircuits.Circuits.TaskSuiteSummary.FileName);
+        if (File.Exists(summaryPath)) TaskSuiteTable.Print(Core.Json.ReadFile<SparseCircuits.Circuits.TaskSuiteSummary>(summaryPath));
         Console.WriteLine($"model: {layout.Model}");
         Console.WriteLine($"circuits: {Path.Combine(layout.Circuits, SparseCircuits.Circuits.TaskSuiteSummary.FileName)}");
         Console.WriteLine($"report: {layout.Report} (open it in a browser, or: circuits serve --model {layout.Model})");

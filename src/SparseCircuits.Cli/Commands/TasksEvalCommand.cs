@@ -12,6 +12,11 @@ public sealed class TasksEvalCommand : Command<TasksEvalCommand.Settings>
 {
     public sealed class Settings : TrainedModelSettings
     {
+        [CommandOption("--context <short|scaffold>")]
+        [Description("Code around each built-in task's cue: short (paper-style snippets) or scaffold (a random file around the cue, with distractors).")]
+        [DefaultValue("short")]
+        public string Context { get; init; } = "short";
+
         [CommandOption("--task <NAME>")]
         [Description("Task to evaluate (repeatable, or comma-separated); default: all built-in tasks.")]
         public string[] Task { get; init; } = [];
@@ -74,7 +79,7 @@ public sealed class TasksEvalCommand : Command<TasksEvalCommand.Settings>
         int contextLength = trained.Config.Model.NCtx;
         int maxPrompt = settings.MaxPromptTokens ?? contextLength;
         if (maxPrompt > contextLength) throw new SparseCircuitsException($"--max-prompt-tokens {maxPrompt} is longer than the model's context of {contextLength} tokens");
-        var options = new TaskDatasetOptions { MaxPromptTokens = maxPrompt }.Validate();
+        var options = new TaskDatasetOptions { MaxPromptTokens = maxPrompt, Context = PromptContexts.Parse(settings.Context) }.Validate();
 
         var rows = ConsoleProgress.Run(settings, progress =>
         {

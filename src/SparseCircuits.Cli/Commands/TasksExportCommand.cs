@@ -15,6 +15,11 @@ public sealed class TasksExportCommand : Command<TasksExportCommand.Settings>
         [Description("Task name (see `circuits tasks list`).")]
         public string Name { get; init; } = "";
 
+        [CommandOption("--context <short|scaffold>")]
+        [Description("Code around each built-in task's cue: short (paper-style snippets) or scaffold (a random file around the cue, with distractors).")]
+        [DefaultValue("short")]
+        public string Context { get; init; } = "short";
+
         [CommandOption("--split <SPLIT>")]
         [Description("train | val | test | all")]
         [DefaultValue("test")]
@@ -55,11 +60,11 @@ public sealed class TasksExportCommand : Command<TasksExportCommand.Settings>
         CodeTokenizer? tokenizer = TasksCommon.LoadTokenizer(settings.Tokenizer, settings.Model);
         if (settings.Ids && tokenizer is null) throw new SparseCircuitsException("--ids needs --tokenizer or --model");
 
-        var options = new TaskDatasetOptions();
+        var options = new TaskDatasetOptions { Context = PromptContexts.Parse(settings.Context) };
         var text = new List<(ContrastPair, TaskSplit)>();
         var ids = new List<(EncodedPair, TaskSplit)>();
         int dropped = 0;
-        foreach (var (pair, pairSplit) in task.Stream(settings.Seed))
+        foreach (var (pair, pairSplit) in task.Stream(settings.Seed, options.Context))
         {
             if (split is not null && pairSplit != split) continue;
             if (tokenizer is not null)

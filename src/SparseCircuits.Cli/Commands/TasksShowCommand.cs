@@ -16,6 +16,11 @@ public sealed class TasksShowCommand : Command<TasksShowCommand.Settings>
         [Description("Task name (see `circuits tasks list`).")]
         public string? Name { get; init; }
 
+        [CommandOption("--context <short|scaffold>")]
+        [Description("Code around each built-in task's cue: short (paper-style snippets) or scaffold (a random file around the cue, with distractors).")]
+        [DefaultValue("short")]
+        public string Context { get; init; } = "short";
+
         [CommandOption("--file <FILE>")]
         [Description("Show a custom task file (JSONL) instead of a built-in task.")]
         public string? File { get; init; }
@@ -67,7 +72,7 @@ public sealed class TasksShowCommand : Command<TasksShowCommand.Settings>
             ContrastTask task = TaskRegistry.Get(settings.Name!);
             AnsiConsole.MarkupLine($"[bold]{task.Name}[/]: {Markup.Escape(task.Description)}");
             AnsiConsole.MarkupLine($"[bold]cue:[/] {Markup.Escape(task.Cue)}");
-            shown = task.Pairs(split, settings.N, settings.Seed).Select(p => (p, (EncodedPair?)null));
+            shown = task.Pairs(split, settings.N, settings.Seed, PromptContexts.Parse(settings.Context)).Select(p => (p, (EncodedPair?)null));
         }
 
         int i = 0;

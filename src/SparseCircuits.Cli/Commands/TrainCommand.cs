@@ -31,7 +31,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         public string Data { get; init; } = "data/shards";
 
         [CommandOption("--out <DIR>")]
-        [Description("Run directory (config, checkpoints, metrics). Default runs/train-<preset>[-dense].")]
+        [Description("Run directory (config, checkpoints, metrics). Default runs/train-<preset>[[-dense]].")]
         public string? Out { get; init; }
 
         [CommandOption("--max-steps <N>")]

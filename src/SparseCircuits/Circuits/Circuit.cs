@@ -22,7 +22,8 @@ public sealed record CalibrationInfo(bool Enabled, double Scale, double Shift);
 public sealed record Circuit
 {
     public const string KindName = "sparse-circuits-circuit";
-    public const int CurrentFormat = 1;
+    /// <summary>Format 2: <see cref="EdgeCount"/> counts the paper's edges (nonzero weights); format 1 counted every listed edge.</summary>
+    public const int CurrentFormat = 2;
     public const string LossDefinitionText =
         "mean over prompts of binary cross-entropy of softmax over {correct, wrong} at the last prompt position " +
         "(the official code sums the two prompts of a pair: 2x this)";
@@ -41,7 +42,9 @@ public sealed record Circuit
     public IReadOnlyList<SearchRun> Search { get; init; } = [];
     public required CalibrationInfo Calibration { get; init; }
     public required int NodeCount { get; init; }
+    /// <summary>The paper's edges: nonzero weights between kept nodes (<see cref="CircuitGraph.PaperEdgeCount"/>).</summary>
     public required int EdgeCount { get; init; }
+    /// <summary>Listed edges by kind: weight (= <see cref="EdgeCount"/>), attention_score, residual.</summary>
     public required IReadOnlyDictionary<string, int> EdgeCountsByKind { get; init; }
     /// <summary>Full model and circuit on the validation split (the split the cut was chosen on).</summary>
     public required TaskScore ValFullModel { get; init; }

@@ -16,6 +16,9 @@ public static class CircuitFile
         Circuit circuit;
         try { circuit = Json.ReadFile<Circuit>(path); }
         catch (SparseCircuitsException e) { throw new SparseCircuitsException($"circuit file is damaged: {e.Message}"); }
+        // Format 1 counted every listed edge; read it as format 2, which counts the paper's edges only.
+        if (circuit is { Format: 1, Edges: not null } && circuit.EdgeCount == circuit.Edges.Count)
+            circuit = circuit with { Format = Circuit.CurrentFormat, EdgeCount = CircuitGraph.PaperEdgeCount(circuit.Edges) };
         string? problem = Check(circuit);
         if (problem is not null) throw new SparseCircuitsException($"circuit file {path} is damaged: {problem}");
         return circuit;
@@ -29,7 +32,8 @@ public static class CircuitFile
         if (c.Nodes is null || c.Edges is null || c.Model is null || c.Task is null || c.Validation is null || c.LossCurve is null || c.EdgeCountsByKind is null)
             return "a required section is null";
         if (c.NodeCount != c.Nodes.Count) return $"node_count is {c.NodeCount} but {c.Nodes.Count} nodes are listed";
-        if (c.EdgeCount != c.Edges.Count) return $"edge_count is {c.EdgeCount} but {c.Edges.Count} edges are listed";
+        int weights = CircuitGraph.PaperEdgeCount(c.Edges.Where(e => e is not null));
+        if (c.EdgeCount != weights) return $"edge_count is {c.EdgeCount} but {weights} weight edges are listed";
         var ids = new HashSet<string>(StringComparer.Ordinal);
         foreach (CircuitNode n in c.Nodes)
         {

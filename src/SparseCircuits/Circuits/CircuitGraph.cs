@@ -34,6 +34,13 @@ public static class CircuitGraph
     public const string AttentionScore = "attention_score";
     public const string Residual = "residual";
 
+    /// <summary>
+    /// The paper's edge count, the headline number everywhere (summary, report, frontier): nonzero
+    /// weights whose both ends are kept nodes. Attention-score and residual links are drawn in the
+    /// viewer and counted by kind, but they are not weights and do not count.
+    /// </summary>
+    public static int PaperEdgeCount(IEnumerable<CircuitEdge> edges) => edges.Count(e => e.Kind == Weight);
+
     public static IReadOnlyList<CircuitEdge> Edges(SparseGpt model, IEnumerable<NodeId> nodes)
     {
         ModelConfig c = model.Config;

@@ -88,7 +88,7 @@ public static class CircuitPruning
             Search = search,
             Calibration = best.Calibration is { } cal ? new CalibrationInfo(true, cal.Scale, cal.Shift) : new CalibrationInfo(false, 1, 0),
             NodeCount = kept.Count,
-            EdgeCount = edges.Count,
+            EdgeCount = CircuitGraph.PaperEdgeCount(edges),
             EdgeCountsByKind = new[] { CircuitGraph.Weight, CircuitGraph.AttentionScore, CircuitGraph.Residual }
                 .ToDictionary(k => k, k => edges.Count(e => e.Kind == k)),
             ValFullModel = valFull,

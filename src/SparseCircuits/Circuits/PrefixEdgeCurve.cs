@@ -37,7 +37,7 @@ public static class PrefixEdgeCurve
         foreach (LossCurvePoint p in circuit.LossCurve.Where(p => p.Units <= ranking.Length).OrderBy(p => p.Units))
         {
             var keep = ranking.Take(p.Units).SelectMany(u => units.NodesOfUnit[u]).Select(n => space[n]).ToList();
-            points.Add(new PrefixEdgePoint(p.Units, keep.Count, CircuitGraph.Edges(model, keep).Count, p.Loss));
+            points.Add(new PrefixEdgePoint(p.Units, keep.Count, CircuitGraph.PaperEdgeCount(CircuitGraph.Edges(model, keep)), p.Loss));
         }
         return points;
     }

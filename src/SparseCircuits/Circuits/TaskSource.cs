@@ -51,6 +51,34 @@ public static class TaskSource
         return new BinaryTask(name, Prompts(all.Skip(2 * quarter)), Prompts(all.Take(quarter)), Prompts(all.Skip(quarter).Take(quarter)));
     }
 
+    const string BuiltInPrefix = "builtin:", ContextKey = "?context=";
+
+    /// <summary>
+    /// The <c>task.source</c> a circuit records for a built-in task: <c>builtin:NAME?context=short</c>.
+    /// Parsed only by <see cref="TryParseBuiltIn"/>.
+    /// </summary>
+    public static string BuiltInSource(string name, PromptContext context) =>
+        $"{BuiltInPrefix}{name}{ContextKey}{context.ToString().ToLowerInvariant()}";
+
+    /// <summary>
+    /// Reads a <see cref="BuiltInSource"/> string. A source without a context was written before
+    /// short prompts existed, when every prompt had the scaffold.
+    /// </summary>
+    public static bool TryParseBuiltIn(string source, out string name, out PromptContext context)
+    {
+        name = "";
+        context = PromptContext.Scaffold;
+        if (!source.StartsWith(BuiltInPrefix, StringComparison.Ordinal)) return false;
+        name = source[BuiltInPrefix.Length..];
+        int at = name.IndexOf(ContextKey, StringComparison.Ordinal);
+        if (at < 0) return true;
+        string value = name[(at + ContextKey.Length)..];
+        name = name[..at];
+        if (!Enum.TryParse(value, ignoreCase: true, out context) || !Enum.IsDefined(context))
+            throw new SparseCircuitsException($"task source '{source}' names an unknown prompt context '{value}' (short or scaffold)");
+        return true;
+    }
+
     /// <summary>Positive prompt: tok over alt; negative prompt: alt over tok.</summary>
     public static List<TaskExample> Prompts(IEnumerable<EncodedPair> pairs) =>
         pairs.SelectMany(p => new[] { new TaskExample(p.Positive, p.TokId, p.AltId), new TaskExample(p.Negative, p.AltId, p.TokId) }).ToList();

@@ -11,6 +11,8 @@ public sealed record TaskSuiteOptions
     public IReadOnlyList<string>? Tasks { get; init; }
     /// <summary>Longest prompt kept (longer pairs are dropped); null = the model's context.</summary>
     public int? MaxPromptTokens { get; init; }
+    /// <summary>How much code surrounds each built-in task's cue (custom files are used as written).</summary>
+    public PromptContext Context { get; init; } = PromptContext.Short;
     public int TrainPairs { get; init; } = TaskSource.DefaultTrainPairs;
     public int ValPairs { get; init; } = TaskSource.DefaultValPairs;
     public int TestPairs { get; init; } = TaskSource.DefaultTestPairs;
@@ -60,7 +62,11 @@ public static class TaskSuitePruning
         suite ??= new TaskSuiteOptions();
         var model = ModelReference.Of(trained);
         // Longer prompts are dropped, not fatal.
-        var options = new TaskDatasetOptions { MaxPromptTokens = Math.Min(suite.MaxPromptTokens ?? int.MaxValue, trained.Config.Model.NCtx) }.Validate();
+        var options = new TaskDatasetOptions
+        {
+            MaxPromptTokens = Math.Min(suite.MaxPromptTokens ?? int.MaxValue, trained.Config.Model.NCtx),
+            Context = suite.Context,
+        }.Validate();
         IReadOnlyList<string> tasks = suite.Tasks ?? TaskRegistry.PaperNames.ToList();
         var rows = new List<TaskSummaryRow>();
         using (var bar = progress.Start("tasks", tasks.Count, "tasks"))
@@ -70,24 +76,30 @@ public static class TaskSuitePruning
                 string name = TaskSuiteOptions.NameOf(spec);
                 bar.Status(name);
                 string path = Path.Combine(circuitsDir, name, CircuitFile.FileName);
+                (TaskScore Full, TaskScore Ablated)? test = null;
                 try
                 {
+                    BinaryTask task = TaskSuiteOptions.IsFile(spec)
+                        ? TaskSource.FromFile(spec, trained.Tokenizer, seed, options)
+                        : TaskSource.FromBuiltIn(spec, trained.Tokenizer, seed, options, suite.TrainPairs, suite.ValPairs, suite.TestPairs);
+                    test = TestScores(trained.Model, means, task);
                     Circuit circuit;
                     if (suite.ReuseFinished && File.Exists(path)) circuit = CircuitFile.Load(path);
                     else
                     {
-                        BinaryTask task = TaskSuiteOptions.IsFile(spec)
-                            ? TaskSource.FromFile(spec, trained.Tokenizer, seed, options)
-                            : TaskSource.FromBuiltIn(spec, trained.Tokenizer, seed, options, suite.TrainPairs, suite.ValPairs, suite.TestPairs);
                         circuit = CircuitPruning.Run(trained.Model, means, task, TargetFor(trained.Model, task, config, suite), progress, model,
-                            TaskSuiteOptions.IsFile(spec) ? Path.GetFullPath(spec) : $"builtin:{spec}");
+                            TaskSuiteOptions.IsFile(spec) ? Path.GetFullPath(spec) : TaskSource.BuiltInSource(spec, options.Context));
                         CircuitFile.Save(path, circuit);
                     }
-                    rows.Add(TaskSuiteSummary.Row(circuit, Path.GetRelativePath(circuitsDir, path)));
+                    rows.Add(TaskSuiteSummary.Row(circuit, Path.GetRelativePath(circuitsDir, path)) with
+                    {
+                        TestLoss = test.Value.Full.Loss, TestAccuracy = test.Value.Full.Accuracy, AllAblatedLoss = test.Value.Ablated.Loss,
+                    });
                 }
                 catch (SparseCircuitsException e)
                 {
-                    rows.Add(new TaskSummaryRow(name, false, null, null, null, null, null, null, e.Message, config.TargetLoss));
+                    rows.Add(new TaskSummaryRow(name, false, null, null, null, null, null, null, e.Message, config.TargetLoss,
+                        TestLoss: test?.Full.Loss, TestAccuracy: test?.Full.Accuracy, AllAblatedLoss: test?.Ablated.Loss));
                 }
                 bar.Advance(1);
             }
@@ -95,6 +107,16 @@ public static class TaskSuitePruning
         var summary = new TaskSuiteSummary(1, config.TargetLoss, rows);
         summary.Save(Path.Combine(circuitsDir, TaskSuiteSummary.FileName));
         return summary;
+    }
+
+    /// <summary>The full model's score on the task's test split, and the score with every node mean-ablated.</summary>
+    static (TaskScore Full, TaskScore Ablated) TestScores(Model.SparseGpt model, MeanActivations means, BinaryTask task)
+    {
+        var space = new NodeSpace(model.Config);
+        using var ablation = new NodeAblation(space, means, AblationKind.Mean);
+        using var frozen = new FrozenWeights(model);
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        return (TaskEvaluation.Score(model, task.Test, null), TaskEvaluation.Score(model, task.Test, ablation.Fixed(new bool[space.Count])));
     }
 
     /// <summary>The pruning config for one task: the suite's, or with a relaxed target (<see cref="TaskSuiteOptions.RelaxedTargetSlack"/>).</summary>

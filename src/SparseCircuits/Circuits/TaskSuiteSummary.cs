@@ -6,9 +6,18 @@ namespace SparseCircuits.Circuits;
 /// One task's line in the all-tasks summary: its circuit's numbers, or why there is none.
 /// <paramref name="TargetLoss"/> is the target the circuit was pruned at (a relaxed target when the
 /// model could not reach the suite's; see <see cref="TaskSuiteOptions.RelaxedTargetSlack"/>).
+/// <paramref name="TestLoss"/> and <paramref name="TestAccuracy"/> are the full model's on the test
+/// split, <paramref name="AllAblatedLoss"/> the loss with every node mean-ablated (a task that is
+/// solved with nothing kept needs no circuit); all three are known for every task that has prompts.
 /// </summary>
 public sealed record TaskSummaryRow(string Task, bool Pruned, int? Nodes, int? Edges, double? SufficiencyLoss, double? NecessityLoss,
-    double? ControlLoss, string? CircuitFile, string? Reason, double? TargetLoss = null, double? FullModelValLoss = null);
+    double? ControlLoss, string? CircuitFile, string? Reason, double? TargetLoss = null, double? FullModelValLoss = null,
+    double? TestLoss = null, double? TestAccuracy = null, double? AllAblatedLoss = null)
+{
+    /// <summary>The full model does the task on test: accuracy at least 0.9 and loss at most 0.15.</summary>
+    public bool Solved => TestLoss is double loss && TestAccuracy is double accuracy
+        && accuracy >= Tasks.TaskScore.SolvedAccuracy && loss <= Tasks.TaskScore.SolvedLoss;
+}
 
 /// <summary>
 /// <c>summary.json</c> of <c>circuits prune --all-tasks</c>: per task nodes, edges, sufficiency /

@@ -19,13 +19,16 @@ public static class CorpusBuilder
         public const string Unreadable = "unreadable";
     }
 
+    /// <summary>Relative paths of generated documents start with this, so each split's real and synthetic parts can be told apart.</summary>
+    public const string SyntheticPathPrefix = "<synthetic>/";
+
     public static CorpusManifest Build(CorpusOptions options, string outDir, IProgressReporter progress)
     {
         options.Validate();
-        var sources = options.Sources.Count > 0 ? options.Sources : [PythonSources.FindStandardLibrary()];
+        IReadOnlyList<string> sources = options.SyntheticOnly ? [] : options.Sources.Count > 0 ? options.Sources : [PythonSources.FindStandardLibrary()];
         var files = sources.Select(Enumerate).ToList(); // fails on a bad source before any output exists
         int total = files.Sum(f => f.Count);
-        if (total == 0)
+        if (total == 0 && !options.SyntheticOnly)
             throw new SparseCircuitsException($"no .py files found in {string.Join(", ", sources)}");
 
         var skipped = new SortedDictionary<string, int>(StringComparer.Ordinal);
@@ -53,8 +56,21 @@ public static class CorpusBuilder
                 }
             }
         }
-        if (kept.Count == 0)
+        if (kept.Count == 0 && !options.SyntheticOnly)
             throw new SparseCircuitsException($"none of the {total} .py files is usable ({Describe(skipped)})");
+        int synthetic = 0;
+        if (options.SyntheticBytes > 0)
+        {
+            using var task = progress.Start("generating simple Python", options.SyntheticBytes / 1e6, "MB");
+            foreach (string program in SyntheticPython.Programs(options.SyntheticSeed, options.SyntheticBytes))
+            {
+                task.Advance(Encoding.UTF8.GetByteCount(program) / 1e6);
+                string sha = Hashing.Sha256(Encoding.UTF8.GetBytes(program));
+                if (!seen.Add(sha)) { duplicates++; continue; }
+                string path = $"{SyntheticPathPrefix}{synthetic++:D7}.py";
+                kept.Add((CorpusSplitter.Assign(path, options.TrainFraction, options.ValFraction), new CorpusDocument(path, sha, program)));
+            }
+        }
 
         using var staged = new StagedDirectory(outDir, CorpusFormat.ManifestFile);
         var splits = new SortedDictionary<string, CorpusSplitInfo>(StringComparer.Ordinal);
@@ -82,11 +98,13 @@ public static class CorpusBuilder
             FilesKept: kept.Count,
             DuplicatesRemoved: duplicates,
             Skipped: skipped,
-            Splits: splits);
+            Splits: splits,
+            Synthetic: options.SyntheticBytes > 0 ? new CorpusSyntheticInfo(options.SyntheticSeed, options.SyntheticBytes, synthetic, SyntheticPathPrefix) : null);
         AtomicFile.WriteJson(Path.Combine(staged.Path, CorpusFormat.ManifestFile), manifest);
         staged.Commit();
 
-        progress.Info($"kept {kept.Count} of {total} files; {duplicates} duplicates removed; skipped: {Describe(skipped)}");
+        progress.Info($"kept {kept.Count - synthetic} of {total} files" + (synthetic > 0 ? $" and {synthetic} synthetic programs" : "")
+            + $"; {duplicates} duplicates removed; skipped: {Describe(skipped)}");
         return manifest;
     }
 

@@ -5,6 +5,9 @@ namespace SparseCircuits.Data;
 
 public enum CorpusSplit { Train, Val, Test }
 
+/// <summary>A whole split, or only its real files or only its generated programs (<see cref="SyntheticPython"/>).</summary>
+public enum CorpusPart { All, Real, Synthetic }
+
 /// <summary>One source file of the corpus: its path relative to its source root, and its text (LF line endings).</summary>
 public sealed record CorpusDocument(string Path, string Sha256, string Text);
 

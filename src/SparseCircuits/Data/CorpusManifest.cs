@@ -18,11 +18,15 @@ public sealed record CorpusManifest(
     int FilesKept,
     int DuplicatesRemoved,
     IReadOnlyDictionary<string, int> Skipped,
-    IReadOnlyDictionary<string, CorpusSplitInfo> Splits)
+    IReadOnlyDictionary<string, CorpusSplitInfo> Splits,
+    CorpusSyntheticInfo? Synthetic = null)
 {
     public const string KindName = "sparse-circuits-corpus";
 }
 
 public sealed record CorpusSourceInfo(string Path, int FilesFound);
+
+/// <summary>The generated simple-Python part of a corpus: its seed, requested size and the documents it added.</summary>
+public sealed record CorpusSyntheticInfo(ulong Seed, long Bytes, int Documents, string PathPrefix);
 
 public sealed record CorpusSplitInfo(string File, int Documents, long Bytes, string Sha256);

@@ -22,7 +22,11 @@ public sealed record ShardManifest(
     public const string KindName = "sparse-circuits-shards";
     public const int CurrentFormat = 1;
 
-    public static string BinFile(CorpusSplit split) => split.ToString().ToLowerInvariant() + ".bin";
+    public static string BinFile(CorpusSplit split, CorpusPart part = CorpusPart.All) => Key(split, part) + ".bin";
+
+    /// <summary>The <see cref="Splits"/> key of a split or of one part of it: <c>val</c>, <c>val.real</c>, <c>val.synthetic</c>.</summary>
+    public static string Key(CorpusSplit split, CorpusPart part = CorpusPart.All) =>
+        split.ToString().ToLowerInvariant() + (part == CorpusPart.All ? "" : "." + part.ToString().ToLowerInvariant());
 
     /// <summary>Reads and checks a shard directory's manifest (kind, format, files present with the stated sizes).</summary>
     public static ShardManifest Load(string shardDir)
@@ -45,13 +49,18 @@ public sealed record ShardManifest(
         return manifest;
     }
 
-    /// <summary>Opens one split's shard.</summary>
-    public TokenShard Open(string shardDir, CorpusSplit split)
+    /// <summary>Opens one split's shard, or the shard of its real or synthetic part.</summary>
+    public TokenShard Open(string shardDir, CorpusSplit split, CorpusPart part = CorpusPart.All)
     {
-        string name = split.ToString().ToLowerInvariant();
-        if (!Splits.TryGetValue(name, out var info)) throw new SparseCircuitsException($"{shardDir} has no {name} shard");
+        string name = Key(split, part);
+        if (!Splits.TryGetValue(name, out var info))
+            throw new SparseCircuitsException(part == CorpusPart.All ? $"{shardDir} has no {name} shard"
+                : $"{shardDir} has no {name} shard (only corpora with synthetic programs are split into real and synthetic parts)");
         return new TokenShard(System.IO.Path.Combine(shardDir, info.File));
     }
+
+    /// <summary>Whether the val and test splits also come as real and synthetic parts.</summary>
+    public bool HasParts => Splits.ContainsKey(Key(CorpusSplit.Val, CorpusPart.Real));
 }
 
 public sealed record ShardInfo(string File, int Documents, long Tokens, long Bytes, string Sha256);

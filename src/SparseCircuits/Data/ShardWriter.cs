@@ -50,6 +50,11 @@ public static class ShardWriter
                 }
             }
             splits[name] = new ShardInfo(file, documents, tokens, bytes, Hashing.Sha256File(path));
+            // Val and test of a corpus with generated programs also get their real and synthetic
+            // parts alone, so a model's loss on real code stays measurable (docs/formats.md).
+            if (corpus.Synthetic is not null && split != CorpusSplit.Train)
+                foreach (var part in new[] { CorpusPart.Real, CorpusPart.Synthetic })
+                    splits[ShardManifest.Key(split, part)] = WritePart(corpusDir, split, part, encode, vocabSize, endOfTextId, staged.Path);
         }
         var manifest = new ShardManifest(ShardManifest.CurrentFormat, ShardManifest.KindName, ToolVersions.Current(),
             vocabSize, endOfTextId, tokenizerHash, Hashing.Sha256File(corpusManifestPath), splits);
@@ -57,6 +62,28 @@ public static class ShardWriter
         AtomicFile.WriteJson(Path.Combine(staged.Path, ShardManifest.FileName), manifest);
         staged.Commit();
         return manifest;
+    }
+
+    static ShardInfo WritePart(string corpusDir, CorpusSplit split, CorpusPart part, Func<string, int[]> encode, int vocabSize, int endOfTextId, string dir)
+    {
+        string file = ShardManifest.BinFile(split, part);
+        string path = Path.Combine(dir, file);
+        int documents = 0;
+        long tokens = 0, bytes = 0;
+        using (var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+        {
+            foreach (var doc in CorpusFormat.ReadDocuments(corpusDir, split))
+            {
+                bool synthetic = doc.Path.StartsWith(CorpusBuilder.SyntheticPathPrefix, StringComparison.Ordinal);
+                if (synthetic != (part == CorpusPart.Synthetic)) continue;
+                int[] ids = encode(doc.Text);
+                WriteTokens(stream, ids, vocabSize, endOfTextId);
+                tokens += ids.Length + 1;
+                bytes += System.Text.Encoding.UTF8.GetByteCount(doc.Text);
+                documents++;
+            }
+        }
+        return new ShardInfo(file, documents, tokens, bytes, Hashing.Sha256File(path));
     }
 
     static void WriteTokens(Stream stream, int[] ids, int vocabSize, int endOfTextId)

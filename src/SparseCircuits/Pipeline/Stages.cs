@@ -15,10 +15,10 @@ public sealed record StageResult(string Stage, bool Skipped, string Detail);
 public static class Stages
 {
     /// <summary>corpus -> tokenizer -> shards under <paramref name="layout"/>.</summary>
-    /// <param name="sources">corpus sources; empty = the machine's Python standard library</param>
-    public static IReadOnlyList<StageResult> Data(PipelineLayout layout, IReadOnlyList<string> sources, int vocabSize, IProgressReporter progress) =>
+    /// <param name="corpus">sources (none = the machine's Python standard library) and the synthetic part</param>
+    public static IReadOnlyList<StageResult> Data(PipelineLayout layout, CorpusOptions corpus, int vocabSize, IProgressReporter progress) =>
     [
-        Corpus(layout, sources, progress),
+        Corpus(layout, corpus, progress),
         Tokenizer(layout, vocabSize, progress),
         Shards(layout, progress),
     ];
@@ -43,7 +43,23 @@ public static class Stages
         else config = newConfig(ShardManifest.Load(shardsDir).VocabSize).Validate();
         var result = Trainer.Run(new TrainingRequest(config, shardsDir, modelDir, Resume: run.HasRun, CommandLine: commandLine),
             progress, cancellation);
-        return new StageResult("train", false, $"{config.Preset}, {result.Step} steps, val {result.ValLoss:0.000} (unigram {result.UnigramValLoss:0.000})");
+        return new StageResult("train", false, $"{config.Preset}, {result.Step} steps, val {result.ValLoss:0.000} (unigram {result.UnigramValLoss:0.000})"
+            + ValParts(modelDir, shardsDir, config.EvalTokens));
+    }
+
+    /// <summary>" · real code X, synthetic Y": the trained model's loss on each part of val, when the corpus has both.</summary>
+    static string ValParts(string modelDir, string shardsDir, long tokens)
+    {
+        var shards = ShardManifest.Load(shardsDir);
+        if (!shards.HasParts) return "";
+        using var trained = TrainedModel.Load(modelDir);
+        string Loss(CorpusPart part)
+        {
+            using var shard = shards.Open(shardsDir, CorpusSplit.Val, part);
+            // A tiny corpus may leave a part shorter than one window: nothing to measure there.
+            return shard.Length <= trained.Config.Model.NCtx ? "n/a (too few tokens)" : $"{LanguageModelEval.Loss(trained.Model, shard, tokens).LossNats:0.000}";
+        }
+        return $" · val real code {Loss(CorpusPart.Real)}, synthetic {Loss(CorpusPart.Synthetic)}";
     }
 
     /// <summary>The mean cache of <paramref name="trained"/>'s checkpoint, rebuilt when missing, stale or damaged.</summary>
@@ -61,18 +77,22 @@ public static class Stages
         }
     }
 
-    static StageResult Corpus(PipelineLayout layout, IReadOnlyList<string> sources, IProgressReporter progress)
+    static StageResult Corpus(PipelineLayout layout, CorpusOptions corpus, IProgressReporter progress)
     {
         string manifestPath = Path.Combine(layout.Corpus, CorpusFormat.ManifestFile);
         if (File.Exists(manifestPath))
         {
             var existing = Json.ReadFile<CorpusManifest>(manifestPath);
-            var wanted = sources.Select(Path.GetFullPath).ToList();
+            var wanted = corpus.Sources.Select(Path.GetFullPath).ToList();
             if (wanted.Count > 0 && !wanted.SequenceEqual(existing.Sources.Select(s => s.Path)))
                 throw new SparseCircuitsException($"{layout.Root} was built from other sources ({string.Join(", ", existing.Sources.Select(s => s.Path))}); choose another --out");
+            var synthetic = existing.Synthetic ?? new CorpusSyntheticInfo(0, 0, 0, "");
+            if (synthetic.Bytes != corpus.SyntheticBytes || (corpus.SyntheticBytes > 0 && synthetic.Seed != corpus.SyntheticSeed))
+                throw new SparseCircuitsException($"{layout.Root} was built with {synthetic.Bytes / 1e6:0.#} MB of synthetic Python (seed {synthetic.Seed}), " +
+                    $"not {corpus.SyntheticBytes / 1e6:0.#} MB (seed {corpus.SyntheticSeed}); choose another --out");
             return new StageResult("corpus", true, $"{existing.FilesKept} files");
         }
-        var manifest = CorpusBuilder.Build(new CorpusOptions { Sources = sources }, layout.Corpus, progress);
+        var manifest = CorpusBuilder.Build(corpus, layout.Corpus, progress);
         return new StageResult("corpus", false, $"{manifest.FilesKept} files");
     }
 

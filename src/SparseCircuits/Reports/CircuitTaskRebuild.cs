@@ -13,8 +13,6 @@ namespace SparseCircuits.Reports;
 /// </summary>
 public static class CircuitTaskRebuild
 {
-    public const string BuiltInPrefix = "builtin:";
-
     public sealed record Result(BinaryTask? Task, string? Problem);
 
     public static Result Rebuild(Circuit circuit, CodeTokenizer tokenizer, int contextLength)
@@ -26,8 +24,8 @@ public static class CircuitTaskRebuild
         {
             BinaryTask task;
             if (source is null) return new Result(null, "the circuit file does not record its task source");
-            if (source.StartsWith(BuiltInPrefix, StringComparison.Ordinal))
-                task = TaskSource.FromBuiltIn(source[BuiltInPrefix.Length..], tokenizer, seed, options, trainPairs: 1, valPairs: 1);
+            if (TaskSource.TryParseBuiltIn(source, out string name, out PromptContext promptContext))
+                task = TaskSource.FromBuiltIn(name, tokenizer, seed, options with { Context = promptContext }, trainPairs: 1, valPairs: 1);
             else if (File.Exists(source))
                 task = TaskSource.FromFile(source, tokenizer, seed, options);
             else

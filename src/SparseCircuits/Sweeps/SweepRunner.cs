@@ -50,7 +50,7 @@ public static class SweepRunner
         bool child = options.OnlyJobs is not null;
         SweepSpec spec = ResolveSpec(layout, options.Spec); // reads only: a refused spec leaves no folder behind
         using FileStream? sweepLock = child ? null : Lock(layout); // the children of a parallel sweep run under their parent's lock
-        var data = Stages.Data(layout.Data, spec.Data.Sources, spec.Data.VocabSize, progress);
+        var data = Stages.Data(layout.Data, new CorpusOptions { Sources = spec.Data.Sources }, spec.Data.VocabSize, progress);
         var shards = ShardManifest.Load(layout.Shards);
         string tokenizerHash = shards.TokenizerHash;
         int parallel = Math.Min(options.Parallel, spec.Models.Count);

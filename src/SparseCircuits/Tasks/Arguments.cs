@@ -13,9 +13,9 @@ public sealed class FinalKwarg : ContrastTask
 
     static readonly string[] Defaults = ["None", "None", "None", "0", "1", "True", "False", "\"\"", "[]", "{}", "0.5", "\"utf-8\"", "10", "-1", "()"];
 
-    public override ContrastPair Generate(SplitMix64 random)
+    public override ContrastPair Generate(SplitMix64 random, PromptContext context)
     {
-        var c = new PythonContext(random);
+        var c = new PythonContext(random, context);
         int count = c.Int(2, 5);
         var names = new List<string>();
         while (names.Count < count)

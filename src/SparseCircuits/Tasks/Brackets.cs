@@ -11,9 +11,9 @@ public sealed class BracketBrace : ContrastTask
     public override string TokLabel => ":";
     public override string AltLabel => ",";
 
-    public override ContrastPair Generate(SplitMix64 random)
+    public override ContrastPair Generate(SplitMix64 random, PromptContext context)
     {
-        var c = new PythonContext(random);
+        var c = new PythonContext(random, context);
         var (before, indent) = c.Scaffold();
         string lead = c.Int(0, 6) switch
         {
@@ -70,14 +70,15 @@ public sealed class BracketCounting : ContrastTask
     public override string TokLabel => "]]";
     public override string AltLabel => "]";
 
-    public override ContrastPair Generate(SplitMix64 random)
+    public override ContrastPair Generate(SplitMix64 random, PromptContext context)
     {
-        var c = new PythonContext(random);
-        var (before, indent) = c.Scaffold();
-        // Sometimes an earlier, balanced nested list as a distractor.
-        if (c.Chance(0.3))
+        var c = new PythonContext(random, context);
+        // Short prompts get no filler: any list literal before the cue would be a distractor.
+        var (before, indent) = c.Scaffold(maxFillerChars: c.IsShort ? 0 : 160);
+        // With the scaffold, sometimes an earlier, balanced nested list as a distractor (the paper's attack).
+        if (!c.IsShort && c.Chance(0.3))
             before += $"{indent}{c.Variable()} = [[{c.Number()}, {c.Number()}], [{c.Number()}, {c.Number()}]]\n";
-        else if (c.Chance(0.3))
+        else if (!c.IsShort && c.Chance(0.3))
             before += $"{indent}{c.Variable()} = [{c.Number()}, {c.Number()}, {c.Number()}]\n";
         string lead = c.Int(0, 5) switch
         {

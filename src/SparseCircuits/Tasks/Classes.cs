@@ -13,10 +13,11 @@ public sealed class ClassInit : ContrastTask
 
     static readonly string[] Annotations = ["str", "int", "float", "bool", "list", "dict", "Optional[str]", "List[int]"];
 
-    public override ContrastPair Generate(SplitMix64 random)
+    public override ContrastPair Generate(SplitMix64 random, PromptContext context)
     {
-        var c = new PythonContext(random);
-        int count = c.Int(3, 6);
+        var c = new PythonContext(random, context);
+        // A short prompt is a small class: three or four parameters.
+        int count = c.IsShort ? c.Int(3, 4) : c.Int(3, 6);
         List<string> names, rest;
         int assigned;
         do

@@ -35,9 +35,9 @@ public sealed class ElseElif : ContrastTask
     public override string TokLabel => ":";
     public override string AltLabel => "<condition>";
 
-    public override ContrastPair Generate(SplitMix64 random)
+    public override ContrastPair Generate(SplitMix64 random, PromptContext context)
     {
-        var c = new PythonContext(random);
+        var c = new PythonContext(random, context);
         var (before, indent) = c.Scaffold();
         string inner = indent + "    ";
         var text = new System.Text.StringBuilder(before);
@@ -67,9 +67,9 @@ public sealed class IfTernary : ContrastTask
     public override string TokLabel => ":";
     public override string AltLabel => " else";
 
-    public override ContrastPair Generate(SplitMix64 random)
+    public override ContrastPair Generate(SplitMix64 random, PromptContext context)
     {
-        var c = new PythonContext(random);
+        var c = new PythonContext(random, context);
         var (before, indent) = c.Scaffold();
         string condition = Conditions.Random(c);
         string value = c.Chance(0.5) ? c.Literal() : c.Chance(0.5) ? c.Variable() : c.CallExpression();
@@ -105,9 +105,9 @@ public sealed class IfEquals : ContrastTask
     public override string TokLabel => " ==";
     public override string AltLabel => " =";
 
-    public override ContrastPair Generate(SplitMix64 random)
+    public override ContrastPair Generate(SplitMix64 random, PromptContext context)
     {
-        var c = new PythonContext(random);
+        var c = new PythonContext(random, context);
         var (before, indent) = c.Scaffold();
         string name = c.Int(0, 5) switch
         {
@@ -134,9 +134,9 @@ public sealed class VarIf : ContrastTask
     public override string TokLabel => "\\n";
     public override string AltLabel => ":";
 
-    public override ContrastPair Generate(SplitMix64 random)
+    public override ContrastPair Generate(SplitMix64 random, PromptContext context)
     {
-        var c = new PythonContext(random);
+        var c = new PythonContext(random, context);
         var (before, indent) = c.Scaffold();
         string name = c.Chance(0.5) ? c.Pick(PythonPools.Flags) : c.Variable();
         string value = c.Int(0, 5) switch

@@ -24,8 +24,8 @@ public abstract class ContrastTask
     /// <summary>The answer after the negative prompt.</summary>
     public abstract string AltLabel { get; }
 
-    /// <summary>Draws one pair. Pairs may repeat; <see cref="Stream"/> removes repeats.</summary>
-    public abstract ContrastPair Generate(SplitMix64 random);
+    /// <summary>Draws one pair with <paramref name="context"/> around the cue. Pairs may repeat; <see cref="Stream"/> removes repeats.</summary>
+    public abstract ContrastPair Generate(SplitMix64 random, PromptContext context);
 
     /// <summary>
     /// The task's pairs for <paramref name="seed"/>, each with its split, in a fixed order. A pair
@@ -34,14 +34,15 @@ public abstract class ContrastTask
     /// on the pairs before it, so every consumer sees the same prefix whatever size it asks for.
     /// The stream ends after many draws in a row bring nothing new (a small template space).
     /// </summary>
-    public IEnumerable<(ContrastPair Pair, TaskSplit Split)> Stream(ulong seed)
+    public IEnumerable<(ContrastPair Pair, TaskSplit Split)> Stream(ulong seed, PromptContext context = PromptContext.Short)
     {
-        var random = new SplitMix64(seed ^ NameSeed());
+        // The scaffold stream keeps the seeds it always had, so earlier scaffold results stay reproducible.
+        var random = new SplitMix64(seed ^ NameSeed() ^ (context == PromptContext.Short ? 0x5EEDUL : 0UL));
         var seen = new HashSet<string>(StringComparer.Ordinal);
         int misses = 0;
         while (misses < MaxConsecutiveRepeats)
         {
-            ContrastPair pair = Generate(random);
+            ContrastPair pair = Generate(random, context);
             if (pair.Positive == pair.Negative) throw new InvalidOperationException($"{Name} generated two identical prompts: {pair.Positive}");
             if (seen.Contains(pair.Positive) || seen.Contains(pair.Negative))
             {
@@ -59,8 +60,8 @@ public abstract class ContrastTask
     public const int MaxConsecutiveRepeats = 2000;
 
     /// <summary>Pairs of one split (null: all splits), at most <paramref name="count"/>.</summary>
-    public IEnumerable<ContrastPair> Pairs(TaskSplit? split, int count, ulong seed = 0) =>
-        Stream(seed).Where(p => split is null || p.Split == split).Select(p => p.Pair).Take(count);
+    public IEnumerable<ContrastPair> Pairs(TaskSplit? split, int count, ulong seed = 0, PromptContext context = PromptContext.Short) =>
+        Stream(seed, context).Where(p => split is null || p.Split == split).Select(p => p.Pair).Take(count);
 
     /// <summary>Different tasks with the same seed draw different random sequences.</summary>
     ulong NameSeed()

@@ -11,9 +11,9 @@ public sealed class WithAs : ContrastTask
     public override string TokLabel => ") as";
     public override string AltLabel => ")\\n";
 
-    public override ContrastPair Generate(SplitMix64 random)
+    public override ContrastPair Generate(SplitMix64 random, PromptContext context)
     {
-        var c = new PythonContext(random);
+        var c = new PythonContext(random, context);
         string handle = c.Pick(["f", "fh", "fp", "infile", "outfile", "handle", "src", "dst", "stream", "file", "reader", "conn", "archive", "db", "out", "fin", "fout"]);
         var (before, indent) = c.Scaffold(avoid: [handle]);
         // The last argument ends in a letter: a closing quote or parenthesis would fuse with `)` into one pre-token.
@@ -57,9 +57,9 @@ public sealed class WithOpen : ContrastTask
         ("data", "submission"), ("config", "log"), ("dataset", "model_out"), ("orig", "new"),
     ];
 
-    public override ContrastPair Generate(SplitMix64 random)
+    public override ContrastPair Generate(SplitMix64 random, PromptContext context)
     {
-        var c = new PythonContext(random);
+        var c = new PythonContext(random, context);
         var (read, write) = c.Pick(Words);
         var (before, indent) = c.Scaffold();
         string q = c.Quote();

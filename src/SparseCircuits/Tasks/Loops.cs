@@ -11,9 +11,9 @@ public sealed class ForWhile : ContrastTask
     public override string TokLabel => " in";
     public override string AltLabel => ":";
 
-    public override ContrastPair Generate(SplitMix64 random)
+    public override ContrastPair Generate(SplitMix64 random, PromptContext context)
     {
-        var c = new PythonContext(random);
+        var c = new PythonContext(random, context);
         var (one, many) = c.Collection();
         string name = c.Int(0, 9) switch
         {
@@ -39,9 +39,9 @@ public sealed class IndentFor : ContrastTask
     public override string TokLabel => "deeper indent";
     public override string AltLabel => "same indent";
 
-    public override ContrastPair Generate(SplitMix64 random)
+    public override ContrastPair Generate(SplitMix64 random, PromptContext context)
     {
-        var c = new PythonContext(random);
+        var c = new PythonContext(random, context);
         var (one, many) = c.Collection();
         string index = c.Pick(["i", "j", "k", "idx", "n", "pos", "step", "epoch", "attempt"]);
         string key = c.Pick(["key", "k", "name", "field", "col"]);
@@ -95,9 +95,9 @@ public sealed class EnumerateRange : ContrastTask
     public override string TokLabel => " enumerate";
     public override string AltLabel => " range";
 
-    public override ContrastPair Generate(SplitMix64 random)
+    public override ContrastPair Generate(SplitMix64 random, PromptContext context)
     {
-        var c = new PythonContext(random);
+        var c = new PythonContext(random, context);
         var (one, many) = c.Collection();
         string index = c.Pick(["i", "j", "k", "idx", "index", "n", "pos", "line_no", "row_idx", "step", "count", "num", "ix", "t"]);
         var (before, indent) = c.Scaffold(avoid: [one, many, index]);

@@ -9,9 +9,18 @@ namespace SparseCircuits.Tasks;
 /// helper functions), a frame that puts the cue at module level, in a function, in a method or
 /// in a nested block, and filler statements. Everything is drawn from one <see cref="SplitMix64"/>,
 /// so a seed fixes the text. Generated code is syntactically valid Python up to the cue.
+/// With <see cref="PromptContext.Short"/> (the default) the same calls give the paper's short
+/// snippets: no file header, a plain frame and at most a line or two of filler.
 /// </summary>
-internal sealed class PythonContext(SplitMix64 random)
+internal sealed class PythonContext(SplitMix64 random, PromptContext context)
 {
+    /// <summary>Filler characters a short prompt allows in one place (about one statement).</summary>
+    const int ShortFillerChars = 50;
+
+    public PromptContext Context { get; } = context;
+
+    public bool IsShort => Context == PromptContext.Short;
+
     /// <summary>Upper bound on the characters of context put before a cue (prompts stay well under 256 tokens).</summary>
     public const int MaxContextChars = 420;
 
@@ -176,6 +185,7 @@ internal sealed class PythonContext(SplitMix64 random)
     /// </summary>
     public string Statements(string indent, int maxChars, params string[] avoid)
     {
+        if (IsShort) maxChars = Math.Min(maxChars, ShortFillerChars);
         var text = new StringBuilder();
         int guard = 0;
         while (guard++ < 50)
@@ -214,6 +224,7 @@ internal sealed class PythonContext(SplitMix64 random)
     /// </summary>
     public string Header(int maxChars, params string[] avoid)
     {
+        if (IsShort) return "";
         int budget = Int(0, Math.Max(0, maxChars));
         var text = new StringBuilder();
         // A chunk goes in whole (with its trailing blank line) or not at all.
@@ -262,6 +273,7 @@ internal sealed class PythonContext(SplitMix64 random)
     /// </summary>
     public Frame OpenFrame(int maxDepth = 3, params string[] avoid)
     {
+        if (IsShort) return ShortFrame(maxDepth, avoid);
         var text = new StringBuilder();
         string indent = "";
         int kind = Int(0, 9);
@@ -297,12 +309,28 @@ internal sealed class PythonContext(SplitMix64 random)
         return Mentions(opening, avoid) ? OpenFrame(maxDepth, avoid) : new Frame(opening, indent);
     }
 
+    /// <summary>A short prompt's frame: module level, or right inside a def or a method.</summary>
+    Frame ShortFrame(int maxDepth, string[] avoid)
+    {
+        int kind = Int(0, 9);
+        string opening;
+        if (maxDepth >= 1 && kind >= 4 && kind <= 7) opening = $"def {Function()}({Parameters(2)}):\n";
+        else if (maxDepth >= 2 && kind >= 8)
+        {
+            string parameters = Parameters(2);
+            opening = $"class {Class()}:\n    def {Function()}(self{(parameters.Length > 0 ? ", " + parameters : "")}):\n";
+        }
+        else return new Frame("", "");
+        if (Mentions(opening, avoid)) return ShortFrame(maxDepth, avoid);
+        return new Frame(opening, opening.StartsWith("class", StringComparison.Ordinal) ? "        " : "    ");
+    }
+
     /// <summary>Header, frame and filler in one go: the text before the cue's first line, and the cue's indentation.</summary>
     public (string Before, string Indent) Scaffold(int maxDepth = 3, int maxFillerChars = 160, params string[] avoid)
     {
         string header = Header(MaxContextChars - maxFillerChars - 60, avoid);
         var frame = OpenFrame(maxDepth, avoid);
-        string filler = Statements(frame.Indent, Int(0, maxFillerChars), avoid);
+        string filler = IsShort && Chance(0.5) ? "" : Statements(frame.Indent, Int(0, maxFillerChars), avoid);
         return (header + frame.Opening + filler, frame.Indent);
     }
 }

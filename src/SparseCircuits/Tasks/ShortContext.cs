@@ -17,9 +17,9 @@ public sealed class QuoteAssign : ContrastTask
     public override string TokLabel => "\"";
     public override string AltLabel => "'";
 
-    public override ContrastPair Generate(SplitMix64 random)
+    public override ContrastPair Generate(SplitMix64 random, PromptContext context)
     {
-        var c = new PythonContext(random);
+        var c = new PythonContext(random, context);
         return ShortLine.Quoted($"{ShortLine.Indent(c)}{c.Pick(ShortLine.Names)} = ", ShortLine.Words(c), "\n");
     }
 }
@@ -33,9 +33,9 @@ public sealed class QuoteCall : ContrastTask
     public override string TokLabel => "\")";
     public override string AltLabel => "')";
 
-    public override ContrastPair Generate(SplitMix64 random)
+    public override ContrastPair Generate(SplitMix64 random, PromptContext context)
     {
-        var c = new PythonContext(random);
+        var c = new PythonContext(random, context);
         return ShortLine.Quoted(ShortLine.Indent(c) + c.Pick(ShortLine.MessageCalls), ShortLine.Words(c), ")");
     }
 }
@@ -49,9 +49,9 @@ public sealed class BracketParen : ContrastTask
     public override string TokLabel => "]";
     public override string AltLabel => ")";
 
-    public override ContrastPair Generate(SplitMix64 random)
+    public override ContrastPair Generate(SplitMix64 random, PromptContext context)
     {
-        var c = new PythonContext(random);
+        var c = new PythonContext(random, context);
         string lead = $"{ShortLine.Indent(c)}{c.Pick(ShortLine.Names)} = {c.Pick(ShortLine.Holders)}";
         string argument = c.Pick(ShortLine.Arguments);
         return new ContrastPair($"{lead}[{argument}", $"{lead}({argument}", "]\n", ")\n");

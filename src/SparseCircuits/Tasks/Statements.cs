@@ -11,20 +11,21 @@ public sealed class VarSwap : ContrastTask
     public override string TokLabel => " <first name>";
     public override string AltLabel => " <second name>";
 
-    public override ContrastPair Generate(SplitMix64 random)
+    public override ContrastPair Generate(SplitMix64 random, PromptContext context)
     {
-        var c = new PythonContext(random);
+        var c = new PythonContext(random, context);
         var (a, b) = c.PickTwoDistinctStart(PythonPools.Variables);
         var (before, indent) = c.Scaffold(avoid: [a, b]);
         // Usually the names are set or compared just before the swap.
-        before += c.Int(0, 3) switch
+        int lead = c.Int(0, 3);
+        before += lead switch
         {
             0 => $"{indent}{a} = {c.Literal()}\n{indent}{b} = {c.Literal()}\n",
             1 => $"{indent}if {a} > {b}:\n",
             2 => $"{indent}{a}, {b} = {c.Number()}, {c.Number()}\n",
             _ => "",
         };
-        if (before.EndsWith(":\n", StringComparison.Ordinal)) indent += "    ";
+        if (lead == 1) indent += "    ";
         return new ContrastPair(
             $"{before}{indent}{a}, {b} = {b},",
             $"{before}{indent}{b}, {a} = {a},",
@@ -42,9 +43,9 @@ public sealed class LambdaFunc : ContrastTask
     public override string TokLabel => ":";
     public override string AltLabel => "(";
 
-    public override ContrastPair Generate(SplitMix64 random)
+    public override ContrastPair Generate(SplitMix64 random, PromptContext context)
     {
-        var c = new PythonContext(random);
+        var c = new PythonContext(random, context);
         string function = c.Function();
         var (one, _) = c.Collection();
         string parameter = c.Int(0, 3) switch
@@ -73,9 +74,9 @@ public sealed class WhileReturnTrue : ContrastTask
     public override string TokLabel => ":";
     public override string AltLabel => "\\n";
 
-    public override ContrastPair Generate(SplitMix64 random)
+    public override ContrastPair Generate(SplitMix64 random, PromptContext context)
     {
-        var c = new PythonContext(random);
+        var c = new PythonContext(random, context);
         var (before, indent) = c.Scaffold();
         if (indent.Length == 0)
         {

@@ -27,12 +27,14 @@ public sealed class SingleDoubleQuote : ContrastTask
     public override string TokLabel => "\")";
     public override string AltLabel => "')";
 
-    public override ContrastPair Generate(SplitMix64 random)
+    public override ContrastPair Generate(SplitMix64 random, PromptContext context)
     {
-        var c = new PythonContext(random);
+        var c = new PythonContext(random, context);
         var (before, indent) = c.Scaffold();
         string opener, close;
-        switch (c.Int(0, 4))
+        // The paper's construction closes a string passed to a call (`")` vs `')`); the scaffold
+        // variant also ends assignments, as it always did.
+        switch (c.Int(c.IsShort ? 1 : 0, 4))
         {
             case 0:
                 opener = $"{c.Variable()} = ";
@@ -69,9 +71,9 @@ public sealed class FStringBrace : ContrastTask
     public override string TokLabel => " {";
     public override string AltLabel => "\",";
 
-    public override ContrastPair Generate(SplitMix64 random)
+    public override ContrastPair Generate(SplitMix64 random, PromptContext context)
     {
-        var c = new PythonContext(random);
+        var c = new PythonContext(random, context);
         var (before, indent) = c.Scaffold();
         string opener = MessageCalls.Opener(c);
         string q = c.Quote();

@@ -51,7 +51,7 @@ public sealed class TaskDataset
         int candidates = 0;
         string? unavailable = null;
         bool exhausted = true;
-        foreach (var (pair, pairSplit) in task.Stream(seed))
+        foreach (var (pair, pairSplit) in task.Stream(seed, options.Context))
         {
             if (split is not null && pairSplit != split) continue;
             candidates++;

@@ -5,6 +5,9 @@ namespace SparseCircuits.Tasks;
 /// <summary>How pairs are turned into token ids.</summary>
 public sealed record TaskDatasetOptions
 {
+    /// <summary>How much code surrounds the cue in built-in tasks (the paper's short snippets by default).</summary>
+    public PromptContext Context { get; init; } = PromptContext.Short;
+
     /// <summary>Longest prompt kept, in tokens (including the leading end-of-text token); longer pairs are dropped and counted.</summary>
     public int MaxPromptTokens { get; init; } = 256;
 
@@ -26,6 +29,7 @@ public sealed record TaskDatasetOptions
     {
         if (MaxPromptTokens < 2) throw new SparseCircuitsException($"max prompt tokens must be >= 2 (got {MaxPromptTokens})");
         if (MinYield is < 0 or > 1 || double.IsNaN(MinYield)) throw new SparseCircuitsException($"min yield must be in [0, 1] (got {MinYield})");
+        if (!Enum.IsDefined(Context)) throw new SparseCircuitsException($"prompt context must be short or scaffold (got {(int)Context})");
         if (MinCandidates < 1) throw new SparseCircuitsException($"min candidates must be >= 1 (got {MinCandidates})");
         return this;
     }

@@ -19,9 +19,9 @@ public abstract class SetOrStringBase(string? fixedName) : ContrastTask
         "summary", "report", "current", "pending", "selected", "unique", "extra", "visited", "body", "message",
     ];
 
-    public override ContrastPair Generate(SplitMix64 random)
+    public override ContrastPair Generate(SplitMix64 random, PromptContext context)
     {
-        var c = new PythonContext(random);
+        var c = new PythonContext(random, context);
         string name = fixedName ?? c.Pick(Names);
         var (one, many) = c.Collection();
         while (one == name || many == name) (one, many) = c.Collection();

@@ -27,7 +27,7 @@ public sealed class CircuitFileTests
         Assert.Equal(Json.Serialize(circuit), Json.Serialize(loaded));
 
         var json = JsonNode.Parse(File.ReadAllText(path))!;
-        Assert.Equal(1, (int)json["format"]!);
+        Assert.Equal(2, (int)json["format"]!);
         Assert.Equal("sparse-circuits-circuit", (string)json["kind"]!);
         Assert.Equal("learned_mask", (string)json["method"]!);
         Assert.Equal("mean", (string)json["ablation"]!);
@@ -42,6 +42,25 @@ public sealed class CircuitFileTests
         Assert.NotNull(json["validation"]!["zero_ablation"]!["necessity"]!["accuracy"]);
         Assert.True(json["loss_curve"]!.AsArray().Count >= 5);
         Assert.Equal(1e-4, (double)json["hyperparameters"]!["k_coef"]!);
+    }
+
+    [Fact]
+    public void A_format_1_file_counting_every_listed_edge_loads_with_the_papers_count()
+    {
+        using var dir = new TempDir();
+        Circuit circuit = Planted();
+        var extra = new CircuitEdge(circuit.Nodes[0].Id, circuit.Nodes[1].Id, CircuitGraph.Residual, 1, "transformer.h.0.ln_2.weight", [0]);
+        var old = circuit with { Format = 1, Edges = [.. circuit.Edges, extra], EdgeCount = circuit.Edges.Count + 1 };
+        string path = dir["circuit.json"];
+        CircuitFile.Save(path, old);
+        Circuit loaded = CircuitFile.Load(path);
+        Assert.Equal(Circuit.CurrentFormat, loaded.Format);
+        Assert.Equal(circuit.Edges.Count, loaded.EdgeCount);
+        Assert.Equal(circuit.Edges.Count + 1, loaded.Edges.Count);
+
+        // In format 2 the same count is an inconsistency.
+        CircuitFile.Save(path, old with { Format = 2 });
+        Assert.Contains("weight edges are listed", Assert.Throws<SparseCircuitsException>(() => CircuitFile.Load(path)).Message);
     }
 
     [Fact]
@@ -69,7 +88,7 @@ public sealed class CircuitFileTests
         Expect(good[..(good.Length / 2)], "damaged");
         Expect("[]", "damaged");
         Expect(Edit(j => j["kind"] = "something-else"), "kind");
-        Expect(Edit(j => j["format"] = 2), "format 2");
+        Expect(Edit(j => j["format"] = 3), "format 3");
         Expect(Edit(j => j["node_count"] = 99), "node_count");
         Expect(Edit(j => j["edges"]![0]!["target"] = "0.mlp.post_act[3]"), "not a node of the circuit");
         Expect(Edit(j => j["nodes"]![0]!["location"] = "attn.z"), "unknown node location");

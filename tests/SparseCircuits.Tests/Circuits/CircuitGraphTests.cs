@@ -73,6 +73,23 @@ public sealed class CircuitGraphTests
     }
 
     [Fact]
+    public void The_paper_counts_only_the_weight_edges_of_a_circuit()
+    {
+        using var model = HandBuilt();
+        NodeId[] kept =
+        [
+            N(0, NodeLocation.AttnActIn, 1), N(0, NodeLocation.AttnQ, 2), N(0, NodeLocation.AttnK, 2),
+            N(0, NodeLocation.AttnResidDelta, 4), N(0, NodeLocation.MlpActIn, 4), N(1, NodeLocation.AttnActIn, 4),
+        ];
+        var edges = CircuitGraph.Edges(model, kept);
+        // Two c_attn weights (act_in -> q, act_in -> k); one attention score; two residual links.
+        Assert.Equal(5, edges.Count);
+        Assert.Equal(2, CircuitGraph.PaperEdgeCount(edges));
+        Assert.Equal(1, edges.Count(e => e.Kind == CircuitGraph.AttentionScore));
+        Assert.Equal(2, edges.Count(e => e.Kind == CircuitGraph.Residual));
+    }
+
+    [Fact]
     public void No_nodes_no_edges_and_unkept_partners_give_none()
     {
         using var model = HandBuilt();

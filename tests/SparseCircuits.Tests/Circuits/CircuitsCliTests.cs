@@ -111,7 +111,16 @@ public sealed class PruneAllTasksCliTests(TinyRun run) : IClassFixture<TinyRun>
             bool pruned = row!["pruned"]!.GetValue<bool>();
             if (pruned) Assert.True(File.Exists(Path.Combine(outDir, row["circuit_file"]!.GetValue<string>())));
             else Assert.False(string.IsNullOrEmpty(row["reason"]!.GetValue<string>()));
+            // Every task with prompts reports the full model on test and the loss with all nodes ablated.
+            if (pruned)
+            {
+                Assert.InRange(row["test_accuracy"]!.GetValue<double>(), 0, 1);
+                Assert.True(row["all_ablated_loss"]!.GetValue<double>() > 0);
+                bool solved = row["test_accuracy"]!.GetValue<double>() >= 0.9 && row["test_loss"]!.GetValue<double>() <= 0.15;
+                Assert.Equal(solved, row["solved"]!.GetValue<bool>());
+            }
         }
-        Assert.Contains("geometric mean of edges", result.Stdout);
+        Assert.Contains("solved on test", result.Stdout);
+        Assert.Contains("geometric mean", result.Stdout);
     }
 }

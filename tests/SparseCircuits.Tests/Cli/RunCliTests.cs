@@ -12,12 +12,15 @@ public sealed class RunCliTests
         using var dir = new TempDir();
         int i = 0;
         foreach (string doc in SyntheticData.CopyTaskDocuments(600, seed: 5)) dir.Write($"src/f{i++}.py", doc);
-        string[] args = ["run", "--preset", "tiny", "--source", dir["src"], "--out", dir["pipe"], "--vocab", "300", "--quiet",
+        // A little generated Python next to the files, so the real/synthetic val losses are reported.
+        string[] args = ["run", "--preset", "tiny", "--source", dir["src"], "--synthetic", "300kB", "--out", dir["pipe"], "--vocab", "300", "--quiet",
             "--set", "steps=20", "--set", "model.n_ctx=32", "--set", "eval_tokens=256", "--set", "eval_interval=10", "--set", "checkpoint_interval=10"];
 
         var first = CliRunner.Run(args);
         Assert.True(first.ExitCode == 0, first.Stderr + first.Stdout);
         Assert.DoesNotContain("already done", first.Stdout);
+        Assert.Contains("real", first.Stdout); // "val real code X, synthetic Y" in the train row (the table may wrap it)
+        Assert.Contains("synthetic", first.Stdout);
         foreach (string stage in new[] { "corpus/manifest.json", "tokenizer/tokenizer.meta.json", "shards/shards.json", "model/config.json",
                      "model/means/means.json", "circuits/summary.json", "report.html" })
             Assert.True(File.Exists(dir[$"pipe/{stage}"]), stage);
@@ -35,9 +38,11 @@ public sealed class RunCliTests
         dir.Write("a/x.py", "x = 1\n");
         dir.Write("b/y.py", "y = 2\n");
         // Only the corpus stage matters here; a vocab too large for the corpus stops after it.
-        CliRunner.Run("run", "--source", dir["a"], "--out", dir["pipe"], "--quiet", "--vocab", "300");
+        CliRunner.Run("run", "--source", dir["a"], "--synthetic", "0", "--out", dir["pipe"], "--quiet", "--vocab", "300");
         Assert.True(File.Exists(dir["pipe/corpus/manifest.json"]));
-        CliRunner.AssertCleanError(CliRunner.Run("run", "--source", dir["b"], "--out", dir["pipe"], "--quiet"), "other sources");
+        CliRunner.AssertCleanError(CliRunner.Run("run", "--source", dir["b"], "--synthetic", "0", "--out", dir["pipe"], "--quiet"), "other sources");
+        // The same sources with another amount of generated Python is another corpus too.
+        CliRunner.AssertCleanError(CliRunner.Run("run", "--source", dir["a"], "--synthetic", "20kB", "--out", dir["pipe"], "--quiet"), "synthetic Python");
     }
 
     [Fact]

@@ -130,3 +130,62 @@ public sealed class CorpusBuilderTests
         Assert.Throws<SparseCircuitsException>(() => CorpusOptions.ParseSplit("a/b/c"));
     }
 }
+
+public sealed class SyntheticCorpusTests
+{
+    [Fact]
+    public void Synthetic_programs_join_the_real_files_split_by_path_and_recorded_in_the_manifest()
+    {
+        using var dir = new TempDir();
+        dir.Write("src/a.py", "x = 1\n");
+        var options = new CorpusOptions { Sources = [dir["src"]], SyntheticBytes = 200_000, SyntheticSeed = 3, TrainFraction = 0.8, ValFraction = 0.1 };
+        var manifest = CorpusBuilder.Build(options, dir["out"], NullProgress.Instance);
+
+        var docs = Enum.GetValues<CorpusSplit>().SelectMany(s => CorpusFormat.ReadDocuments(dir["out"], s).Select(d => (s, d))).ToList();
+        var synthetic = docs.Where(x => x.d.Path.StartsWith(CorpusBuilder.SyntheticPathPrefix, StringComparison.Ordinal)).ToList();
+        Assert.Single(docs, x => x.d.Path == "a.py");
+        Assert.Equal(manifest.Synthetic!.Documents, synthetic.Count);
+        Assert.Equal(3UL, manifest.Synthetic.Seed);
+        Assert.InRange(synthetic.Sum(x => (long)Encoding.UTF8.GetByteCount(x.d.Text)), 190_000, 220_000);
+        Assert.All(synthetic, x => Assert.Equal(CorpusSplitter.Assign(x.d.Path, 0.8, 0.1), x.s));
+        Assert.True(synthetic.Count(x => x.s == CorpusSplit.Val) > 5, "the synthetic part has its own val documents");
+
+        // Deterministic: the same options give byte-identical split files.
+        CorpusBuilder.Build(options, dir["again"], NullProgress.Instance);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(dir["out"], "train.jsonl")), File.ReadAllBytes(Path.Combine(dir["again"], "train.jsonl")));
+    }
+
+    [Fact]
+    public void A_synthetic_only_corpus_needs_no_real_files()
+    {
+        using var dir = new TempDir();
+        var manifest = CorpusBuilder.Build(new CorpusOptions { SyntheticBytes = 50_000, SyntheticOnly = true }, dir["out"], NullProgress.Instance);
+        Assert.Empty(manifest.Sources);
+        Assert.Equal(0, manifest.FilesFound);
+        Assert.True(manifest.Synthetic!.Documents > 10);
+    }
+
+    [Theory]
+    [InlineData("50MB", 50_000_000L)]
+    [InlineData("512kB", 512_000L)]
+    [InlineData("1.5GB", 1_500_000_000L)]
+    [InlineData("1234", 1234L)]
+    [InlineData("0", 0L)]
+    public void Sizes_parse_with_decimal_units(string text, long bytes) => Assert.Equal(bytes, CorpusOptions.ParseSize(text));
+
+    [Theory]
+    [InlineData("50XB")]
+    [InlineData("-1MB")]
+    [InlineData("MB")]
+    [InlineData("")]
+    public void Bad_sizes_are_user_errors(string text) =>
+        Assert.Contains("size must look like", Assert.Throws<SparseCircuitsException>(() => CorpusOptions.ParseSize(text)).Message);
+
+    [Fact]
+    public void Bad_synthetic_options_are_user_errors()
+    {
+        Assert.Throws<SparseCircuitsException>(() => new CorpusOptions { SyntheticBytes = -1 }.Validate());
+        Assert.Throws<SparseCircuitsException>(() => new CorpusOptions { SyntheticOnly = true }.Validate());
+        Assert.Throws<SparseCircuitsException>(() => new CorpusOptions { SyntheticOnly = true, SyntheticBytes = 10, Sources = ["x"] }.Validate());
+    }
+}

@@ -46,7 +46,10 @@ public sealed class ReportBuilderTests(ReportRun run, ITestOutputHelper output) 
         Assert.Equal(8, quotes.AblationPrompts);
         Assert.Contains(quotes.Notes, n => n.Contains("first 8 of 12 test prompts"));
         Assert.Equal(["answer \"'\"", "answer '\"'"], quotes.ClassNames);
-        Assert.Equal(run.Quotes.EdgeCount, quotes.Edges.Count);
+        // The view draws every listed edge; its headline count is the paper's (weights only).
+        Assert.Equal(run.Quotes.Edges.Count, quotes.Edges.Count);
+        Assert.Equal(run.Quotes.EdgeCount, quotes.Edges.Count(e => e.Kind == CircuitGraph.Weight));
+        Assert.Equal(run.Quotes.EdgeCount, quotes.EdgeCount);
         Assert.Equal(quotes.Edges.Select(e => Math.Abs(e.Weight)).DefaultIfEmpty(0).Max(), quotes.MaxAbsWeight);
         Assert.Equal(run.Quotes.LossCurve.Count, quotes.LossCurve.Count);
         Assert.Equal([8, 2], quotes.Layers.Select(l => l.Nodes));

@@ -69,7 +69,7 @@ public sealed class ReportRun : IDisposable
                 meanValues[space.IndexOf(n)], 0.5)).ToList(),
             NodeCount = nodes.Count,
             Edges = edges,
-            EdgeCount = edges.Count,
+            EdgeCount = CircuitGraph.PaperEdgeCount(edges),
             EdgeCountsByKind = edges.GroupBy(e => e.Kind).ToDictionary(g => g.Key, g => g.Count()),
         };
     }

@@ -137,7 +137,9 @@ public sealed class TaskGeneratorTests
             Assert.True(p.Positive.Length <= 60, p.Positive);
             CueRegion cue = p.Difference();
             Assert.Equal((1, 1), (cue.PositiveLength, cue.NegativeLength)); // one quote or bracket character
-            Assert.True(p.Positive.Length - cue.Start <= 20, $"cue too far from the end: {p.Positive}");
+            // After the cue: at most two words (or one argument), never a long tail.
+            string after = p.Positive[(cue.Start + 1)..];
+            Assert.True(after.Length <= 24 && after.Count(ch => ch == ' ') <= 1, $"cue too far from the end: {p.Positive}");
         });
         Assert.True(pairs.Select(p => Indentation(p)).Distinct().Count() >= 2, $"{name}: always the same indentation");
         Assert.True(pairs.Select(p => p.Positive).Distinct().Count() == 300);
@@ -145,9 +147,9 @@ public sealed class TaskGeneratorTests
 
     [Theory]
     [MemberData(nameof(PaperTaskNames))]
-    public void Answers_differ_and_prompt_lengths_vary(string name)
+    public void Scaffold_answers_differ_and_prompt_lengths_vary(string name)
     {
-        var pairs = TaskRegistry.Get(name).Pairs(null, 300, seed: 4).ToList();
+        var pairs = TaskRegistry.Get(name).Pairs(null, 300, seed: 4, PromptContext.Scaffold).ToList();
         Assert.All(pairs, p => Assert.NotEqual(p.Tok, p.Alt));
         var lengths = pairs.Select(p => p.Positive.Length).ToList();
         Assert.True(lengths.Max() - lengths.Min() > 200, $"{name}: prompt lengths {lengths.Min()}..{lengths.Max()}");

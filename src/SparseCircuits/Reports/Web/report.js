@@ -344,7 +344,7 @@
 
     app.appendChild(el('h2', {}, 'Tasks'));
     const tasks = DATA.tasks || [];
-    const tc = [{ label: 'task' }, { label: 'target loss', num: true }, { label: 'nodes', num: true }, { label: 'edges', num: true }, { label: 'full model', num: true },
+    const tc = [{ label: 'task' }, { label: 'target loss', num: true }, { label: 'nodes', num: true }, { label: 'edges (weights)', num: true }, { label: 'full model', num: true },
       { label: 'circuit (sufficiency)', num: true }, { label: 'circuit removed (necessity)', num: true }, { label: 'random control', num: true }, { label: 'note' }];
     if (tasks.length === 0) app.appendChild(el('p', { class: 'empty' }, 'No tasks were pruned for this model.'));
     app.appendChild(table({ id: 'task-table' }, tc, tasks.map(t => {
@@ -379,7 +379,7 @@
       card('random control', `${fmt(v.control_loss_mean)} ± ${fmt(v.control_loss_std)}`, 'random circuits of the same size per location'),
       card('zero ablation', `${fmt(v.zero_sufficiency_loss)} / ${fmt(v.zero_necessity_loss)}`, 'sufficiency / necessity with zero instead of mean ablation'),
       card('nodes kept', `${fmtInt(c.node_count)} / ${fmtInt(c.total_nodes)}`),
-      card('edges', fmtInt(c.edge_count)),
+      card('edges (nonzero weights)', fmtInt(c.edge_count), 'the paper\'s count; the drawing adds attention-score and residual links'),
       card('test prompts', fmtInt(v.test_prompts))));
     if (c.task_source) app.appendChild(el('details', {}, el('summary', {}, 'Task source'), el('pre', { class: 'mono small' }, c.task_source)));
     if ((c.notes || []).length) app.appendChild(el('ul', { id: 'circuit-notes', class: 'muted small' }, c.notes.map(t => el('li', {}, t))));

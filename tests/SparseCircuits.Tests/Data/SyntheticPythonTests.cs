@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Text;
+using SparseCircuits.Core;
+using SparseCircuits.Data;
+using SparseCircuits.Tasks;
+using SparseCircuits.Tests.Support;
+
+namespace SparseCircuits.Tests.Data;
+
+/// <summary>The simple-Python generator: determinism, validity, variety, idiom coverage, and independence from the task generators.</summary>
+public sealed class SyntheticPythonTests
+{
+    static List<string> Programs(ulong seed, int count)
+    {
+        var random = new SplitMix64(seed);
+        return Enumerable.Range(0, count).Select(_ => SyntheticPython.Program(random)).ToList();
+    }
+
+    [Fact]
+    public void Same_seed_gives_the_same_programs_and_another_seed_others()
+    {
+        Assert.Equal(Programs(3, 50), Programs(3, 50));
+        Assert.Empty(Programs(3, 50).Intersect(Programs(4, 50)));
+    }
+
+    [Fact]
+    public void Programs_are_short_distinct_and_use_both_quote_styles()
+    {
+        var programs = Programs(1, 400);
+        Assert.Equal(programs.Count, programs.Distinct().Count());
+        Assert.All(programs, p => Assert.InRange(p.Split('\n').Length, 3, 120));
+        Assert.All(programs, p => Assert.EndsWith("\n", p));
+        Assert.InRange(programs.Count(p => p.Contains("= \"") || p.Contains("(\"")), 100, 400);
+        Assert.InRange(programs.Count(p => p.Contains("= '") || p.Contains("('")), 100, 400);
+        // Variety of structure: the first lines of programs are far from one template.
+        Assert.True(programs.Select(p => p.Split('\n')[0]).Distinct().Count() > 200);
+    }
+
+    [Fact]
+    public void Every_idiom_the_tasks_probe_appears_in_a_few_hundred_programs()
+    {
+        string all = string.Join("\n", Programs(2, 600));
+        string[] idioms =
+        [
+            "while True:", "return True", "return False", " as f", "with open(", ", 'w')", "lambda ", "f\"", "f'", ".add(", " += ",
+            "elif ", "else:", " if ", " else ", "for i, ", "enumerate(", "range(", "[[", "]]", "{", ": ", "def __init__(self, ",
+            "self.", " == ", "=None", "try:", "except ", " = set()", " = \"\"", "print(", "break", "import ",
+        ];
+        Assert.All(idioms, idiom => Assert.Contains(idiom, all));
+        // The swap idiom: a, b = b, a
+        Assert.Matches(@"(\w+), (\w+) = \2, \1\n", all);
+    }
+
+    [Fact]
+    public void Programs_are_valid_python()
+    {
+        using var dir = new TempDir();
+        var programs = Programs(5, 300);
+        for (int i = 0; i < programs.Count; i++) dir.Write($"p{i:D3}.py", programs[i]);
+        // python3 compiles every file; a syntax error names the file.
+        var start = new ProcessStartInfo("python3", ["-c",
+            "import sys, glob\nbad = []\nfor f in sorted(glob.glob(sys.argv[1] + '/*.py')):\n    try: compile(open(f).read(), f, 'exec')\n    except SyntaxError as e: bad.append(f'{f}: {e}')\nprint('\\n'.join(bad))\nsys.exit(1 if bad else 0)",
+            dir.Path]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(start)!;
+        string output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, output);
+    }
+
+    [Fact]
+    public void Word_pools_share_nothing_with_the_task_generators()
+    {
+        // Task prompts use names and words the generator never writes, so a model that solves a
+        // task on them has learned the idiom, not our templates.
+        var taskWords = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var field in typeof(PythonPools).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static))
+            foreach (string word in Words(field.GetValue(null))) taskWords.Add(word);
+        var ours = typeof(SyntheticPools).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .SelectMany(f => Words(f.GetValue(null)).Select(w => (f.Name, w))).ToList();
+        Assert.True(taskWords.Count > 300, "the task pools were read");
+        Assert.True(ours.Count > 300, "the synthetic pools were read");
+        var shared = ours.Where(o => taskWords.Contains(o.w)).Select(o => $"{o.Name}: {o.w}").ToList();
+        Assert.True(shared.Count == 0, "shared words: " + string.Join(", ", shared));
+
+        static IEnumerable<string> Words(object? pool) => pool switch
+        {
+            string[] words => words,
+            (string One, string Many)[] pairs => pairs.SelectMany(p => new[] { p.One, p.Many }),
+            _ => [],
+        };
+    }
+
+    [Fact]
+    public void No_short_task_prompt_occurs_in_the_synthetic_text()
+    {
+        string all = string.Join("\n", Programs(7, 2000));
+        foreach (ContrastTask task in TaskRegistry.Paper)
+            foreach (ContrastPair pair in task.Pairs(TaskSplit.Test, 20, seed: 0))
+            {
+                // The cue line of each prompt (its last line) never appears verbatim.
+                string lastLine = pair.Positive[(pair.Positive.LastIndexOf('\n') + 1)..].Trim();
+                if (lastLine.Length >= 12) Assert.DoesNotContain(lastLine, all);
+            }
+    }
+
+    [Fact]
+    public void Programs_stop_at_the_requested_size()
+    {
+        var programs = SyntheticPython.Programs(9, 20_000).ToList();
+        long bytes = programs.Sum(p => (long)Encoding.UTF8.GetByteCount(p));
+        Assert.InRange(bytes, 20_000, 20_000 + programs.Max(p => Encoding.UTF8.GetByteCount(p)));
+    }
+}
