@@ -17,6 +17,7 @@ public static class CircuitsApp
             config.SetApplicationVersion(typeof(CircuitsApp).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
             config.SetInterceptor(new GlobalOptionsInterceptor());
             config.PropagateExceptions(); // we print user errors ourselves, as one line
+            config.UseStrictParsing(); // a mistyped option is an error, not silently ignored
             config.AddCommand<RunCommand>("run")
                 .WithDescription("The whole pipeline (corpus, tokenizer, shards, training, mean cache, circuits for every task, HTML report), skipping finished stages.");
             // One branch per pipeline stage, in pipeline order.

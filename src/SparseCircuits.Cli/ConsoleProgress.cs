@@ -7,6 +7,8 @@ namespace SparseCircuits.Cli;
 /// <summary>
 /// Renders library progress as Spectre progress bars with rate and ETA. Usage:
 /// <c>ConsoleProgress.Run(settings, progress => library.DoWork(..., progress))</c>.
+/// Bars and log messages go to stderr, so stdout carries only a command's result (a `--json`
+/// document parses even when progress is shown).
 /// </summary>
 public sealed class ConsoleProgress : IProgressReporter
 {
@@ -26,7 +28,7 @@ public sealed class ConsoleProgress : IProgressReporter
         }
         T result = default!;
         var bars = new ConsoleProgress(null);
-        AnsiConsole.Progress()
+        Stderr.Progress()
             .AutoClear(false)
             .HideCompleted(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
@@ -38,9 +40,11 @@ public sealed class ConsoleProgress : IProgressReporter
                 bars._messages.AddRange(reporter._messages);
             });
         // Messages printed after the bars, so they do not tear the live display.
-        foreach (var m in bars._messages) Console.WriteLine(m);
+        foreach (var m in bars._messages) Console.Error.WriteLine(m);
         return result;
     }
+
+    static readonly IAnsiConsole Stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
 
     public IProgressTask Start(string description, double total, string unit)
     {
@@ -52,7 +56,7 @@ public sealed class ConsoleProgress : IProgressReporter
 
     public void Info(string message)
     {
-        if (_context is null) Console.WriteLine(message);
+        if (_context is null) Console.Error.WriteLine(message);
         else _messages.Add(message);
     }
 

@@ -42,6 +42,8 @@ public static class CircuitFile
             try { location = NodeLocations.Parse(n.Location); }
             catch (SparseCircuitsException e) { return e.Message; }
             if (n.Layer < 0 || n.Layer >= c.Model.NLayer || n.Index < 0) return $"node {n.Id} is outside the model";
+            // Past its layer's width a node would crash every consumer that indexes activations.
+            if (n.Index >= WidthOf(location, c.Model)) return $"node {n.Id} is outside the model (index {n.Index} >= width {WidthOf(location, c.Model)})";
             string expected = new NodeId(n.Layer, location, n.Index).ToString();
             if (n.Id != expected) return $"node id '{n.Id}' does not match its fields ({expected})";
             if (!ids.Add(n.Id)) return $"node {n.Id} is listed twice";
@@ -54,6 +56,10 @@ public static class CircuitFile
         }
         return null;
     }
+
+    /// <summary>A location's width in the circuit's model, from the one definition of hook widths.</summary>
+    static int WidthOf(NodeLocation location, CircuitModel model) =>
+        location.Width(new Model.ModelConfig { VocabSize = 1, NLayer = model.NLayer, DModel = model.DModel, DHead = model.DHead, DMlp = model.DMlp });
 
     /// <summary>The circuit's nodes as ids (for re-running validation or drawing it).</summary>
     public static IReadOnlyList<NodeId> NodeIds(Circuit circuit) =>

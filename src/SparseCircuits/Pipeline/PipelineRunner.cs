@@ -40,11 +40,14 @@ public static class PipelineRunner
     public static IReadOnlyList<StageResult> Run(PipelineOptions options, IProgressReporter progress, CancellationToken cancellation = default)
     {
         var layout = new PipelineLayout(Path.GetFullPath(options.OutDir));
+        // A bad preset or --set value is found now, not after minutes of data preparation.
+        TrainingConfig NewConfig(int vocab) => ConfigLoader.Load(TrainingPresets.Get(options.Preset, vocab), jsonFile: null, options.TrainingOverrides ?? []);
+        NewConfig(options.VocabSize).Validate();
         var corpus = new CorpusOptions { Sources = options.Sources ?? [], SyntheticBytes = options.SyntheticBytes ?? CorpusOptions.ParseSize(PipelineOptions.DefaultSynthetic) };
         var results = new List<StageResult>(Stages.Data(layout, corpus, options.VocabSize, progress))
         {
             Stages.Train(layout.Model, layout.Shards,
-                vocab => ConfigLoader.Load(TrainingPresets.Get(options.Preset, vocab), jsonFile: null, options.TrainingOverrides ?? []),
+                NewConfig,
                 options.CommandLine, progress, cancellation),
         };
         using (var trained = TrainedModel.Load(layout.Model))

@@ -181,6 +181,8 @@ public static class Trainer
                 throw new SparseCircuitsException($"{run.ConfigFile} differs from the requested config; resume with the same preset and options (or --config {run.ConfigFile})");
             return;
         }
+        // Resuming nothing would silently start a fresh run under the wrong name.
+        if (request.Resume) throw new SparseCircuitsException($"--resume: {run.Path} holds no training run to resume (drop --resume to start one)");
         if (Directory.Exists(run.Path) && Directory.EnumerateFileSystemEntries(run.Path).Any())
             throw new SparseCircuitsException($"output directory {run.Path} is not empty and holds no training run; choose another --out");
         Directory.CreateDirectory(run.Path);

@@ -93,6 +93,8 @@ public sealed class CircuitFileTests
         Expect(Edit(j => j["edges"]![0]!["target"] = "0.mlp.post_act[3]"), "not a node of the circuit");
         Expect(Edit(j => j["nodes"]![0]!["location"] = "attn.z"), "unknown node location");
         Expect(Edit(j => j["nodes"]![1]!["index"] = 3), "does not match");
+        // An index past its layer's width (report and serve used to crash on it).
+        Expect(Edit(j => { j["nodes"]![0]!["index"] = 4096; j["nodes"]![0]!["id"] = $"{(int)j["nodes"]![0]!["layer"]!}.{(string)j["nodes"]![0]!["location"]!}[4096]"; }), "outside the model");
         Expect(Edit(j => j.AsObject().Remove("validation")), "damaged");
         Assert.Contains("not found", Assert.Throws<SparseCircuitsException>(() => CircuitFile.Load(dir["nope.json"])).Message);
     }

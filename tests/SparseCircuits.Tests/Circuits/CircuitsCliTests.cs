@@ -124,3 +124,24 @@ public sealed class PruneAllTasksCliTests(TinyRun run) : IClassFixture<TinyRun>
         Assert.Contains("geometric mean", result.Stdout);
     }
 }
+
+/// <summary>Every command with <c>--json</c> writes one parseable document to stdout even when progress is shown (it goes to stderr).</summary>
+public sealed class JsonOutputCliTests(TinyRun run) : IClassFixture<TinyRun>
+{
+    [Fact]
+    public void Json_output_parses_with_progress_shown_and_stdout_redirected()
+    {
+        var commands = new[]
+        {
+            new[] { "eval", "--model", run.RunDir, "--tokens", "200", "--json" },
+            new[] { "tasks", "eval", "--model", run.RunDir, "--file", run.TaskFile, "--split", "all", "--json" },
+            new[] { "tasks", "eval", "--model", run.RunDir, "--task", "quote_assign", "-n", "8", "--json" },
+        };
+        foreach (string[] args in commands)
+        {
+            var result = CliRunner.Run(args); // no --quiet: progress bars are drawn
+            Assert.True(result.ExitCode == 0, result.Stderr);
+            System.Text.Json.JsonDocument.Parse(result.Stdout).Dispose();
+        }
+    }
+}

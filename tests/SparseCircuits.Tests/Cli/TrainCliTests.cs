@@ -33,6 +33,9 @@ public sealed class TrainCliTests(SyntheticData data) : IClassFixture<SyntheticD
         using var dir = new TempDir();
         CliRunner.AssertCleanError(CliRunner.Run("train", "--preset", "huge", "--data", data.ShardDir, "--out", dir["run"]), "unknown");
         CliRunner.AssertCleanError(CliRunner.Run("train", "--preset", "tiny", "--data", dir["nope"], "--out", dir["run"]), "shard directory not found");
+        // --resume of a run that does not exist is an error, not a fresh run under that name.
+        CliRunner.AssertCleanError(CliRunner.Run("train", "--preset", "tiny", "--data", data.ShardDir, "--out", dir["never"], "--resume"), "no training run to resume");
+        Assert.False(Directory.Exists(dir["never"]));
     }
 
     [Fact]

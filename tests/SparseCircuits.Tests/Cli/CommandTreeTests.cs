@@ -1,0 +1,58 @@
+using System.Text.RegularExpressions;
+using SparseCircuits.Tests.Support;
+
+namespace SparseCircuits.Tests.Cli;
+
+/// <summary>Properties every command has, checked over the whole command tree as the CLI reports it.</summary>
+public sealed partial class CommandTreeTests
+{
+    /// <summary>Every leaf command path (`train`, `corpus build`, ...), found by walking `--help` from the root.</summary>
+    static List<string[]> Commands()
+    {
+        var leaves = new List<string[]>();
+        var pending = new Queue<string[]>([[]]);
+        while (pending.Count > 0)
+        {
+            string[] path = pending.Dequeue();
+            var help = CliRunner.Run([.. path, "--help"]);
+            Assert.True(help.ExitCode == 0, $"circuits {string.Join(' ', path)} --help: {help.Stderr}");
+            var children = Children(help.Stdout);
+            if (children.Count == 0) leaves.Add(path);
+            foreach (string child in children) pending.Enqueue([.. path, child]);
+        }
+        return leaves;
+    }
+
+    static List<string> Children(string help)
+    {
+        int at = help.IndexOf("COMMANDS:", StringComparison.Ordinal);
+        if (at < 0) return [];
+        return help[at..].Split('\n').Skip(1).Select(l => CommandName().Match(l)).Where(m => m.Success).Select(m => m.Groups[1].Value).ToList();
+    }
+
+    [GeneratedRegex(@"^    ([a-z][a-z-]*)\b")]
+    private static partial Regex CommandName();
+
+    [Fact]
+    public void Every_command_renders_its_help_without_a_crash()
+    {
+        var commands = Commands();
+        Assert.True(commands.Count >= 20, $"found {commands.Count} commands");
+        Assert.Contains(commands, c => string.Join(' ', c) == "train");
+        Assert.Contains(commands, c => string.Join(' ', c) == "tasks mine");
+        foreach (string[] command in commands)
+        {
+            // -h as well as --help; the walk above already ran --help on each.
+            var help = CliRunner.Run([.. command, "-h"]);
+            Assert.True(help.ExitCode == 0 && help.Stdout.Contains("USAGE:"), $"circuits {string.Join(' ', command)} -h: {help.Stderr}");
+            Assert.DoesNotContain("Exception", help.Stderr);
+        }
+    }
+
+    [Fact]
+    public void A_mistyped_option_is_an_error_not_ignored()
+    {
+        CliRunner.AssertCleanError(CliRunner.Run("tasks", "list", "--frob"), "Unknown option 'frob'");
+        CliRunner.AssertCleanError(CliRunner.Run("eval", "--model", "nowhere", "--tokns", "100"), "Unknown option 'tokns'");
+    }
+}
