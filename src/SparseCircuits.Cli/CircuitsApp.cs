@@ -92,6 +92,7 @@ public static class CircuitsApp
             signal.Cancel = true;
             interrupt.Cancel();
         });
+        ConsoleProgress.Cancellation = interrupt.Token;
         try
         {
             return app.Run(AcceptDoubleDashN(args), interrupt.Token);

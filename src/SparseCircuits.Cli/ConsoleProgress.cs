@@ -19,8 +19,17 @@ public sealed class ConsoleProgress : IProgressReporter
 
     ConsoleProgress(ProgressContext? context) => _context = context;
 
+    /// <summary>
+    /// Ctrl+C / SIGTERM of the running command (set by <see cref="CircuitsApp"/>). Every progress
+    /// call checks it, so any long library work that reports progress stops at its next report
+    /// with an <see cref="OperationCanceledException"/>; outputs are written atomically at the end,
+    /// so they are then either complete or absent.
+    /// </summary>
+    public static CancellationToken Cancellation { get; set; }
+
     public static T Run<T>(GlobalSettings settings, Func<IProgressReporter, T> work)
     {
+        Cancellation.ThrowIfCancellationRequested();
         if (settings.Quiet)
         {
             var quiet = new ConsoleProgress(null);
@@ -48,7 +57,8 @@ public sealed class ConsoleProgress : IProgressReporter
 
     public IProgressTask Start(string description, double total, string unit)
     {
-        if (_context is null) return NullProgress.Instance;
+        Cancellation.ThrowIfCancellationRequested();
+        if (_context is null) return new QuietTask();
         var task = _context.AddTask(Markup.Escape(description), maxValue: Math.Max(total, 1e-9));
         Units[task.Id] = unit;
         return new Task(task, Markup.Escape(description));
@@ -56,15 +66,40 @@ public sealed class ConsoleProgress : IProgressReporter
 
     public void Info(string message)
     {
+        Cancellation.ThrowIfCancellationRequested();
         if (_context is null) Console.Error.WriteLine(message);
         else _messages.Add(message);
     }
 
+    /// <summary>No bar (--quiet), but still a place where an interrupt stops the work.</summary>
+    sealed class QuietTask : IProgressTask
+    {
+        public void Advance(double amount) => Cancellation.ThrowIfCancellationRequested();
+        public void Set(double value) => Cancellation.ThrowIfCancellationRequested();
+        public void Status(string status) => Cancellation.ThrowIfCancellationRequested();
+        public void Dispose() { }
+    }
+
     sealed class Task(ProgressTask task, string description) : IProgressTask
     {
-        public void Advance(double amount) => task.Increment(amount);
-        public void Set(double value) => task.Value = value;
-        public void Status(string status) => task.Description = $"{description} [grey]{Markup.Escape(status)}[/]";
+        public void Advance(double amount)
+        {
+            Cancellation.ThrowIfCancellationRequested();
+            task.Increment(amount);
+        }
+
+        public void Set(double value)
+        {
+            Cancellation.ThrowIfCancellationRequested();
+            task.Value = value;
+        }
+
+        public void Status(string status)
+        {
+            Cancellation.ThrowIfCancellationRequested();
+            task.Description = $"{description} [grey]{Markup.Escape(status)}[/]";
+        }
+
         public void Dispose()
         {
             task.Value = task.MaxValue;

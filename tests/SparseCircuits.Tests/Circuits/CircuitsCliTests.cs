@@ -145,3 +145,37 @@ public sealed class JsonOutputCliTests(TinyRun run) : IClassFixture<TinyRun>
         }
     }
 }
+
+/// <summary>Long commands stop on the first Ctrl+C with their outputs complete or absent.</summary>
+public sealed class InterruptCliTests(TinyRun run) : IClassFixture<TinyRun>
+{
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task Prune_stops_on_the_first_ctrl_c_and_writes_nothing()
+    {
+        string outDir = run["interrupted"];
+        // A mask search of a million steps would run for hours.
+        using var process = CliRunner.StartInForeground("prune", "--model", run.RunDir, "--file", run.TaskFile, "--compute-means",
+            "--steps", "1000000", "--budget", "1", "--target-loss", "5", "--out", outDir);
+        try
+        {
+            var stderr = process.StandardError.ReadToEndAsync();
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            await Task.Delay(TimeSpan.FromSeconds(4));
+            if (process.HasExited) Assert.Fail("prune finished before it could be interrupted: " + await stderr);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            CliRunner.Interrupt(process);
+            var exited = process.WaitForExitAsync();
+            Assert.True(await Task.WhenAny(exited, Task.Delay(TimeSpan.FromSeconds(30))) == exited, "prune ignored SIGINT");
+            Assert.NotEqual(0, process.ExitCode);
+            Assert.Contains("interrupted", await stderr);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"stopped after {clock.Elapsed.TotalSeconds:0} s");
+            Assert.False(File.Exists(Path.Combine(outDir, "circuit.json")), "a circuit was written after the interrupt");
+            _ = await stdout;
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+    }
+}
