@@ -44,6 +44,7 @@ public sealed class CorpusBuildCommand : Command<CorpusBuildCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)
     {
+        Core.OutputPath.CheckDirectory(settings.Out);
         var (train, val) = CorpusOptions.ParseSplit(settings.Split);
         var options = new CorpusOptions
         {

@@ -25,6 +25,7 @@ public sealed class CorpusTokenizeCommand : Command<CorpusTokenizeCommand.Settin
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)
     {
+        Core.OutputPath.CheckDirectory(settings.Out);
         string tokenizerPath = settings.Tokenizer ?? TokenizerTraining.DefaultOutput(settings.Corpus);
         var manifest = ConsoleProgress.Run(settings, progress => ShardBuilder.Build(settings.Corpus, tokenizerPath, settings.Out, progress));
         var table = new Table().AddColumns("split", "documents", "tokens", "bytes/token");

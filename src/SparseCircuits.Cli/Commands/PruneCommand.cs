@@ -91,6 +91,7 @@ public sealed class PruneCommand : Command<PruneCommand.Settings>
         if (string.IsNullOrWhiteSpace(settings.Model)) throw new SparseCircuitsException("--model is required");
         int sources = (settings.File is null ? 0 : 1) + (settings.Task is null ? 0 : 1) + (settings.AllTasks ? 1 : 0);
         if (sources != 1) throw new SparseCircuitsException("give exactly one of --task NAME, --file F.jsonl or --all-tasks");
+        if (settings.Out is not null) OutputPath.CheckDirectory(settings.Out); // before the search, not after it
         if (settings.Task is not null) Tasks.TaskRegistry.Get(settings.Task); // unknown names fail before the model loads
         PruningMethod method = settings.Method switch
         {

@@ -43,6 +43,7 @@ public sealed class ReportCommand : Command<ReportCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)
     {
+        Core.OutputPath.CheckFile(settings.Out);
         ReportData data = settings.Build(settings);
         ReportHtml.Write(data, settings.Out);
         Console.WriteLine($"report: {Path.GetFullPath(settings.Out)} ({new FileInfo(settings.Out).Length / 1024.0 / 1024.0:0.0} MB; " +

@@ -65,7 +65,7 @@ public sealed class RunCommand : Command<RunCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)
     {
-        string outDir = settings.Out ?? Path.Combine("runs", settings.Preset);
+        string outDir = Core.OutputPath.CheckDirectory(settings.Out ?? Path.Combine("runs", settings.Preset));
         var pruning = (PipelineOptions.DefaultPruning with { TargetLoss = settings.TargetLoss, Budget = settings.Budget }).Validate();
         var tasks = (PipelineOptions.DefaultTasks with
         {

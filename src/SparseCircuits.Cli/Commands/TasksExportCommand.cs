@@ -54,6 +54,7 @@ public sealed class TasksExportCommand : Command<TasksExportCommand.Settings>
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)
     {
         if (string.IsNullOrWhiteSpace(settings.Out)) throw new SparseCircuitsException("--out is required");
+        OutputPath.CheckFile(settings.Out);
         if (settings.N < 1) throw new SparseCircuitsException($"--n must be >= 1 (got {settings.N})");
         ContrastTask task = TaskRegistry.Get(settings.Name);
         TaskSplit? split = TasksCommon.ParseSplit(settings.Split);

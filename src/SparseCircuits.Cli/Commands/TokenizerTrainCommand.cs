@@ -26,7 +26,7 @@ public sealed class TokenizerTrainCommand : Command<TokenizerTrainCommand.Settin
     {
         if (string.IsNullOrWhiteSpace(settings.Corpus)) throw new Core.SparseCircuitsException("--corpus is required");
         BpeTrainer.ValidateVocabSize(settings.Vocab);
-        string outDir = Path.GetFullPath(settings.Out ?? TokenizerTraining.DefaultOutput(settings.Corpus));
+        string outDir = Core.OutputPath.CheckDirectory(settings.Out ?? TokenizerTraining.DefaultOutput(settings.Corpus));
 
         var manifest = ConsoleProgress.Run(settings,
             progress => TokenizerTraining.TrainFromCorpus(settings.Corpus, outDir, settings.Vocab, progress));

@@ -57,7 +57,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)
     {
-        string outDir = settings.Out ?? Path.Combine("runs", $"train-{settings.Preset}" + (settings.Dense ? "-dense" : ""));
+        string outDir = OutputPath.CheckDirectory(settings.Out ?? Path.Combine("runs", $"train-{settings.Preset}" + (settings.Dense ? "-dense" : "")));
         TrainingConfig config = settings.Resume && settings.Config is null && new RunDirectory(outDir).HasRun
             ? new RunDirectory(outDir).ReadConfig() // resume with exactly the config the run started with
             : BuildConfig(settings);

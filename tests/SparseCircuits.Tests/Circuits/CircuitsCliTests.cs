@@ -179,3 +179,26 @@ public sealed class InterruptCliTests(TinyRun run) : IClassFixture<TinyRun>
         }
     }
 }
+
+/// <summary>Output paths that cannot be written are refused before any work starts.</summary>
+public sealed class OutputPathCliTests(TinyRun run) : IClassFixture<TinyRun>
+{
+    [Fact]
+    public void Unwritable_outputs_are_refused_before_the_work()
+    {
+        string dir = run["outputs"];
+        Directory.CreateDirectory(dir);
+        string file = Path.Combine(dir, "a-file");
+        File.WriteAllText(file, "x");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        CliRunner.AssertCleanError(CliRunner.Run("report", "--model", run.RunDir, "--out", dir), "is a directory");
+        CliRunner.AssertCleanError(CliRunner.Run("report", "--model", run.RunDir, "--out", "/proc/x.html"), "cannot be written");
+        CliRunner.AssertCleanError(CliRunner.Run("tasks", "export", "for_while", "--out", dir), "is a directory");
+        CliRunner.AssertCleanError(CliRunner.Run("train", "--preset", "tiny", "--data", dir, "--out", "/proc/x"), "cannot be written");
+        // prune used to fail only after its whole search.
+        CliRunner.AssertCleanError(CliRunner.Run("prune", "--model", run.RunDir, "--file", run.TaskFile, "--target-loss", "5", "--compute-means",
+            "--steps", "100000", "--out", file), "is a file");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"took {clock.Elapsed.TotalSeconds:0} s");
+        Assert.Equal("x", File.ReadAllText(file));
+    }
+}
