@@ -107,7 +107,7 @@ public static class CircuitsApp
         }
         catch (CommandRuntimeException e)
         {
-            return Fail(e.Message);
+            return Fail(ConversionMessage(e.Message, args) ?? e.Message);
         }
         catch (OperationCanceledException)
         {
@@ -127,6 +127,23 @@ public static class CircuitsApp
         args.Length > 0 && args[0] == "tasks"
             ? args.Select(a => a == "--n" ? "--count" : a.StartsWith("--n=", StringComparison.Ordinal) ? "--count=" + a[4..] : a).ToArray()
             : args;
+
+    /// <summary>
+    /// Spectre reports a value it cannot convert as "Failed to convert 'abc' to Nullable`1."; say
+    /// which option got it and what it takes instead.
+    /// </summary>
+    static string? ConversionMessage(string message, string[] args)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(message, @"^Failed to convert '(.*)' to (.+)\.$");
+        if (!match.Success) return null;
+        string value = match.Groups[1].Value;
+        int at = Array.IndexOf(args, value);
+        string option = at > 0 && args[at - 1].StartsWith('-') ? args[at - 1] : "an option";
+        string type = match.Groups[2].Value;
+        string expected = type is "Int32" or "Int64" or "UInt64" ? "a whole number"
+            : type.Contains("Nullable") || type is "Double" or "Single" ? "a number" : $"a {type} value";
+        return $"{option} must be {expected} (got '{value}')";
+    }
 
     static int Fail(string message)
     {

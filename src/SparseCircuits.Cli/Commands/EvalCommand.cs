@@ -54,6 +54,8 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
             using var bar = progress.Start($"evaluating {ShardManifest.Key(settings.Split, settings.Part)}", Math.Min(maxTokens, shard.Length), "tokens");
             return LanguageModelEval.Loss(trained.Model, shard, maxTokens, bytesOfToken: trained.TokenByteLengths(), progress: bar);
         });
+        if (!double.IsFinite(result.LossNats))
+            throw new SparseCircuitsException($"the loss of {trained.CheckpointDir} is {result.LossNats}: the checkpoint holds non-finite weights or activations");
         double unigram = LanguageModelEval.UnigramBaseline(train, shard, trained.Config.Model.VocabSize, T, maxTokens);
         var report = new Report(trained.CheckpointDir, trained.Step, ShardManifest.Key(settings.Split, settings.Part), result.Tokens,
             result.LossNats, result.BitsPerByte, unigram);

@@ -70,8 +70,10 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
             "circuits " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)));
         var result = ConsoleProgress.Run(settings, progress => Trainer.Run(request, progress, cancellation));
 
-        Console.WriteLine($"step {result.Step}: val loss {result.ValLoss:0.0000} nats/token (unigram baseline {result.UnigramValLoss:0.0000}); " +
-                          $"{result.TokensPerSecond:N0} tokens/s; {result.Elapsed:hh\\:mm\\:ss}");
+        if (result.ValLoss is null) Console.WriteLine($"step {result.Step}: the run had already reached its {config.Steps:N0} steps; nothing was trained");
+        else
+            Console.WriteLine($"step {result.Step}: val loss {result.ValLoss:0.0000} nats/token (unigram baseline {result.UnigramValLoss:0.0000}); " +
+                              $"{result.TokensPerSecond:N0} tokens/s; {result.Elapsed:hh\\:mm\\:ss}");
         Console.WriteLine($"run: {Path.GetFullPath(outDir)}");
         return 0;
     }

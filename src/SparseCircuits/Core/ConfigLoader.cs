@@ -37,9 +37,29 @@ public static class ConfigLoader
         }
         catch (JsonException e)
         {
-            throw new SparseCircuitsException($"config field {e.Path?.TrimStart('$', '.')} has a value of the wrong type: {e.Message.Split('.')[0]}");
+            string field = e.Path?.TrimStart('$', '.') ?? "?";
+            JsonNode? original = Find(JsonSerializer.SerializeToNode(defaults, Json.Options), field), given = Find(tree, field);
+            throw new SparseCircuitsException($"config field {field} must be {Describe(original)} (got {given?.ToJsonString() ?? "null"})");
         }
     }
+
+    static JsonNode? Find(JsonNode? node, string path)
+    {
+        foreach (string part in path.Split('.', StringSplitOptions.RemoveEmptyEntries))
+            node = node is JsonObject o && o.TryGetPropertyValue(part, out var child) ? child : null;
+        return node;
+    }
+
+    /// <summary>What kind of value a field takes, read from its default.</summary>
+    static string Describe(JsonNode? example) => example?.GetValueKind() switch
+    {
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "true or false",
+        JsonValueKind.String => "text",
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "a list",
+        _ => "a value of its type",
+    };
 
     static void Merge(JsonObject target, JsonObject source, string prefix)
     {

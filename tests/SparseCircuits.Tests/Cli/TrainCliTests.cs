@@ -18,6 +18,8 @@ public sealed class TrainCliTests(SyntheticData data) : IClassFixture<SyntheticD
     [InlineData("model.activation_sparsity.mlp_neuron=2", "mlp_neuron must be in (0, 1]")]
     [InlineData("batch_size=0", "batch_size must be >= 1")]
     [InlineData("no_such_field=3", "unknown config field 'no_such_field'")]
+    [InlineData("steps=abc", "config field steps must be a number (got \"abc\")")]
+    [InlineData("dense=3", "config field dense must be true or false (got 3)")]
     [InlineData("steps=many", "steps")]
     public void Invalid_config_values_give_one_clear_error(string assignment, string expected)
     {
@@ -78,6 +80,29 @@ public sealed class TrainCliTests(SyntheticData data) : IClassFixture<SyntheticD
         // A second run into the same directory without --resume is refused.
         CliRunner.AssertCleanError(CliRunner.Run(Train(dir["run"])), "--resume");
         Assert.Equal(original, File.ReadAllBytes(weights));
+    }
+
+    [Fact]
+    public void Unconvertible_option_values_name_the_option()
+    {
+        CliRunner.AssertCleanError(CliRunner.Run("eval", "--model", "nowhere", "--tokens", "abc"), "--tokens must be a number (got 'abc')");
+        CliRunner.AssertCleanError(CliRunner.Run("prune", "--model", "nowhere", "--task", "for_while", "--steps", "1.5"), "--steps must be a whole number (got '1.5')");
+    }
+
+    [Fact]
+    public void A_checkpoint_with_non_finite_weights_is_an_error_not_a_nan_loss()
+    {
+        using var dir = new TempDir();
+        Assert.Equal(0, CliRunner.Run(Train(dir["run"], "--stop-after", "10")).ExitCode);
+        // A later checkpoint whose weights hold a NaN, saved the way the trainer saves (valid, complete).
+        var store = new SparseCircuits.Training.CheckpointStore(Path.Combine(dir["run"], "checkpoints"));
+        using (var checkpoint = store.LoadLatest()!)
+        {
+            checkpoint.Model["lm_head.weight"].index_put_(TorchSharp.torch.tensor(float.NaN), 0, 0);
+            var state = checkpoint.State with { Step = checkpoint.State.Step + 1 };
+            store.Save(state.Step, checkpoint.Model, checkpoint.Optimizer, state, checkpoint.ConfigJson, valLoss: null);
+        }
+        CliRunner.AssertCleanError(CliRunner.Run("eval", "--model", dir["run"], "--checkpoint", "latest", "--tokens", "200", "--quiet"), "non-finite");
     }
 
     [Fact]
