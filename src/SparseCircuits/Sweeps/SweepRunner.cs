@@ -49,7 +49,7 @@ public static class SweepRunner
         var layout = new SweepLayout(Path.GetFullPath(options.OutDir));
         bool child = options.OnlyJobs is not null;
         SweepSpec spec = ResolveSpec(layout, options.Spec); // reads only: a refused spec leaves no folder behind
-        using FileStream? sweepLock = child ? null : Lock(layout); // the children of a parallel sweep run under their parent's lock
+        using DirectoryLock? sweepLock = child ? null : Lock(layout); // the children of a parallel sweep run under their parent's lock
         var data = Stages.Data(layout.Data, new CorpusOptions { Sources = spec.Data.Sources }, spec.Data.VocabSize, progress);
         var shards = ShardManifest.Load(layout.Shards);
         string tokenizerHash = shards.TokenizerHash;
@@ -161,18 +161,8 @@ public static class SweepRunner
     /// Takes the sweep directory for this process: two sweeps writing one directory would train the
     /// same job twice and refuse each other's specs halfway, so the second one stops at once.
     /// </summary>
-    static FileStream Lock(SweepLayout layout)
-    {
-        Directory.CreateDirectory(layout.Root);
-        try
-        {
-            return new FileStream(layout.LockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
-        }
-        catch (IOException)
-        {
-            throw new SparseCircuitsException($"another sweep is running in {layout.Root} (it holds {layout.LockFile}); wait for it or stop it first");
-        }
-    }
+    static DirectoryLock Lock(SweepLayout layout) =>
+        DirectoryLock.Acquire(layout.Root, Path.GetFileName(layout.LockFile), "another sweep");
 
     /// <summary>SHA-256 of everything that decides a job's results.</summary>
     public static string Fingerprint(SweepSpec spec, SweepModel model, int vocabSize, string tokenizerHash) =>

@@ -33,6 +33,8 @@ public static class Trainer
         using var val = shards.Open(request.DataDir, CorpusSplit.Val);
         if (val.Length < config.Model.NCtx + 1)
             throw new SparseCircuitsException($"the val shard of {request.DataDir} has {val.Length} tokens, fewer than one window of {config.Model.NCtx + 1}; use a larger corpus or a bigger val share");
+        // Two trainings of one directory would both write checkpoints; the second stops at once.
+        using var runLock = DirectoryLock.Acquire(run.Path, LockFileName, "another training");
         PrepareRunDirectory(run, request, configJson);
 
         var sampler = new RandomWindowSampler(train, config.BatchSize, config.Model.NCtx, config.Seed);
@@ -170,6 +172,8 @@ public static class Trainer
         parameters.Where(p => p.Kind is ParameterKind.Matrix or ParameterKind.Embedding)
             .ToDictionary(p => p.Name, p => Math.Round(WeightSparsity.Density(p.Tensor), 6));
 
+    const string LockFileName = ".train.lock";
+
     static void PrepareRunDirectory(RunDirectory run, TrainingRequest request, string configJson)
     {
         if (File.Exists(run.Path)) throw new SparseCircuitsException($"output path {run.Path} is a file, not a directory");
@@ -183,7 +187,7 @@ public static class Trainer
         }
         // Resuming nothing would silently start a fresh run under the wrong name.
         if (request.Resume) throw new SparseCircuitsException($"--resume: {run.Path} holds no training run to resume (drop --resume to start one)");
-        if (Directory.Exists(run.Path) && Directory.EnumerateFileSystemEntries(run.Path).Any())
+        if (Directory.Exists(run.Path) && Directory.EnumerateFileSystemEntries(run.Path).Any(e => Path.GetFileName(e) != LockFileName))
             throw new SparseCircuitsException($"output directory {run.Path} is not empty and holds no training run; choose another --out");
         Directory.CreateDirectory(run.Path);
         string tokenizerSource = Path.Combine(request.DataDir, ShardManifest.TokenizerDirName);

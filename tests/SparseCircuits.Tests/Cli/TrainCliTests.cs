@@ -83,6 +83,22 @@ public sealed class TrainCliTests(SyntheticData data) : IClassFixture<SyntheticD
     }
 
     [Fact]
+    public void A_second_training_of_the_same_directory_stops_at_once()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir["run"]);
+        // Hold the run's lock as a running training would.
+        using (new FileStream(Path.Combine(dir["run"], ".train.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            CliRunner.AssertCleanError(CliRunner.Run(Train(dir["run"])), "another training is running");
+            Assert.False(File.Exists(Path.Combine(dir["run"], "config.json")));
+        }
+        // Released: the same command now trains.
+        File.Delete(Path.Combine(dir["run"], ".train.lock"));
+        Assert.Equal(0, CliRunner.Run(Train(dir["run"], "--stop-after", "5")).ExitCode);
+    }
+
+    [Fact]
     public void Unconvertible_option_values_name_the_option()
     {
         CliRunner.AssertCleanError(CliRunner.Run("eval", "--model", "nowhere", "--tokens", "abc"), "--tokens must be a number (got 'abc')");
