@@ -129,7 +129,9 @@ public sealed class ReportServer : IDisposable
             if (read == 0) return null;
             length += read;
             int end = buffer.AsSpan(0, length).IndexOf("\r\n\r\n"u8);
-            if (end >= 0) return Encoding.ASCII.GetString(buffer, 0, end);
+            // Latin-1 keeps every byte as one char, so a non-ASCII byte stays visible to Respond
+            // (ASCII decoding turned it into '?', which then read as the start of a query).
+            if (end >= 0) return Encoding.Latin1.GetString(buffer, 0, end);
         }
         return null;
     }
@@ -140,6 +142,7 @@ public sealed class ReportServer : IDisposable
         string[] request = lines[0].Split(' ');
         if (request.Length != 3 || !request[2].StartsWith("HTTP/1.", StringComparison.Ordinal)) return Status(400, "Bad Request");
         string method = request[0], target = request[1];
+        if (target.Any(c => c is < '!' or > '~')) return Status(400, "Bad Request"); // raw bytes outside printable ASCII
         if (method is not ("GET" or "HEAD"))
             return Build(405, "Method Not Allowed", "text/plain; charset=utf-8", "method not allowed\n"u8.ToArray(), body: true, "Allow: GET, HEAD");
         if (!HostIsLocal(lines)) return Status(403, "Forbidden");

@@ -21,6 +21,8 @@ public sealed record CustomPair(int Line, TaskSplit Split, ContrastPair? Text, E
 /// </summary>
 public static class CustomTaskFile
 {
+    static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     static readonly string[] TextFields = ["positive", "negative", "tok", "alt"];
     static readonly string[] IdFields = ["positive_ids", "negative_ids", "tok_id", "alt_id"];
     const string SplitField = "split";
@@ -31,7 +33,16 @@ public static class CustomTaskFile
         if (!File.Exists(path)) throw new SparseCircuitsException($"file not found: {path}");
         var pairs = new List<CustomPair>();
         int lineNumber = 0;
-        foreach (string raw in File.ReadLines(path, Encoding.UTF8))
+        string text;
+        try { text = StrictUtf8.GetString(File.ReadAllBytes(path)); }
+        catch (DecoderFallbackException e)
+        {
+            // Like every other text input: invalid UTF-8 is refused, not silently replaced by U+FFFD.
+            int line = e.Index < 0 ? 0 : File.ReadAllBytes(path).AsSpan(0, e.Index).Count((byte)'\n') + 1;
+            throw new SparseCircuitsException($"{path}:{line}: not valid UTF-8");
+        }
+        if (text.StartsWith('\uFEFF')) text = text[1..];
+        foreach (string raw in text.Split('\n'))
         {
             lineNumber++;
             if (string.IsNullOrWhiteSpace(raw)) continue;

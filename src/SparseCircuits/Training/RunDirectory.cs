@@ -21,7 +21,8 @@ public sealed record RunDirectory(string Path)
     {
         if (!Directory.Exists(Path)) throw new SparseCircuitsException($"model directory not found: {Path}");
         if (!HasRun) throw new SparseCircuitsException($"{Path} is not a training run (no config.json); train one with `circuits train`");
-        return Json.ReadFile<TrainingConfig>(ConfigFile).Validate();
+        // Read like --config: an unknown or mistyped field is an error, not silently dropped.
+        return ConfigLoader.Load(new TrainingConfig(), ConfigFile, []).Validate();
     }
 }
 

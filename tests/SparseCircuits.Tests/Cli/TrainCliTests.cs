@@ -99,6 +99,16 @@ public sealed class TrainCliTests(SyntheticData data) : IClassFixture<SyntheticD
     }
 
     [Fact]
+    public void A_runs_own_config_is_read_as_strictly_as_a_config_file()
+    {
+        using var dir = new TempDir();
+        Assert.Equal(0, CliRunner.Run(Train(dir["run"], "--stop-after", "5")).ExitCode);
+        string config = Path.Combine(dir["run"], "config.json");
+        File.WriteAllText(config, File.ReadAllText(config).Replace("\"batch_size\"", "\"batch_sise\""));
+        CliRunner.AssertCleanError(CliRunner.Run("eval", "--model", dir["run"], "--quiet"), "unknown config field 'batch_sise'");
+    }
+
+    [Fact]
     public void Unconvertible_option_values_name_the_option()
     {
         CliRunner.AssertCleanError(CliRunner.Run("eval", "--model", "nowhere", "--tokens", "abc"), "--tokens must be a number (got 'abc')");

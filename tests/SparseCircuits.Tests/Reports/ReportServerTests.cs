@@ -70,6 +70,16 @@ public sealed class ReportServerTests
     }
 
     [Theory]
+    [InlineData("/\u00ff\u00fe")]
+    [InlineData("/index.html\u00e9")]
+    public async Task A_request_line_with_bytes_outside_ascii_is_400(string target)
+    {
+        await using var running = new Running();
+        string response = await RawHttp.Send(running.Server.Port, RawHttp.Get(target, running.Server.Port));
+        Assert.Equal("HTTP/1.1 400 Bad Request", RawHttp.StatusLine(response));
+    }
+
+    [Theory]
     [InlineData("/../etc/passwd")]
     [InlineData("/%2e%2e/")]
     [InlineData("/%2e%2e/%2e%2e/etc/passwd")]

@@ -10,13 +10,13 @@ namespace SparseCircuits.Tests.Support;
 /// </summary>
 public static class RawHttp
 {
-    /// <summary>Sends <paramref name="request"/> exactly as given and returns the whole response.</summary>
+    /// <summary>Sends <paramref name="request"/> exactly as given (one byte per char, U+0000..U+00FF) and returns the whole response.</summary>
     public static async Task<string> Send(int port, string request)
     {
         using var client = new TcpClient();
         await client.ConnectAsync(IPAddress.Loopback, port);
         var stream = client.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
+        await stream.WriteAsync(Encoding.Latin1.GetBytes(request));
         using var reader = new StreamReader(stream, Encoding.UTF8);
         return await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10));
     }

@@ -45,6 +45,22 @@ public sealed class CustomTaskFileTests
     }
 
     [Fact]
+    public void Invalid_utf8_is_refused_naming_its_line_and_a_bom_is_accepted()
+    {
+        using var dir = new TempDir();
+        byte[] good = System.Text.Encoding.UTF8.GetBytes(Valid + "\n");
+        byte[] bad = System.Text.Encoding.UTF8.GetBytes(Valid.Replace("x = [1, 2", "x = [1, \u00e9")).ToArray();
+        int at = Array.IndexOf(bad, (byte)0xC3);
+        bad[at] = 0xFF; // an invalid lead byte where the é began
+        string file = dir.WriteBytes("bad.jsonl", [.. good, .. bad]);
+        var e = Assert.Throws<SparseCircuitsException>(() => CustomTaskFile.Read(file));
+        Assert.Contains("bad.jsonl:2: not valid UTF-8", e.Message);
+
+        string withBom = dir.WriteBytes("bom.jsonl", [0xEF, 0xBB, 0xBF, .. good]);
+        Assert.Single(CustomTaskFile.Read(withBom));
+    }
+
+    [Fact]
     public void Lines_without_a_split_are_test_pairs()
     {
         using var dir = new TempDir();
