@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using SparseCircuits.Core;
+using SparseCircuits.Frontier;
 using SparseCircuits.Reports;
 using Spectre.Console.Cli;
 

@@ -282,7 +282,7 @@ public sealed class FrontierTests
         Assert.True(new FileInfo(dir["out/frontier_for_while.png"]).Length > 1000);
         Assert.Equal(["frontier", "edges_vs_target", "frontier_else_elif", "frontier_for_while", "frontier_with_as"], result.Plots.Select(p => p.Name));
 
-        var page = SparseCircuits.Reports.FrontierReportPage.From(result);
+        var page = SparseCircuits.Frontier.FrontierReportPage.From(result);
         Assert.Equal(5, page.Figures.Count);
         Assert.All(page.Figures, f => Assert.Contains("<svg", f.Svg));
         Assert.Equal(4, page.Rows.Count);

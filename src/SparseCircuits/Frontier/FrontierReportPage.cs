@@ -1,6 +1,6 @@
-using SparseCircuits.Frontier;
+using SparseCircuits.Reports;
 
-namespace SparseCircuits.Reports;
+namespace SparseCircuits.Frontier;
 
 /// <summary>The report's frontier page from a computed sweep frontier: the headline in words, both plots as inline SVG, the table.</summary>
 public static class FrontierReportPage
