@@ -11,7 +11,7 @@ public sealed record ControlScores(int Sets, int Size, double LossMean, double L
 public sealed record ZeroAblationScores(TaskScore Sufficiency, TaskScore Necessity);
 
 /// <summary>
-/// PAPER.md, "Validation", on held-out prompts (the test split): the full model; sufficiency
+/// docs/method.md, "Validation", on held-out prompts (the test split): the full model; sufficiency
 /// (everything outside the circuit mean-ablated); necessity (only the circuit mean-ablated);
 /// controls (random node sets of the circuit's size kept, everything else mean-ablated);
 /// zero-ablation sufficiency and necessity. All uncalibrated; when the circuit was found with

@@ -10,7 +10,7 @@ public sealed record LossCurvePoint(int Units, int Nodes, double Loss, double Ac
 public sealed record DiscretizationResult(int Units, int Nodes, bool[] Keep, TaskScore Score, LogitCalibration? Calibration, IReadOnlyList<LossCurvePoint> Curve);
 
 /// <summary>
-/// Turns a ranking of units into a circuit (PAPER.md: "order nodes by tau and bisect on k"):
+/// Turns a ranking of units into a circuit (docs/method.md: "order nodes by tau and bisect on k"):
 /// the smallest k whose validation task loss with only the top-k units kept is at most the
 /// target. The loss-vs-k curve of mean ablation is often not monotone (dropping noisy nodes can
 /// beat the full model, then the curve rises again towards k = all), so a plain bisection over

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace SparseCircuits.Circuits;
 
 /// <summary>
-/// Learns one mask parameter tau per unit (PAPER.md, "Pruning to a circuit"): masked nodes take
+/// Learns one mask parameter tau per unit (docs/method.md, "Pruning to a circuit"): masked nodes take
 /// their baseline through <see cref="NodeAblation"/> hooks, the mask is
 /// <see cref="StraightThroughMask"/>(tau), the loss is task loss + k_coef * (open nodes), AdamW
 /// with gradient clipping, warmup then linear decay, tau clamped to [-1, 1] after every step.

@@ -1,7 +1,7 @@
 namespace SparseCircuits.Circuits;
 
 /// <summary>
-/// Optional logit calibration (PAPER.md: "fit a scale and shift of the final logits"): the final
+/// Optional logit calibration (docs/method.md: "fit a scale and shift of the final logits"): the final
 /// logits become <c>Scale * logits + Shift * e_a</c>, where a is the lower token id of the
 /// prompt's two answers. Only the two answers' difference matters to the task loss, so this is
 /// the binary logit <c>Scale * d ± Shift</c> (+ when the correct answer has the lower id). A

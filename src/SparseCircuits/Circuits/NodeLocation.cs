@@ -4,7 +4,7 @@ using SparseCircuits.Model;
 namespace SparseCircuits.Circuits;
 
 /// <summary>
-/// The eight places per layer where pruning puts a node on every channel (PAPER.md, "Pruning to a
+/// The eight places per layer where pruning puts a node on every channel (docs/method.md, "Pruning to a
 /// circuit"): residual reads right after each norm, q/k/v channels, MLP neurons, and the residual
 /// writes at the end of each sublayer. Declared in forward order.
 /// </summary>

@@ -12,7 +12,7 @@ public enum PruningMethod
 }
 
 /// <summary>
-/// Pruning hyperparameters. Defaults are the centres of the paper's search (PAPER.md, "Pruning to
+/// Pruning hyperparameters. Defaults are the centres of the paper's search (docs/method.md, "Pruning to
 /// a circuit"): k_coef 1e-4, lr 3e-3, weight decay 1e-3, beta2 0.95, warmup 5% then linear decay,
 /// temperature 1, tau init N(0.1, 0.01), batch 64 pairs (128 prompts), target task loss 0.15.
 /// </summary>

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace SparseCircuits.Circuits;
 
 /// <summary>
-/// The task loss of PAPER.md ("The task suite"), in one place: at the last prompt position,
+/// The task loss of docs/method.md ("The task suite"), in one place: at the last prompt position,
 /// softmax over {correct, wrong} only, binary cross-entropy, mean over prompts. With
 /// d = logit(correct) - logit(wrong) that is softplus(-d) per prompt; a prompt counts as correct
 /// when d &gt; 0. The official code sums the two prompts of a contrast pair, which is 2x this

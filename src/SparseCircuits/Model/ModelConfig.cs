@@ -8,7 +8,7 @@ public enum MlpActivation { Gelu, Relu }
 public enum PositionalEmbedding { None, Learned }
 
 /// <summary>
-/// The shape and options of a <see cref="SparseGpt"/>. Defaults are the paper's (PAPER.md, "Model"):
+/// The shape and options of a <see cref="SparseGpt"/>. Defaults are the paper's (docs/method.md, "Model"):
 /// 8 layers, d_model 256 ("1x"), d_head 16, d_mlp 4*d_model, context 256, RMSNorm, exact GELU, no
 /// positional embedding, released-model activation sparsity. <see cref="VocabSize"/> comes from the
 /// tokenizer. Serialised as snake_case JSON next to every checkpoint.

@@ -2,7 +2,7 @@ using TorchSharp.Modules;
 
 namespace SparseCircuits.Model;
 
-/// <summary>How weight-sparse training treats a parameter (PAPER.md, "Weight-sparse training").</summary>
+/// <summary>How weight-sparse training treats a parameter (docs/method.md, "Weight-sparse training").</summary>
 public enum ParameterKind
 {
     /// <summary>wte, wpe, lm_head: sparse matrix, may get its own (denser) fraction, no min-j rule.</summary>

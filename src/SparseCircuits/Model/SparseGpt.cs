@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace SparseCircuits.Model;
 
 /// <summary>
-/// The weight-sparse GPT of PAPER.md ("Model"), all in this file, the math in the order it runs:
+/// The weight-sparse GPT of docs/method.md ("Model"), all in this file, the math in the order it runs:
 /// <code>
 /// x = wte[tokens] (+ wpe[positions])
 /// per block:  x = x + attn(ln_1(x));  x = x + mlp(ln_2(x))

@@ -9,7 +9,7 @@ namespace SparseCircuits.Tasks;
 /// </summary>
 public abstract class ContrastTask
 {
-    /// <summary>The name in PAPER.md's table (single_double_quote, ...).</summary>
+    /// <summary>The name in docs/method.md's table (single_double_quote, ...).</summary>
     public abstract string Name { get; }
 
     /// <summary>One sentence: what the prompts look like.</summary>

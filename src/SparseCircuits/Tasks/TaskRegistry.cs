@@ -3,7 +3,7 @@ using SparseCircuits.Core;
 namespace SparseCircuits.Tasks;
 
 /// <summary>
-/// The built-in tasks, found by name: the 20 of PAPER.md in the paper's order (<see cref="Paper"/>,
+/// The built-in tasks, found by name: the 20 of docs/method.md in the paper's order (<see cref="Paper"/>,
 /// the default suite of pruning), then the short-context tasks for small models (<see cref="ShortContext"/>).
 /// </summary>
 public static class TaskRegistry

@@ -14,6 +14,6 @@ public sealed record TaskScore(string Task, int Pairs, double Loss, double Accur
 
     public double OfficialLoss => 2 * Loss;
 
-    /// <summary>Accuracy at least 0.9 and loss at most 0.15 (PAPER.md's pruning target).</summary>
+    /// <summary>Accuracy at least 0.9 and loss at most 0.15 (docs/method.md's pruning target).</summary>
     public bool Solved => Accuracy >= SolvedAccuracy && Loss <= SolvedLoss;
 }

@@ -13,7 +13,7 @@ public sealed record TrainingRequest(TrainingConfig Config, string DataDir, stri
 public sealed record TrainingResult(long Step, double? ValLoss, double UnigramValLoss, double TokensPerSecond, TimeSpan Elapsed, string CheckpointDir);
 
 /// <summary>
-/// The weight-sparse training loop (PAPER.md, "Weight-sparse training"). One step:
+/// The weight-sparse training loop (docs/method.md, "Weight-sparse training"). One step:
 /// forward/backward on a random batch -> gradient RMS normalisation -> Adam -> top-k projection of
 /// every sparse matrix to the annealed L0 budget -> decoupled weight decay. Runs resume exactly:
 /// model, optimizer moments, sampler state and step all live in the checkpoint.

@@ -5,7 +5,7 @@ namespace SparseCircuits.Training;
 
 /// <summary>
 /// Everything that decides a training run: the model, the data budget and every choice of
-/// PAPER.md "Weight-sparse training". Saved as <c>config.json</c> in the run directory; every
+/// docs/method.md "Weight-sparse training". Saved as <c>config.json</c> in the run directory; every
 /// field can be set from a JSON file or with <c>--set field=value</c>.
 /// </summary>
 public sealed record TrainingConfig

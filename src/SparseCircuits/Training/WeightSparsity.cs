@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace SparseCircuits.Training;
 
 /// <summary>
-/// The projection that keeps weights sparse (PAPER.md, "Weight-sparse training"): after every
+/// The projection that keeps weights sparse (docs/method.md, "Weight-sparse training"): after every
 /// optimizer step, in each sparse matrix, zero all but the largest |w|.
 /// <para>
 /// Exactness: the kept support has exactly <c>max(target, j * neurons)</c> entries (capped at the

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace SparseCircuits.Tests.Model;
 
 /// <summary>
-/// An independent float64 forward pass written from PAPER.md: reads weights by their state_dict
+/// An independent float64 forward pass written from docs/method.md: reads weights by their state_dict
 /// names, loops over heads, writes softmax and GELU out, and does AbsTopK by sorting in C#.
 /// </summary>
 internal static class Reference
