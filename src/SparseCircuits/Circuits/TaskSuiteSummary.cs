@@ -22,7 +22,7 @@ public sealed record TaskSummaryRow(string Task, bool Pruned, int? Nodes, int? E
 /// <summary>
 /// <c>summary.json</c> of <c>circuits prune --all-tasks</c>: per task nodes, edges, sufficiency /
 /// necessity / control losses, and the paper's headline number, the geometric mean of edges over
-/// the tasks that were pruned.
+/// the tasks pruned at the target (trivial ones, reached with no edge, listed apart).
 /// </summary>
 public sealed record TaskSuiteSummary(int Format, double TargetLoss, IReadOnlyList<TaskSummaryRow> Tasks)
 {
@@ -33,14 +33,22 @@ public sealed record TaskSuiteSummary(int Format, double TargetLoss, IReadOnlyLi
     /// circuits at relaxed targets are not comparable and stay out.
     /// </summary>
     public double? GeometricMeanEdges =>
-        GeometricMean.Of(Tasks.Where(t => t.Pruned && t.Edges is not null && !IsRelaxed(t)).Select(t => (double)t.Edges!.Value));
+        GeometricMean.Of(Tasks.Where(t => t.Pruned && t.Edges is not null && !IsRelaxed(t) && !IsTrivial(t)).Select(t => (double)t.Edges!.Value));
 
     /// <summary>Pruned at a looser target than the suite's.</summary>
     public bool IsRelaxed(TaskSummaryRow row) => row.TargetLoss is double t && t > TargetLoss;
+
+    /// <summary>
+    /// Reached the target with no edge at all (typically no node: the answer comes from the
+    /// embedding-unembedding path with everything mean-ablated). Such a task needs no circuit; a 0
+    /// would make the geometric mean 0, so it is listed, not averaged.
+    /// </summary>
+    public static bool IsTrivial(TaskSummaryRow row) => row.Pruned && row.Edges == 0;
 
     public static TaskSummaryRow Row(Circuit c, string file) => new(c.Task.Name, true, c.NodeCount, c.EdgeCount,
         c.Validation.Sufficiency.Loss, c.Validation.Necessity.Loss, c.Validation.Control.LossMean, file, null, c.TargetLoss, c.ValFullModel.Loss);
 
     /// <summary>Writes the summary with its geometric mean (atomic).</summary>
-    public void Save(string path) => AtomicFile.WriteJson(path, new { Format, TargetLoss, GeometricMeanEdges, Tasks });
+    public void Save(string path) =>
+        AtomicFile.WriteJson(path, new { Format, TargetLoss, GeometricMeanEdges, TrivialTasks = Tasks.Where(IsTrivial).Select(t => t.Task).ToList(), Tasks });
 }

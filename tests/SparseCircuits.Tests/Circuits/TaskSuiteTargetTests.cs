@@ -28,6 +28,22 @@ public sealed class TaskSuiteTargetTests
     }
 
     [Fact]
+    public void Trivial_rows_reached_with_no_edge_stay_out_of_the_geometric_mean_and_are_listed()
+    {
+        TaskSummaryRow Row(string name, int nodes, int edges) => new(name, true, nodes, edges, 0.01, 0.01, 0.01, $"{name}/circuit.json", null, 0.15);
+        var summary = new TaskSuiteSummary(1, 0.15, [Row("else_elif", 0, 0), Row("a", 3, 4), Row("b", 5, 9)]);
+        Assert.Equal(6, summary.GeometricMeanEdges!.Value, 9); // not 0
+        Assert.True(TaskSuiteSummary.IsTrivial(summary.Tasks[0]));
+        Assert.False(TaskSuiteSummary.IsTrivial(summary.Tasks[1]));
+        using var dir = new Support.TempDir();
+        string path = dir["summary.json"];
+        summary.Save(path);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
+        Assert.Equal(["else_elif"], json["trivial_tasks"]!.AsArray().Select(n => n!.GetValue<string>()));
+        Assert.Equal(6, json["geometric_mean_edges"]!.GetValue<double>(), 9);
+    }
+
+    [Fact]
     public void Relaxed_rows_stay_out_of_the_geometric_mean()
     {
         TaskSummaryRow Row(string name, int edges, double target) => new(name, true, 10, edges, 0.1, 1, 1, $"{name}/circuit.json", null, target);
