@@ -129,6 +129,7 @@ public sealed class ViewerBrowserTests(BrowserFixture browser) : IClassFixture<B
         // Embeddings: all channels, then only those circuits use.
         await page.Locator("#nav-embeddings").ClickAsync();
         var channels = page.Locator("#embedding-table tbody tr");
+        await channels.First.WaitForAsync(); // the page renders after the hash change, not within the click
         Assert.Equal(data.Embeddings.Channels.Count, await channels.CountAsync());
         await page.Locator("#only-used").CheckAsync();
         Assert.Equal(data.Embeddings.Channels.Count(c => c.UsedBy.Count > 0), await page.Locator("#embedding-table tbody tr:visible").CountAsync());
@@ -138,6 +139,7 @@ public sealed class ViewerBrowserTests(BrowserFixture browser) : IClassFixture<B
 
         // Frontier: the figure inline and the table.
         await page.Locator("#nav-frontier").ClickAsync();
+        await page.Locator("#frontier-table").WaitForAsync();
         Assert.Equal(1, await page.Locator("figure.figure svg polyline").CountAsync());
         Assert.Equal(data.Frontier!.Rows.Count, await page.Locator("#frontier-table tbody tr").CountAsync());
         await ScreenshotAsync(page, "frontier.png");
