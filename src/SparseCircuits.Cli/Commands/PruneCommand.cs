@@ -25,10 +25,10 @@ public sealed class PruneCommand : Command<PruneCommand.Settings>
         [Description("A task of the built-in suite.")]
         public string? Task { get; init; }
 
-        [CommandOption("--context <short|scaffold>")]
-        [Description("Code around each built-in task's cue: short (paper-style snippets) or scaffold (a random file around the cue, with distractors).")]
-        [DefaultValue("short")]
-        public string Context { get; init; } = "short";
+        [CommandOption(PromptContextOption.Template)]
+        [Description(PromptContextOption.Help)]
+        [DefaultValue(PromptContextOption.Default)]
+        public string Context { get; init; } = PromptContextOption.Default;
 
         [CommandOption("--target-loss <L>")]
         [Description("Task loss the circuit must reach on the validation prompts (mean BCE per prompt).")]

@@ -26,10 +26,10 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         [DefaultValue(PipelineOptions.DefaultSynthetic)]
         public string Synthetic { get; init; } = PipelineOptions.DefaultSynthetic;
 
-        [CommandOption("--context <short|scaffold>")]
-        [Description("Code around each built-in task's cue: short (paper-style snippets) or scaffold (a random file around the cue, with distractors).")]
-        [DefaultValue("short")]
-        public string Context { get; init; } = "short";
+        [CommandOption(PromptContextOption.Template)]
+        [Description(PromptContextOption.Help)]
+        [DefaultValue(PromptContextOption.Default)]
+        public string Context { get; init; } = PromptContextOption.Default;
 
         [CommandOption("--out <DIR>")]
         [Description("Pipeline directory (default runs/<preset>); rerunning skips finished stages.")]

@@ -71,3 +71,12 @@ internal static class TasksCommon
         ? $"[green]available[/] ({data.Pairs.Count}/{data.Candidates} usable{(data.Exhausted ? ", generator exhausted" : "")})"
         : $"[red]unavailable[/]: {Markup.Escape(data.UnavailableReason!)}";
 }
+
+/// <summary>The `--context` option of every command that generates built-in task prompts, defined once.</summary>
+internal static class PromptContextOption
+{
+    public const string Template = "--context <short|scaffold>";
+    public const string Help = "Code around each built-in task's cue: short (paper-style snippets) or scaffold (a random file around the cue, with distractors).";
+    /// <summary>The library's default, <see cref="PromptContext.Short"/>.</summary>
+    public const string Default = nameof(PromptContext.Short);
+}

@@ -12,10 +12,10 @@ public sealed class TasksEvalCommand : Command<TasksEvalCommand.Settings>
 {
     public sealed class Settings : TrainedModelSettings
     {
-        [CommandOption("--context <short|scaffold>")]
-        [Description("Code around each built-in task's cue: short (paper-style snippets) or scaffold (a random file around the cue, with distractors).")]
-        [DefaultValue("short")]
-        public string Context { get; init; } = "short";
+        [CommandOption(PromptContextOption.Template)]
+        [Description(PromptContextOption.Help)]
+        [DefaultValue(PromptContextOption.Default)]
+        public string Context { get; init; } = PromptContextOption.Default;
 
         [CommandOption("--task <NAME>")]
         [Description("Task to evaluate (repeatable, or comma-separated); default: all built-in tasks.")]

@@ -15,10 +15,10 @@ public sealed class TasksExportCommand : Command<TasksExportCommand.Settings>
         [Description("Task name (see `circuits tasks list`).")]
         public string Name { get; init; } = "";
 
-        [CommandOption("--context <short|scaffold>")]
-        [Description("Code around each built-in task's cue: short (paper-style snippets) or scaffold (a random file around the cue, with distractors).")]
-        [DefaultValue("short")]
-        public string Context { get; init; } = "short";
+        [CommandOption(PromptContextOption.Template)]
+        [Description(PromptContextOption.Help)]
+        [DefaultValue(PromptContextOption.Default)]
+        public string Context { get; init; } = PromptContextOption.Default;
 
         [CommandOption("--split <SPLIT>")]
         [Description("train | val | test | all")]
