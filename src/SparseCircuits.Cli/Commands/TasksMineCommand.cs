@@ -39,8 +39,6 @@ public sealed class TasksMineCommand : Command<TasksMineCommand.Settings>
         if (string.IsNullOrWhiteSpace(settings.Corpus)) throw new SparseCircuitsException("--corpus is required");
         if (string.IsNullOrWhiteSpace(settings.Out)) throw new SparseCircuitsException("--out is required");
         OutputPath.CheckFile(settings.Out);
-        if (!RealCodePairs.Tasks.Contains(settings.Name))
-            throw new SparseCircuitsException($"no real-code variant for task '{settings.Name}'; tasks with one: {string.Join(", ", RealCodePairs.Tasks)}");
         var pairs = RealCodePairs.Mine(settings.Name, CorpusFormat.ReadDocuments(settings.Corpus, settings.From), settings.N);
         if (pairs.Count == 0) throw new SparseCircuitsException($"no {settings.Name} pairs found in the {settings.From.ToString().ToLowerInvariant()} split of {settings.Corpus}");
         CustomTaskFile.Write(settings.Out, pairs);
