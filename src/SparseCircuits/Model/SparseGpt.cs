@@ -32,12 +32,14 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
     readonly Linear lm_head;
     readonly Tensor final_logits_bias;
     readonly Parameter? bigram_table;
+    readonly MatmulPrecisionSetting precision;
 
     /// <param name="generator">random source for the initial weights; null uses torch's global generator</param>
     public SparseGpt(ModelConfig config, Generator? generator = null) : base(nameof(SparseGpt))
     {
         Config = config.Validate();
-        transformer = new Transformer(config);
+        precision = new MatmulPrecisionSetting();
+        transformer = new Transformer(config, precision);
         lm_head = nn.Linear(config.DModel, config.VocabSize, hasBias: false);
         register_module("transformer", transformer);
         register_module("lm_head", lm_head);
@@ -50,6 +52,12 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
         }
         Initialize(generator);
     }
+
+    /// <summary>
+    /// The number format of every matmul (the linear layers, attention and the unembedding);
+    /// parameters, activations between matmuls and gradients stay float32 either way.
+    /// </summary>
+    public MatmulPrecision MatmulPrecision { get => precision.Value; set => precision.Value = value; }
 
     /// <summary>Logits (B, T, vocab) for tokens (B, T) with T &lt;= n_ctx.</summary>
     public override Tensor forward(Tensor tokens) => forward(tokens, null);
@@ -117,7 +125,7 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
     Tensor Head(Tensor x, Tensor tokens)
     {
         x = transformer.ln_f.forward(x);
-        Tensor logits = lm_head.forward(x) + final_logits_bias; // (B, T, vocab)
+        Tensor logits = precision.Linear(lm_head, x) + final_logits_bias; // (B, T, vocab)
         if (bigram_table is not null)
             logits = logits + bigram_table.index_select(0, tokens.flatten()).view(tokens.shape[0], tokens.shape[1], -1); // (B, T, vocab)
         return logits;
@@ -173,7 +181,7 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
         public readonly ModuleList<Block> h;
         public readonly RmsNorm ln_f;
 
-        public Transformer(ModelConfig c) : base(nameof(Transformer))
+        public Transformer(ModelConfig c, MatmulPrecisionSetting precision) : base(nameof(Transformer))
         {
             wte = nn.Embedding(c.VocabSize, c.DModel);
             register_module("wte", wte);
@@ -182,7 +190,7 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
                 wpe = nn.Embedding(c.NCtx, c.DModel);
                 register_module("wpe", wpe);
             }
-            h = nn.ModuleList(Enumerable.Range(0, c.NLayer).Select(i => new Block(c, i)).ToArray());
+            h = nn.ModuleList(Enumerable.Range(0, c.NLayer).Select(i => new Block(c, i, precision)).ToArray());
             register_module("h", h);
             ln_f = new RmsNorm(c.DModel, c.NormEps);
             register_module("ln_f", ln_f);
@@ -196,13 +204,13 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
         readonly Mlp mlp;
         readonly LayerHookNames names;
 
-        public Block(ModelConfig c, int layer) : base(nameof(Block))
+        public Block(ModelConfig c, int layer, MatmulPrecisionSetting precision) : base(nameof(Block))
         {
             names = new LayerHookNames(layer);
             ln_1 = new RmsNorm(c.DModel, c.NormEps);
-            attn = new CausalSelfAttention(c, names);
+            attn = new CausalSelfAttention(c, names, precision);
             ln_2 = new RmsNorm(c.DModel, c.NormEps);
-            mlp = new Mlp(c, names);
+            mlp = new Mlp(c, names, precision);
             register_module("ln_1", ln_1);
             register_module("attn", attn);
             register_module("ln_2", ln_2);
@@ -245,10 +253,11 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
         readonly Linear c_attn, c_proj;
         readonly SinkLogits? attn_imp;
         readonly LayerHookNames names;
+        readonly MatmulPrecisionSetting precision;
 
-        public CausalSelfAttention(ModelConfig c, LayerHookNames names) : base(nameof(CausalSelfAttention))
+        public CausalSelfAttention(ModelConfig c, LayerHookNames names, MatmulPrecisionSetting precision) : base(nameof(CausalSelfAttention))
         {
-            this.names = names;
+            (this.names, this.precision) = (names, precision);
             (nHead, dHead) = (c.NHead, c.DHead);
             int heads = nHead * dHead;
             var s = c.ActivationSparsity;
@@ -270,7 +279,7 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
             long B = x.shape[0], T = x.shape[1];
             x = Hooks.Run(hooks, names.AttnActIn, AbsTopK.Apply(x, kIn));
 
-            Tensor[] qkv = c_attn.forward(x).chunk(3, dim: -1); // 3 x (B, T, H*D)
+            Tensor[] qkv = precision.Linear(c_attn, x).chunk(3, dim: -1); // 3 x (B, T, H*D)
             Tensor q = Hooks.Run(hooks, names.AttnQ, AbsTopK.Apply(qkv[0], kQ));
             Tensor k = Hooks.Run(hooks, names.AttnK, AbsTopK.Apply(qkv[1], kK));
             Tensor v = Hooks.Run(hooks, names.AttnV, AbsTopK.Apply(qkv[2], kV));
@@ -282,7 +291,7 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
             if (attn_imp is null && (hooks is null || !hooks.Has(names.AttnPattern)))
             {
                 // Same math as below, fused; scale defaults to 1/sqrt(d_head).
-                y = nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true); // (B, H, T, D)
+                y = precision.Attention(q, k, v); // (B, H, T, D)
             }
             else
             {
@@ -296,7 +305,7 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
             y = y.transpose(1, 2).reshape(B, T, nHead * dHead); // (B, T, H*D), heads side by side
             y = Hooks.Run(hooks, names.AttnY, y);
 
-            Tensor delta = AbsTopK.Apply(c_proj.forward(y), kOut);
+            Tensor delta = AbsTopK.Apply(precision.Linear(c_proj, y), kOut);
             return Hooks.Run(hooks, names.AttnResidDelta, delta);
         }
     }
@@ -330,10 +339,11 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
         readonly MlpActivation activation;
         readonly Linear c_fc, c_proj;
         readonly LayerHookNames names;
+        readonly MatmulPrecisionSetting precision;
 
-        public Mlp(ModelConfig c, LayerHookNames names) : base(nameof(Mlp))
+        public Mlp(ModelConfig c, LayerHookNames names, MatmulPrecisionSetting precision) : base(nameof(Mlp))
         {
-            this.names = names;
+            (this.names, this.precision) = (names, precision);
             activation = c.Activation;
             var s = c.ActivationSparsity;
             (kIn, kNeuron, kOut) = (AbsTopK.K(s.MlpIn, c.DModel), AbsTopK.K(s.MlpNeuron, c.MlpWidth), AbsTopK.K(s.MlpOut, c.DModel));
@@ -346,10 +356,10 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
         public Tensor forward(Tensor x, Hooks? hooks)
         {
             x = Hooks.Run(hooks, names.MlpActIn, AbsTopK.Apply(x, kIn));
-            Tensor h = c_fc.forward(x); // (B, T, d_mlp)
+            Tensor h = precision.Linear(c_fc, x); // (B, T, d_mlp)
             h = activation == MlpActivation.Gelu ? nn.functional.gelu(h) : nn.functional.relu(h); // gelu: exact erf form
             h = Hooks.Run(hooks, names.MlpPostAct, AbsTopK.Apply(h, kNeuron));
-            Tensor delta = AbsTopK.Apply(c_proj.forward(h), kOut);
+            Tensor delta = AbsTopK.Apply(precision.Linear(c_proj, h), kOut);
             return Hooks.Run(hooks, names.MlpResidDelta, delta);
         }
     }

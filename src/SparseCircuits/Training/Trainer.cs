@@ -39,7 +39,7 @@ public static class Trainer
 
         var sampler = new RandomWindowSampler(train, config.BatchSize, config.Model.NCtx, config.Seed);
         using var generator = new Generator().manual_seed((long)config.Seed);
-        using var model = new SparseGpt(config.Model, generator);
+        using var model = new SparseGpt(config.Model, generator) { MatmulPrecision = config.MatmulPrecision };
         var parameters = model.DescribeParameters();
         using var optimizer = new AdamWithDecoupledDecay(
             parameters.Select(p => new OptimizedParameter(p.Name, p.Tensor, Decay: p.IsSparseMatrix)), config.Optimizer);
@@ -111,7 +111,7 @@ public static class Trainer
             double? valLoss = null;
             if (evalNow || checkpointNow)
             {
-                valLoss = LanguageModelEval.Loss(model, val, config.EvalTokens).LossNats;
+                valLoss = EvalInFp32(model, val, config.EvalTokens);
                 lastVal = valLoss;
             }
             bool logNow = step % config.LogInterval == 0 || valLoss is not null;
@@ -140,6 +140,15 @@ public static class Trainer
         double seconds = clock.Elapsed.TotalSeconds;
         double tokensPerSecond = (step - startStep) * config.TokensPerStep / Math.Max(seconds, 1e-9);
         return new TrainingResult(step, lastVal, unigram, tokensPerSecond, clock.Elapsed, lastCheckpoint ?? "");
+    }
+
+    /// <summary>Val loss with fp32 matmuls whatever the training precision, so runs compare.</summary>
+    static double EvalInFp32(SparseGpt model, TokenShard val, long tokens)
+    {
+        MatmulPrecision training = model.MatmulPrecision;
+        model.MatmulPrecision = MatmulPrecision.Fp32;
+        try { return LanguageModelEval.Loss(model, val, tokens).LossNats; }
+        finally { model.MatmulPrecision = training; }
     }
 
     sealed record SparseTarget(ModelParameter Parameter, double FinalDensity, NeuronAxis Axis, int MinPerNeuron);

@@ -55,16 +55,14 @@ public static class WeightSparsity
 
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        Tensor magnitude = weight.abs();
-
         // 1. The j largest |w| of every neuron. Transposing puts neurons on rows either way.
         Tensor? dropForced = null;
         long forcedCount = 0;
         if (minPerNeuron > 0 && axis != NeuronAxis.None)
         {
-            Tensor perNeuron = axis == NeuronAxis.Rows ? magnitude : magnitude.t(); // (neurons, fan_in)
+            Tensor perNeuron = axis == NeuronAxis.Rows ? weight : weight.t(); // (neurons, fan_in)
             int j = (int)Math.Min(minPerNeuron, perNeuron.shape[1]);
-            Tensor dropRows = AbsTopK.DropMask(perNeuron, j);
+            Tensor dropRows = TopKMask.Drop(perNeuron, j, byMagnitude: true);
             dropForced = axis == NeuronAxis.Rows ? dropRows : dropRows.t();
             forcedCount = j * perNeuron.shape[0];
         }
@@ -76,9 +74,10 @@ public static class WeightSparsity
         //    |w|, so they are never chosen twice.
         long rest = support - forcedCount;
         Tensor drop;
-        if (dropForced is null) drop = DropMaskFlat(magnitude.flatten(), rest).view_as(weight);
+        if (dropForced is null) drop = TopKMask.Drop(weight.flatten(), rest, byMagnitude: true).view_as(weight);
         else if (rest == 0) drop = dropForced;
-        else drop = DropMaskFlat(magnitude.masked_fill(dropForced.logical_not(), -1.0).flatten(), rest).view_as(weight).logical_and_(dropForced);
+        else drop = TopKMask.Drop(weight.abs().masked_fill_(dropForced.logical_not(), -1.0).flatten(), rest, byMagnitude: false)
+            .view_as(weight).logical_and_(dropForced);
         weight.masked_fill_(drop, 0.0);
         return support;
     }
@@ -96,18 +95,5 @@ public static class WeightSparsity
             supports[p.Name] = Project(p.Tensor, TargetNonzeros(p.Tensor.numel(), density), minPerNeuron, p.NeuronAxis);
         }
         return supports;
-    }
-
-    /// <summary>True for the entries of a 1-D tensor outside its <paramref name="k"/> largest, ties kept in index order.</summary>
-    static Tensor DropMaskFlat(Tensor values, long k)
-    {
-        // topk selects without a full sort; asking for the smaller side keeps its output short.
-        long n = values.shape[0];
-        Tensor kth = k <= n / 2
-            ? values.topk((int)k, dim: 0, largest: true, sorted: false).values.amin([0], keepdim: true)
-            : values.topk((int)(n - k + 1), dim: 0, largest: false, sorted: false).values.amax([0], keepdim: true);
-        Tensor below = values < kth;
-        if (below.sum().item<long>() == n - k) return below; // no ties at the cut-off: the usual case
-        return AbsTopK.ResolveTies(values, kth, below, k);
     }
 }

@@ -204,6 +204,37 @@ public sealed class SparseGptTests
     }
 
     [Fact]
+    public void Bf16_matmuls_stay_close_to_fp32_with_float32_parameters_and_gradients()
+    {
+        using var scope = NewDisposeScope();
+        // No AbsTopK: a rounding difference must not flip a selection and move the output in a jump.
+        using var model = TestModels.Create(TestModels.Tiny(ActivationSparsity.Off), std: 0.1);
+        var tokens = TestModels.Tokens(3, 16);
+        Tensor Logits(MatmulPrecision precision, out Dictionary<string, Tensor> grads)
+        {
+            model.MatmulPrecision = precision;
+            model.zero_grad();
+            Tensor logits = model.forward(tokens);
+            logits.square().mean().backward();
+            grads = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!.clone());
+            return logits.detach();
+        }
+        Tensor fp32 = Logits(MatmulPrecision.Fp32, out var fp32Grads), bf16 = Logits(MatmulPrecision.Bf16, out var bf16Grads);
+        Assert.Equal(ScalarType.Float32, bf16.dtype);
+        Assert.False(fp32.Same(bf16)); // the switch does change the arithmetic
+        double relative = ((bf16 - fp32).norm() / fp32.norm()).item<float>();
+        Assert.True(relative < 2e-2, $"relative logit error {relative}");
+        foreach (var (name, p) in model.named_parameters())
+        {
+            Assert.Equal(ScalarType.Float32, p.dtype);
+            Tensor g32 = fp32Grads[name], g16 = bf16Grads[name];
+            Assert.Equal(ScalarType.Float32, g16.dtype);
+            double cosine = ((g32 * g16).sum() / (g32.norm() * g16.norm() + 1e-30)).item<float>();
+            Assert.True(cosine > 0.99, $"{name}: gradient cosine {cosine}");
+        }
+    }
+
+    [Fact]
     public void Attention_sink_adds_exp_b_to_the_softmax_denominator()
     {
         using var scope = NewDisposeScope();

@@ -107,13 +107,19 @@ public sealed class TrainerTests(SyntheticData data) : IClassFixture<SyntheticDa
         Assert.Contains("stopped without saving", error.Message);
     }
 
-    [Fact]
+    [Theory]
     [Trait("Category", "Slow")]
-    public void A_tiny_model_learns_to_copy()
+    [InlineData(MatmulPrecision.Fp32)]
+    [InlineData(MatmulPrecision.Bf16)]
+    public void A_tiny_model_learns_to_copy(MatmulPrecision precision)
     {
         using var dir = new TempDir();
-        var config = Tiny(300) with { BatchSize = 8, LearningRate = 1e-2, EvalInterval = 300, CheckpointInterval = 300, EvalTokens = 2048, LogInterval = 50 };
+        var config = Tiny(300) with
+        {
+            BatchSize = 8, LearningRate = 1e-2, EvalInterval = 300, CheckpointInterval = 300, EvalTokens = 2048, LogInterval = 50, MatmulPrecision = precision,
+        };
         var result = Trainer.Run(new TrainingRequest(config, data.ShardDir, dir["run"]), NullProgress.Instance);
+        Assert.Contains($"\"matmul_precision\": \"{precision.ToString().ToLowerInvariant()}\"", File.ReadAllText(Path.Combine(dir["run"], "config.json")));
         // Half of every line's letters are random (ln 8 nats each) and half are copies; a model
         // that only counts tokens stays near the unigram loss, one that copies gets far below it.
         Assert.True(result.ValLoss < 0.6 * result.UnigramValLoss, $"val {result.ValLoss:0.000} vs unigram {result.UnigramValLoss:0.000}");

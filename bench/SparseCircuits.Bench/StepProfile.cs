@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using SparseCircuits.Core;
+using SparseCircuits.Model;
+using SparseCircuits.Training;
+using static TorchSharp.torch;
+
+namespace SparseCircuits.Bench;
+
+/// <summary>
+/// Where one training step of a preset spends its time, by component, plus this machine's fp32
+/// GEMM peak measured in the same process (so ratios compare across noisy machines).
+/// Components that autograd interleaves (AbsTopK, attention, the unembedding and loss) are timed
+/// as differences or in isolation on tensors of the step's shapes; the optimizer-side pieces are
+/// timed directly on the model's real gradients. Random tokens: the cost does not depend on them.
+/// Options: --presets small,base, --steps N (timed repeats per component, default 10).
+/// </summary>
+static class StepProfile
+{
+    public static int Run(string[] args)
+    {
+        TorchRuntime.EnsureInitialized();
+        string[] presets = (BenchArgs.Option(args, "--presets") ?? "small,base").Split(',');
+        MatmulPrecision precision = Enum.Parse<MatmulPrecision>(BenchArgs.Option(args, "--precision") ?? "fp32", ignoreCase: true);
+        int repeats = int.Parse(BenchArgs.Option(args, "--steps") ?? "10");
+        double peak = GemmPeak.Measure();
+        foreach (int n in new[] { 128, 512, 2048 })
+            Console.WriteLine($"GEMM {n}: fp32 {GemmPeak.Measure(n, 20):0} GFLOP/s, bf16 {GemmPeak.Measure(n, 20, ScalarType.BFloat16):0} GFLOP/s");
+        Console.WriteLine($"threads {TorchRuntime.Threads}, {repeats} timed repeats per component, measured fp32 GEMM peak {peak:0} GFLOP/s");
+        foreach (string preset in presets) Profile(preset, repeats, peak, precision);
+        return 0;
+    }
+
+    static void Profile(string preset, int repeats, double peak, MatmulPrecision precision)
+    {
+        var config = TrainingPresets.Get(preset, 2048);
+        var m = config.Model;
+        int B = config.BatchSize, T = m.NCtx;
+        using var generator = new TorchSharp.torch.Generator().manual_seed(1);
+        using Tensor batch = randint(0, m.VocabSize, [B, T + 1], generator: generator);
+        using Tensor inputs = batch.narrow(1, 0, T), targets = batch.narrow(1, 1, T).reshape(-1);
+
+        double FwdBwd(SparseGpt model) => Time(repeats, () =>
+        {
+            using var scope = NewDisposeScope();
+            Tensor logits = model.forward(inputs);
+            Tensor loss = nn.functional.cross_entropy(logits.view(-1, logits.shape[2]), targets);
+            model.zero_grad();
+            loss.backward();
+        });
+        double Fwd(SparseGpt model) => Time(repeats, () =>
+        {
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            model.forward(inputs);
+        });
+
+        using var model = new SparseGpt(m, generator) { MatmulPrecision = precision };
+        using var plain = new SparseGpt(m with { ActivationSparsity = ActivationSparsity.Off }, generator) { MatmulPrecision = precision };
+        double fwd = Fwd(model), fwdBwd = FwdBwd(model);
+        double plainFwdBwd = FwdBwd(plain);
+
+        // The unembedding and loss: lm_head matmul + cross-entropy, forward and backward.
+        using Tensor resid = randn(B * T, m.DModel, generator: generator).requires_grad_();
+        using Tensor head = (randn(m.VocabSize, m.DModel, generator: generator) * 0.02).requires_grad_();
+        double headLoss = Time(repeats, () =>
+        {
+            using var scope = NewDisposeScope();
+            Tensor loss = nn.functional.cross_entropy(resid.matmul(head.t()), targets);
+            loss.backward();
+        });
+        // Attention core (scaled dot product, causal) per layer, forward and backward.
+        using Tensor q = randn(B, m.NHead, T, m.DHead, generator: generator).requires_grad_();
+        using Tensor k = randn(B, m.NHead, T, m.DHead, generator: generator).requires_grad_();
+        using Tensor v = randn(B, m.NHead, T, m.DHead, generator: generator).requires_grad_();
+        double attention = m.NLayer * Time(repeats, () =>
+        {
+            using var scope = NewDisposeScope();
+            nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true).sum().backward();
+        });
+
+        // AbsTopK alone at the step's locations: the selection, and the masking with its backward.
+        using Tensor narrow = randn(B * T, m.DModel, generator: generator).requires_grad_();
+        using Tensor wide = randn(B * T, m.MlpWidth, generator: generator).requires_grad_();
+        int? kNarrow = AbsTopK.K(0.125, m.DModel), kWide = AbsTopK.K(0.125, m.MlpWidth);
+        int locations = m.NLayer * 5; // five d_model-wide locations and one MLP-wide per layer (released settings)
+        double selection = Time(repeats, () =>
+        {
+            using var scope = NewDisposeScope();
+            for (int i = 0; i < locations; i++) TopKMask.Drop(narrow.detach(), kNarrow!.Value, true);
+            for (int i = 0; i < m.NLayer; i++) TopKMask.Drop(wide.detach(), kWide!.Value, true);
+        });
+        double absTopK = Time(repeats, () =>
+        {
+            using var scope = NewDisposeScope();
+            for (int i = 0; i < locations; i++) AbsTopK.Apply(narrow, kNarrow).sum().backward();
+            for (int i = 0; i < m.NLayer; i++) AbsTopK.Apply(wide, kWide).sum().backward();
+        });
+
+        // Optimizer side, on real gradients (left by the last FwdBwd of `model`).
+        var parameters = model.DescribeParameters();
+        Tensor[] tensors = parameters.Select(p => (Tensor)p.Tensor).ToArray();
+        using var optimizer = new AdamWithDecoupledDecay(parameters.Select(p => new OptimizedParameter(p.Name, p.Tensor, p.IsSparseMatrix)), config.Optimizer);
+        double gradNorm = Time(repeats, () => GradientNormalizer.Apply(tensors, GradientNormalization.NormalizeRms));
+        double adam = Time(repeats, () => optimizer.Step(1e-4));
+        long annealedStep = (long)(config.Steps * config.AnnealFraction); // the projection at its final (smallest) budget
+        double projection = Time(repeats, () => Trainer.Project(parameters, config, annealedStep));
+        double decay = Time(repeats, () => optimizer.ApplyWeightDecay(1e-4));
+        double zeroGrad = Time(repeats, () => model.zero_grad());
+
+        double step = fwdBwd + gradNorm + adam + projection + decay;
+        double tokens = config.TokensPerStep;
+        double flops = TrainingBench.FlopsPerToken(m) * tokens;
+        Console.WriteLine();
+        Console.WriteLine($"## {preset} ({precision.ToString().ToLowerInvariant()} matmuls): batch {B} x {T} tokens, d_model {m.DModel}, {m.NLayer} layers; step ≈ {step * 1000:0} ms " +
+                          $"= {tokens / step:N0} tokens/s, {flops / step / 1e9:0.0} GFLOP/s = {100 * flops / step / 1e9 / peak:0}% of the measured peak");
+        Console.WriteLine("| component | ms per step | share of step |");
+        Console.WriteLine("|---|---|---|");
+        void Row(string name, double seconds) => Console.WriteLine($"| {name} | {seconds * 1000:0.0} | {100 * seconds / step:0}% |");
+        Row("forward + backward (whole model)", fwdBwd);
+        Row("  of which forward", fwd);
+        Row("  of which AbsTopK (fwd+bwd with it minus without)", fwdBwd - plainFwdBwd);
+        Row("    AbsTopK alone: selection (mask) at every location", selection);
+        Row("    AbsTopK alone: selection + masked_fill fwd/bwd (+ a sum)", absTopK);
+        Row("  of which attention core (SDPA fwd+bwd, all layers)", attention);
+        Row("  of which lm_head + cross-entropy (fwd+bwd)", headLoss);
+        Row("  of which the rest (layer matmuls, norms, GELU, residuals)", plainFwdBwd - attention - headLoss);
+        Row("gradient RMS normalisation", gradNorm);
+        Row("Adam step", adam);
+        Row("top-k weight projection", projection);
+        Row("weight decay", decay);
+        Row("(zero_grad, inside forward + backward)", zeroGrad);
+    }
+
+    /// <summary>Median seconds of <paramref name="repeats"/> calls after two warm-up calls.</summary>
+    static double Time(int repeats, Action action)
+    {
+        action();
+        action();
+        var times = new double[repeats];
+        for (int i = 0; i < repeats; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            action();
+            times[i] = clock.Elapsed.TotalSeconds;
+        }
+        Array.Sort(times);
+        return times[repeats / 2];
+    }
+}

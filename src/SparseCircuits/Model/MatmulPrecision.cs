@@ -1,0 +1,35 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SparseCircuits.Model;
+
+/// <summary>
+/// The number format the model's matmuls run in. <see cref="MatmulPrecision.Bf16"/> casts each matmul's
+/// inputs to bfloat16 and its result back to float32, as mixed-precision autocast does: master
+/// weights, optimizer state, norms, AbsTopK, softmax and the loss stay float32, and libtorch
+/// accumulates bf16 products in float32. On CPUs with AVX512_BF16 (or AMX) libtorch's bf16 GEMM
+/// is several times faster than fp32 (docs/benchmarks.md); elsewhere it may be slower.
+/// </summary>
+public enum MatmulPrecision { Fp32, Bf16 }
+
+/// <summary>One model's precision switch, shared by all of its modules so a single assignment changes every matmul.</summary>
+sealed class MatmulPrecisionSetting
+{
+    public MatmulPrecision Value { get; set; }
+
+    /// <summary><paramref name="layer"/> applied to <paramref name="x"/> in this precision; the result is float32.</summary>
+    public Tensor Linear(Linear layer, Tensor x)
+    {
+        if (Value == MatmulPrecision.Fp32) return layer.forward(x);
+        return nn.functional.linear(x.to(ScalarType.BFloat16), layer.weight!.to(ScalarType.BFloat16), layer.bias?.to(ScalarType.BFloat16))
+            .to(x.dtype);
+    }
+
+    /// <summary>Causal scaled dot-product attention (scale 1/sqrt(d_head)) in this precision; the result has q's dtype.</summary>
+    public Tensor Attention(Tensor q, Tensor k, Tensor v)
+    {
+        if (Value == MatmulPrecision.Fp32) return nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
+        return nn.functional.scaled_dot_product_attention(q.to(ScalarType.BFloat16), k.to(ScalarType.BFloat16), v.to(ScalarType.BFloat16), is_casual: true)
+            .to(q.dtype);
+    }
+}
