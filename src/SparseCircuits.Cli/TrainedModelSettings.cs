@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using SparseCircuits.Training;
+using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace SparseCircuits.Cli;
@@ -15,4 +16,8 @@ public class TrainedModelSettings : GlobalSettings
     [Description("Which checkpoint of the run to load.")]
     [DefaultValue(CheckpointChoice.Best)]
     public CheckpointChoice Checkpoint { get; init; } = CheckpointChoice.Best;
+
+    /// <summary>Runs before any command that takes these settings (Spectre calls it after parsing).</summary>
+    public override ValidationResult Validate() =>
+        string.IsNullOrWhiteSpace(Model) ? ValidationResult.Error("--model is required") : base.Validate();
 }

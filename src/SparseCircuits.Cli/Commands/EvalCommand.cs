@@ -38,13 +38,9 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)
     {
-        if (string.IsNullOrWhiteSpace(settings.Model)) throw new SparseCircuitsException("--model is required");
         if (settings.Tokens is < 1) throw new SparseCircuitsException($"--tokens must be >= 1 (got {settings.Tokens})");
         using var trained = TrainedModel.Load(settings.Model, settings.Checkpoint);
-        string data = settings.Data ?? Core.Json.ReadFile<RunManifest>(trained.Run.ManifestFile).DataDir;
-        var shards = ShardManifest.Load(data);
-        if (shards.TokenizerHash != trained.Tokenizer.Hash)
-            throw new SparseCircuitsException($"shards in {data} were made with a different tokenizer than the model's");
+        var (shards, data) = trained.Shards(settings.Data);
         using var shard = shards.Open(data, settings.Split, settings.Part);
         using var train = shards.Open(data, CorpusSplit.Train);
         long maxTokens = settings.Tokens ?? long.MaxValue;

@@ -23,7 +23,6 @@ public sealed class MeansCommand : Command<MeansCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)
     {
-        if (string.IsNullOrWhiteSpace(settings.Model)) throw new SparseCircuitsException("--model is required");
         using var trained = TrainedModel.Load(settings.Model, settings.Checkpoint);
         MeanCacheInfo info = ConsoleProgress.Run(settings, progress => MeanCache.Build(trained, settings.Data, settings.Tokens, progress));
         Console.WriteLine($"means of {new NodeSpace(trained.Model.Config).Count:N0} nodes over {info.Tokens:N0} tokens of {info.Split} " +

@@ -32,8 +32,8 @@ public sealed class PruneCommand : Command<PruneCommand.Settings>
 
         [CommandOption("--target-loss <L>")]
         [Description("Task loss the circuit must reach on the validation prompts (mean BCE per prompt).")]
-        [DefaultValue(0.15)]
-        public double TargetLoss { get; init; } = 0.15;
+        [DefaultValue(PruningConfig.DefaultTargetLoss)]
+        public double TargetLoss { get; init; } = PruningConfig.DefaultTargetLoss;
 
         [CommandOption("--out <DIR>")]
         [Description("Where circuit.json goes (default: <model>/circuits/<task>).")]
@@ -46,23 +46,23 @@ public sealed class PruneCommand : Command<PruneCommand.Settings>
 
         [CommandOption("--budget <N>")]
         [Description("Mask-learning runs of the hyperparameter search (k_coef / lr / seed around the centres).")]
-        [DefaultValue(3)]
-        public int Budget { get; init; } = 3;
+        [DefaultValue(PruningConfig.DefaultBudget)]
+        public int Budget { get; init; } = PruningConfig.DefaultBudget;
 
         [CommandOption("--steps <N>")]
         [Description("Mask-learning steps per run.")]
-        [DefaultValue(300)]
-        public int Steps { get; init; } = 300;
+        [DefaultValue(PruningConfig.DefaultSteps)]
+        public int Steps { get; init; } = PruningConfig.DefaultSteps;
 
         [CommandOption("--k-coef <C>")]
         [Description("Centre of the search for the penalty per open node.")]
-        [DefaultValue(1e-4)]
-        public double KCoef { get; init; } = 1e-4;
+        [DefaultValue(PruningConfig.DefaultKCoef)]
+        public double KCoef { get; init; } = PruningConfig.DefaultKCoef;
 
         [CommandOption("--lr <LR>")]
         [Description("Centre of the search for the learning rate.")]
-        [DefaultValue(3e-3)]
-        public double LearningRate { get; init; } = 3e-3;
+        [DefaultValue(PruningConfig.DefaultLearningRate)]
+        public double LearningRate { get; init; } = PruningConfig.DefaultLearningRate;
 
         [CommandOption("--ablation <mean|zero>")]
         [Description("What removed nodes are frozen to while pruning.")]
@@ -88,7 +88,6 @@ public sealed class PruneCommand : Command<PruneCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)
     {
-        if (string.IsNullOrWhiteSpace(settings.Model)) throw new SparseCircuitsException("--model is required");
         int sources = (settings.File is null ? 0 : 1) + (settings.Task is null ? 0 : 1) + (settings.AllTasks ? 1 : 0);
         if (sources != 1) throw new SparseCircuitsException("give exactly one of --task NAME, --file F.jsonl or --all-tasks");
         if (settings.Out is not null) OutputPath.CheckDirectory(settings.Out); // before the search, not after it
@@ -147,14 +146,9 @@ public sealed class PruneCommand : Command<PruneCommand.Settings>
 
     static MeanActivations LoadMeans(TrainedModel trained, ModelReference model, bool compute, IProgressReporter progress)
     {
+        if (compute) return MeanCache.LoadOrBuild(trained, null, MeanCache.DefaultTokens, progress, out _);
         try
         {
-            return MeanCache.Load(model);
-        }
-        catch (SparseCircuitsException e) when (compute)
-        {
-            progress.Info($"computing the mean cache ({e.Message.Split(';')[0]})");
-            MeanCache.Build(trained, null, MeanCache.DefaultTokens, progress);
             return MeanCache.Load(model);
         }
         catch (SparseCircuitsException e)

@@ -24,7 +24,6 @@ public class ReportSettings : TrainedModelSettings
 
     public ReportData Build(GlobalSettings settings)
     {
-        if (string.IsNullOrWhiteSpace(Model)) throw new SparseCircuitsException("--model is required");
         var options = new ReportOptions { ModelDir = Model, CircuitsDir = Circuits, Checkpoint = Checkpoint, ProfileTokens = ProfileTokens }.Validate();
         ReportData data = ConsoleProgress.Run(settings, progress => ReportBuilder.Build(options, progress));
         return Sweep is null ? data : data with { Frontier = FrontierReportPage.Build(Sweep) };

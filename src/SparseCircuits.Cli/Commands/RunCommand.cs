@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using SparseCircuits.Circuits;
 using SparseCircuits.Data;
 using SparseCircuits.Pipeline;
 using SparseCircuits.Tasks;
@@ -50,8 +51,8 @@ public sealed class RunCommand : Command<RunCommand.Settings>
 
         [CommandOption("--target-loss <LOSS>")]
         [Description("Task loss a circuit must reach (the paper's 0.15).")]
-        [DefaultValue(0.15)]
-        public double TargetLoss { get; init; } = 0.15;
+        [DefaultValue(PruningConfig.DefaultTargetLoss)]
+        public double TargetLoss { get; init; } = PruningConfig.DefaultTargetLoss;
 
         [CommandOption("--strict-target")]
         [Description("Skip tasks the model cannot bring to --target-loss instead of pruning them at its own loss + 0.05.")]
@@ -59,8 +60,8 @@ public sealed class RunCommand : Command<RunCommand.Settings>
 
         [CommandOption("--budget <N>")]
         [Description("Mask-learning runs per task (the hyperparameter search; `circuits prune` defaults to 3).")]
-        [DefaultValue(1)]
-        public int Budget { get; init; } = 1;
+        [DefaultValue(PipelineOptions.DefaultPruningBudget)]
+        public int Budget { get; init; } = PipelineOptions.DefaultPruningBudget;
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)

@@ -37,7 +37,6 @@ public sealed class SampleCommand : Command<SampleCommand.Settings>
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)
     {
         var options = new SamplingOptions(settings.Tokens, settings.Temperature, settings.TopK, settings.Seed).Validate();
-        if (string.IsNullOrWhiteSpace(settings.Model)) throw new Core.SparseCircuitsException("--model is required");
         using var trained = TrainedModel.Load(settings.Model, settings.Checkpoint);
         string prompt = settings.Prompt.Replace("\\n", "\n").Replace("\\t", "\t");
         int[] generated = TextSampler.Generate(trained.Model, trained.Tokenizer.Encode(prompt), options, trained.Tokenizer.EndOfTextId);

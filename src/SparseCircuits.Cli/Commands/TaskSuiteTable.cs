@@ -20,7 +20,7 @@ internal static class TaskSuiteTable
         foreach (var r in summary.Tasks.Where(r => r.Reason is not null)) Console.WriteLine($"  {r.Task}: {r.Reason}");
         int atTarget = summary.Tasks.Count(r => r.Pruned && !summary.IsRelaxed(r));
         var trivial = summary.Tasks.Where(TaskSuiteSummary.IsTrivial).Select(r => r.Task).ToList();
-        Console.WriteLine($"solved on test (accuracy >= 0.9, loss <= 0.15): {summary.Tasks.Count(r => r.Solved)} of {summary.Tasks.Count} tasks; " +
+        Console.WriteLine($"solved on test (accuracy >= {Tasks.TaskScore.SolvedAccuracy}, loss <= {Tasks.TaskScore.SolvedLoss}): {summary.Tasks.Count(r => r.Solved)} of {summary.Tasks.Count} tasks; " +
             $"pruned at target {summary.TargetLoss}: {atTarget}; at relaxed targets: {summary.Tasks.Count(summary.IsRelaxed)}" +
             (trivial.Count > 0 ? $"; trivial (no edge needed): {string.Join(", ", trivial)}" : ""));
         Console.WriteLine($"geometric mean of edges at target {summary.TargetLoss} (trivial tasks left out): " +

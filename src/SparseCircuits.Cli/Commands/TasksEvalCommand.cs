@@ -65,7 +65,6 @@ public sealed class TasksEvalCommand : Command<TasksEvalCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)
     {
-        if (string.IsNullOrWhiteSpace(settings.Model)) throw new SparseCircuitsException("--model is required");
         if (settings.N < 1) throw new SparseCircuitsException($"--n must be >= 1 (got {settings.N})");
         if (settings.BatchSize < 1) throw new SparseCircuitsException($"--batch-size must be >= 1 (got {settings.BatchSize})");
         if (settings.File is not null && settings.Task.Length > 0) throw new SparseCircuitsException("give --task or --file, not both");

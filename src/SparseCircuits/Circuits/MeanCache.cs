@@ -44,10 +44,7 @@ public static class MeanCache
     public static MeanCacheInfo Build(TrainedModel trained, string? dataDir, long maxTokens, IProgressReporter progress)
     {
         if (maxTokens < 1) throw new SparseCircuitsException($"the number of tokens for the means must be >= 1 (got {maxTokens})");
-        string data = dataDir ?? Json.ReadFile<RunManifest>(trained.Run.ManifestFile).DataDir;
-        var shards = ShardManifest.Load(data);
-        if (shards.TokenizerHash != trained.Tokenizer.Hash)
-            throw new SparseCircuitsException($"shards in {data} were made with a different tokenizer than the model's");
+        var (shards, data) = trained.Shards(dataDir);
         using var shard = shards.Open(data, CorpusSplit.Val);
         ModelReference model = ModelReference.Of(trained);
         MeanActivations means;
@@ -73,6 +70,27 @@ public static class MeanCache
     /// for exactly those weights; missing, stale or damaged caches are user errors that say how
     /// to recompute them.
     /// </summary>
+    /// <summary>
+    /// The cache of <paramref name="trained"/>'s checkpoint, built first (from <paramref name="dataDir"/>,
+    /// default the run's shards) when it is missing, stale (another checkpoint) or damaged.
+    /// <paramref name="built"/> describes the new cache, or is null when the stored one was used.
+    /// </summary>
+    public static MeanActivations LoadOrBuild(TrainedModel trained, string? dataDir, long maxTokens, IProgressReporter progress, out MeanCacheInfo? built)
+    {
+        ModelReference model = ModelReference.Of(trained);
+        try
+        {
+            built = null;
+            return Load(model);
+        }
+        catch (SparseCircuitsException e)
+        {
+            progress.Info($"computing the mean cache ({e.Message.Split(';')[0]})");
+            built = Build(trained, dataDir, maxTokens, progress);
+            return Load(model);
+        }
+    }
+
     public static MeanActivations Load(ModelReference model)
     {
         string dir = Directory(model.RunDir);

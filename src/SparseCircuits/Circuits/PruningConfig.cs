@@ -18,11 +18,15 @@ public enum PruningMethod
 /// </summary>
 public sealed record PruningConfig
 {
-    public double TargetLoss { get; init; } = 0.15;
+    public const double DefaultTargetLoss = Tasks.TaskScore.SolvedLoss;
+    public const int DefaultSteps = 300, DefaultBudget = 3;
+    public const double DefaultKCoef = 1e-4, DefaultLearningRate = 3e-3;
+
+    public double TargetLoss { get; init; } = DefaultTargetLoss;
     public PruningMethod Method { get; init; } = PruningMethod.LearnedMask;
     public AblationKind Ablation { get; init; } = AblationKind.Mean;
     /// <summary>Mask-learning steps per search run.</summary>
-    public int Steps { get; init; } = 300;
+    public int Steps { get; init; } = DefaultSteps;
     /// <summary>Prompts per step (64 contrast pairs).</summary>
     public int BatchPrompts { get; init; } = 128;
     /// <summary>
@@ -31,9 +35,9 @@ public sealed record PruningConfig
     /// </summary>
     public int LengthChunks { get; init; } = 4;
     /// <summary>Centre of the search for the penalty per open node.</summary>
-    public double KCoef { get; init; } = 1e-4;
+    public double KCoef { get; init; } = DefaultKCoef;
     /// <summary>Centre of the search for the learning rate.</summary>
-    public double LearningRate { get; init; } = 3e-3;
+    public double LearningRate { get; init; } = DefaultLearningRate;
     public double WeightDecay { get; init; } = 1e-3;
     public double Beta1 { get; init; } = 0.9;
     public double Beta2 { get; init; } = 0.95;
@@ -47,7 +51,7 @@ public sealed record PruningConfig
     /// <summary>One mask entry for q channel j and k channel j of the same layer (they open and close together).</summary>
     public bool TieQk { get; init; }
     /// <summary>Search runs (k_coef / lr / seed settings around the centres), the smallest circuit wins.</summary>
-    public int Budget { get; init; } = 3;
+    public int Budget { get; init; } = DefaultBudget;
     public ulong Seed { get; init; }
     /// <summary>Fit a scale and shift of the final logits when scoring circuits (off by default; always reported).</summary>
     public bool Calibrate { get; init; }

@@ -65,16 +65,10 @@ public static class Stages
     /// <summary>The mean cache of <paramref name="trained"/>'s checkpoint, rebuilt when missing, stale or damaged.</summary>
     public static StageResult Means(TrainedModel trained, string shardsDir, IProgressReporter progress, long tokens = MeanCache.DefaultTokens)
     {
-        try
-        {
-            using var existing = MeanCache.Load(ModelReference.Of(trained)); // checks it belongs to this checkpoint
-            return new StageResult("means", true, $"checkpoint step {trained.Step}");
-        }
-        catch (SparseCircuitsException) // missing, stale (another checkpoint) or damaged: rebuild
-        {
-            var info = MeanCache.Build(trained, shardsDir, tokens, progress);
-            return new StageResult("means", false, $"{info.Tokens:N0} val tokens, checkpoint step {trained.Step}");
-        }
+        using var means = MeanCache.LoadOrBuild(trained, shardsDir, tokens, progress, out MeanCacheInfo? built);
+        return built is null
+            ? new StageResult("means", true, $"checkpoint step {trained.Step}")
+            : new StageResult("means", false, $"{built.Tokens:N0} val tokens, checkpoint step {trained.Step}");
     }
 
     static StageResult Corpus(PipelineLayout layout, CorpusOptions corpus, IProgressReporter progress)

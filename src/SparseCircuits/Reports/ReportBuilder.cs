@@ -25,10 +25,7 @@ public static class ReportBuilder
         CheckCircuitsMatch(trained, catalog);
         var tokenTexts = Enumerable.Range(0, trained.Tokenizer.VocabSize).Select(trained.Tokenizer.TokenText).ToList();
 
-        string dataDir = options.ShardsDir ?? Json.ReadFile<RunManifest>(trained.Run.ManifestFile).DataDir;
-        ShardManifest shards = ShardManifest.Load(dataDir);
-        if (shards.TokenizerHash != trained.Tokenizer.Hash)
-            throw new SparseCircuitsException($"shards in {dataDir} were made with a different tokenizer than the model's; pass the run's shard directory");
+        var (shards, dataDir) = trained.Shards(options.ShardsDir);
         using var val = shards.Open(dataDir, CorpusSplit.Val);
         double? unigram = Unigram(shards, dataDir, val, trained);
 

@@ -85,7 +85,7 @@ public static class SweepPresets
                 Dense(64), Dense(128), Dense(256), Dense(512),
             ],
             Tasks = TaskRegistry.Names.ToList(),
-            TargetLoss = 0.15,
+            TargetLoss = Circuits.PruningConfig.DefaultTargetLoss,
             Pruning = Obj(("budget", 2)),
             Prompts = new SweepPrompts { MaxPromptTokens = 128 },
         };

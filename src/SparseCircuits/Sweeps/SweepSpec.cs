@@ -29,7 +29,7 @@ public sealed record SweepSpec
     /// <summary>Built-in task names or custom task files (<c>*.jsonl</c>, relative to the spec file).</summary>
     public IReadOnlyList<string> Tasks { get; init; } = [];
     /// <summary>Task loss every circuit must reach (the paper uses 0.15).</summary>
-    public double TargetLoss { get; init; } = 0.15;
+    public double TargetLoss { get; init; } = Circuits.PruningConfig.DefaultTargetLoss;
     /// <summary>Pruning config fields (<see cref="PruningConfig"/>; its target_loss is <see cref="TargetLoss"/>).</summary>
     public JsonObject? Pruning { get; init; }
     public SweepPrompts Prompts { get; init; } = new();

@@ -10,6 +10,7 @@ namespace SparseCircuits.Tasks;
 public sealed record TaskScore(string Task, int Pairs, double Loss, double Accuracy, double LogitDiff)
 {
     public const double SolvedAccuracy = 0.9;
+    /// <summary>The paper's target task loss for circuits, also the bar for "solved".</summary>
     public const double SolvedLoss = 0.15;
 
     public double OfficialLoss => 2 * Loss;

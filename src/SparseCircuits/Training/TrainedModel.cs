@@ -38,6 +38,20 @@ public sealed class TrainedModel : IDisposable
         };
     }
 
+    /// <summary>
+    /// The token shards in <paramref name="dataDir"/> (default: the ones the run was trained on,
+    /// from its manifest) with their directory, refused unless they were made with this model's
+    /// tokenizer (token ids of another vocabulary would be silently wrong).
+    /// </summary>
+    public (ShardManifest Shards, string Dir) Shards(string? dataDir = null)
+    {
+        string dir = dataDir ?? Json.ReadFile<RunManifest>(Run.ManifestFile).DataDir;
+        ShardManifest shards = ShardManifest.Load(dir);
+        if (shards.TokenizerHash != Tokenizer.Hash)
+            throw new SparseCircuitsException($"shards in {dir} were made with a different tokenizer than the model's; pass the run's shard directory");
+        return (shards, dir);
+    }
+
     /// <summary>UTF-8 length of every token id, for bits-per-byte.</summary>
     public int[] TokenByteLengths() => Enumerable.Range(0, Tokenizer.VocabSize).Select(id => Tokenizer.TokenBytes(id).Length).ToArray();
 

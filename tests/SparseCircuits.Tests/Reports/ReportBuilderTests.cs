@@ -174,6 +174,9 @@ public sealed class ReportBuilderTests(ReportRun run, ITestOutputHelper output) 
         dir.Write("summary-only/summary.json", """{"format": 1, "target_loss": 0.15, "tasks": [{"task": "x", "pruned": true, "circuit_file": "x/circuit.json"}]}""");
         Expect(Options with { CircuitsDir = dir["summary-only"] }, "the file is missing");
         Expect(Options with { ShardsDir = dir["empty"] }, "shards.json");
+        // Token ids of another vocabulary would be silently wrong (the check eval and means share: TrainedModel.Shards).
+        using var other = SyntheticData.From(SyntheticData.CopyTaskDocuments(60, seed: 2), vocab: 280);
+        Expect(Options with { ShardsDir = other.ShardDir }, "different tokenizer");
     }
 
     [Fact]
