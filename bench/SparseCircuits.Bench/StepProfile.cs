@@ -22,18 +22,20 @@ static class StepProfile
         string[] presets = (BenchArgs.Option(args, "--presets") ?? "small,base").Split(',');
         MatmulPrecision precision = Enum.Parse<MatmulPrecision>(BenchArgs.Option(args, "--precision") ?? "fp32", ignoreCase: true);
         int repeats = int.Parse(BenchArgs.Option(args, "--steps") ?? "10");
+        bool bigram = args.Contains("--bigram"), paperSparsity = args.Contains("--paper-sparsity");
         double peak = GemmPeak.Measure();
         foreach (int n in new[] { 128, 512, 2048 })
             Console.WriteLine($"GEMM {n}: fp32 {GemmPeak.Measure(n, 20):0} GFLOP/s, bf16 {GemmPeak.Measure(n, 20, ScalarType.BFloat16):0} GFLOP/s");
         Console.WriteLine($"threads {TorchRuntime.Threads}, {repeats} timed repeats per component, measured fp32 GEMM peak {peak:0} GFLOP/s");
-        foreach (string preset in presets) Profile(preset, repeats, peak, precision);
+        foreach (string preset in presets) Profile(preset, repeats, peak, precision, bigram, paperSparsity);
         return 0;
     }
 
-    static void Profile(string preset, int repeats, double peak, MatmulPrecision precision)
+    static void Profile(string preset, int repeats, double peak, MatmulPrecision precision, bool bigram, bool paperSparsity)
     {
         var config = TrainingPresets.Get(preset, 2048);
-        var m = config.Model;
+        var m = config.Model with { BigramTable = bigram, ActivationSparsity = paperSparsity ? ActivationSparsity.PaperText : config.Model.ActivationSparsity };
+        config = config with { Model = m };
         int B = config.BatchSize, T = m.NCtx;
         using var generator = new TorchSharp.torch.Generator().manual_seed(1);
         using Tensor batch = randint(0, m.VocabSize, [B, T + 1], generator: generator);
@@ -96,6 +98,8 @@ static class StepProfile
             for (int i = 0; i < m.NLayer; i++) AbsTopK.Apply(wide, kWide).sum().backward();
         });
 
+        double[] forwardOps = ForwardOps(m, B * T, repeats, precision, generator, out string[] opNames);
+
         // Optimizer side, on real gradients (left by the last FwdBwd of `model`).
         var parameters = model.DescribeParameters();
         Tensor[] tensors = parameters.Select(p => (Tensor)p.Tensor).ToArray();
@@ -111,7 +115,7 @@ static class StepProfile
         double tokens = config.TokensPerStep;
         double flops = TrainingBench.FlopsPerToken(m) * tokens;
         Console.WriteLine();
-        Console.WriteLine($"## {preset} ({precision.ToString().ToLowerInvariant()} matmuls): batch {B} x {T} tokens, d_model {m.DModel}, {m.NLayer} layers; step ≈ {step * 1000:0} ms " +
+        Console.WriteLine($"## {preset} ({precision.ToString().ToLowerInvariant()} matmuls{(bigram ? ", bigram table" : "")}{(paperSparsity ? ", AbsTopK 1/4 at all 8 locations" : "")}): batch {B} x {T} tokens, d_model {m.DModel}, {m.NLayer} layers; step ≈ {step * 1000:0} ms " +
                           $"= {tokens / step:N0} tokens/s, {flops / step / 1e9:0.0} GFLOP/s = {100 * flops / step / 1e9 / peak:0}% of the measured peak");
         Console.WriteLine("| component | ms per step | share of step |");
         Console.WriteLine("|---|---|---|");
@@ -129,6 +133,46 @@ static class StepProfile
         Row("top-k weight projection", projection);
         Row("weight decay", decay);
         Row("(zero_grad, inside forward + backward)", zeroGrad);
+        Console.WriteLine();
+        Console.WriteLine($"Forward pass by op, each timed alone at the step's shapes (no autograd), times its count per forward; measured forward {fwd * 1000:0.0} ms:");
+        Console.WriteLine("| op | ms per forward |");
+        Console.WriteLine("|---|---|");
+        for (int i = 0; i < opNames.Length; i++) Console.WriteLine($"| {opNames[i]} | {forwardOps[i] * 1000:0.0} |");
+        Console.WriteLine($"| sum | {forwardOps.Sum() * 1000:0.0} |");
+    }
+
+    /// <summary>Each kind of op of one forward, timed alone on (tokens, width) activations and multiplied by how often a forward runs it.</summary>
+    static double[] ForwardOps(ModelConfig m, int tokens, int repeats, MatmulPrecision precision, TorchSharp.torch.Generator g, out string[] names)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        int d = m.DModel, mlp = m.MlpWidth, L = m.NLayer;
+        Tensor x = randn(tokens, d, generator: g), h = randn(tokens, mlp, generator: g), w = ones(d);
+        ScalarType mm = precision == MatmulPrecision.Bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
+        double Linear(int fanIn, int fanOut)
+        {
+            Tensor input = randn(tokens, fanIn, generator: g), weight = randn(fanOut, fanIn, generator: g) * 0.02, bias = zeros(fanOut);
+            return Time(repeats, () => { using var s = NewDisposeScope(); nn.functional.linear(input.to(mm), weight.to(mm), bias.to(mm)).to(ScalarType.Float32); });
+        }
+        Tensor q = randn(tokens / m.NCtx, m.NHead, m.NCtx, m.DHead, generator: g).to(mm);
+        Tensor logits = randn(tokens, m.VocabSize, generator: g), targets = randint(0, m.VocabSize, [tokens], generator: g);
+        var ops = new (string Name, int Count, Func<double> Seconds)[]
+        {
+            ("RMSNorm (d_model)", 2 * L + 1, () => Time(repeats, () => { using var s = NewDisposeScope(); _ = x * (x.square().mean([-1], keepdim: true) + 1e-5).rsqrt() * w; })),
+            ("AbsTopK at d_model width", 5 * L, () => Time(repeats, () => { using var s = NewDisposeScope(); AbsTopK.Apply(x, AbsTopK.K(0.125, d)); })),
+            ("AbsTopK at d_mlp width", L, () => Time(repeats, () => { using var s = NewDisposeScope(); AbsTopK.Apply(h, AbsTopK.K(0.125, mlp)); })),
+            ("linear c_attn (d -> 3d)", L, () => Linear(d, 3 * d)),
+            ("linear attn c_proj (d -> d)", L, () => Linear(d, d)),
+            ("linear c_fc (d -> 4d)", L, () => Linear(d, mlp)),
+            ("linear mlp c_proj (4d -> d)", L, () => Linear(mlp, d)),
+            ("attention core (SDPA)", L, () => Time(repeats, () => { using var s = NewDisposeScope(); nn.functional.scaled_dot_product_attention(q, q, q, is_casual: true); })),
+            ("GELU (d_mlp)", L, () => Time(repeats, () => { using var s = NewDisposeScope(); nn.functional.gelu(h); })),
+            ("residual add", 2 * L, () => Time(repeats, () => { using var s = NewDisposeScope(); _ = x + x; })),
+            ("lm_head (d -> vocab)", 1, () => Linear(d, m.VocabSize)),
+            ("cross-entropy (vocab)", 1, () => Time(repeats, () => { using var s = NewDisposeScope(); nn.functional.cross_entropy(logits, targets); })),
+        };
+        names = ops.Select(o => $"{o.Name} x {o.Count}").ToArray();
+        return ops.Select(o => o.Count * o.Seconds()).ToArray();
     }
 
     /// <summary>Median seconds of <paramref name="repeats"/> calls after two warm-up calls.</summary>

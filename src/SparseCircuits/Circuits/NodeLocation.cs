@@ -25,26 +25,29 @@ public static class NodeLocations
 {
     public static IReadOnlyList<NodeLocation> All { get; } = Enum.GetValues<NodeLocation>();
 
-    /// <summary>The official site name, e.g. <c>attn.q</c> (the hook point is <c>{layer}.{site}</c>).</summary>
-    public static string Site(this NodeLocation location) => location switch
+    /// <summary>The hook site a location's nodes sit on.</summary>
+    public static HookSite HookSite(this NodeLocation location) => location switch
     {
-        NodeLocation.AttnActIn => "attn.act_in",
-        NodeLocation.AttnQ => "attn.q",
-        NodeLocation.AttnK => "attn.k",
-        NodeLocation.AttnV => "attn.v",
-        NodeLocation.AttnResidDelta => "attn.resid_delta",
-        NodeLocation.MlpActIn => "mlp.act_in",
-        NodeLocation.MlpPostAct => "mlp.post_act",
-        NodeLocation.MlpResidDelta => "mlp.resid_delta",
+        NodeLocation.AttnActIn => HookPoints.AttnActIn,
+        NodeLocation.AttnQ => HookPoints.AttnQ,
+        NodeLocation.AttnK => HookPoints.AttnK,
+        NodeLocation.AttnV => HookPoints.AttnV,
+        NodeLocation.AttnResidDelta => HookPoints.AttnResidDelta,
+        NodeLocation.MlpActIn => HookPoints.MlpActIn,
+        NodeLocation.MlpPostAct => HookPoints.MlpPostAct,
+        NodeLocation.MlpResidDelta => HookPoints.MlpResidDelta,
         _ => throw new ArgumentOutOfRangeException(nameof(location), location, null),
     };
 
-    public static string Point(this NodeLocation location, int layer) => $"{layer}.{location.Site()}";
+    /// <summary>The official site name, e.g. <c>attn.q</c> (the hook point is <c>{layer}.{site}</c>).</summary>
+    public static string Site(this NodeLocation location) => location.HookSite().Name;
+
+    public static string Point(this NodeLocation location, int layer) => location.HookSite().At(layer);
 
     /// <summary>q, k and v channels belong to a head (channel / d_head).</summary>
     public static bool HasHead(this NodeLocation location) => location is NodeLocation.AttnQ or NodeLocation.AttnK or NodeLocation.AttnV;
 
-    public static int Width(this NodeLocation location, ModelConfig config) => HookPoints.Width(config, location.Point(0));
+    public static int Width(this NodeLocation location, ModelConfig config) => location.HookSite().WidthIn(config);
 
     public static NodeLocation Parse(string site)
     {

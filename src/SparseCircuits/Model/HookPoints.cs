@@ -17,32 +17,35 @@ public static class HookPoints
 {
     public const string FinalResid = "final_resid";
 
-    /// <summary>Per-layer sites in the order the forward pass reaches them.</summary>
-    public static IReadOnlyList<string> LayerSites { get; } =
-    [
-        "resid_in", "attn.act_in", "attn.q", "attn.k", "attn.v", "attn.pattern", "attn.y", "attn.resid_delta",
-        "resid_mid", "mlp.act_in", "mlp.post_act", "mlp.resid_delta",
-    ];
+    // Each site once, in the order the forward pass reaches it: name, what its last dimension
+    // spans, and which module records it. Everything else (the site list, widths, a layer's
+    // point names, node locations, the viewer's legend) is derived from these twelve lines.
+    public static HookSite ResidIn { get; } = new("resid_in", SiteWidth.DModel, "block", 0);
+    public static HookSite AttnActIn { get; } = new("attn.act_in", SiteWidth.DModel, "attn", 1);
+    public static HookSite AttnQ { get; } = new("attn.q", SiteWidth.Heads, "attn", 2);
+    public static HookSite AttnK { get; } = new("attn.k", SiteWidth.Heads, "attn", 3);
+    public static HookSite AttnV { get; } = new("attn.v", SiteWidth.Heads, "attn", 4);
+    public static HookSite AttnPattern { get; } = new("attn.pattern", SiteWidth.Context, "attn", 5);
+    public static HookSite AttnY { get; } = new("attn.y", SiteWidth.Heads, "attn", 6);
+    public static HookSite AttnResidDelta { get; } = new("attn.resid_delta", SiteWidth.DModel, "attn", 7);
+    public static HookSite ResidMid { get; } = new("resid_mid", SiteWidth.DModel, "block", 8);
+    public static HookSite MlpActIn { get; } = new("mlp.act_in", SiteWidth.DModel, "mlp", 9);
+    public static HookSite MlpPostAct { get; } = new("mlp.post_act", SiteWidth.Mlp, "mlp", 10);
+    public static HookSite MlpResidDelta { get; } = new("mlp.resid_delta", SiteWidth.DModel, "mlp", 11);
 
-    public static string ResidIn(int layer) => $"{layer}.resid_in";
-    public static string AttnActIn(int layer) => $"{layer}.attn.act_in";
-    public static string AttnQ(int layer) => $"{layer}.attn.q";
-    public static string AttnK(int layer) => $"{layer}.attn.k";
-    public static string AttnV(int layer) => $"{layer}.attn.v";
-    public static string AttnPattern(int layer) => $"{layer}.attn.pattern";
-    public static string AttnY(int layer) => $"{layer}.attn.y";
-    public static string AttnResidDelta(int layer) => $"{layer}.attn.resid_delta";
-    public static string ResidMid(int layer) => $"{layer}.resid_mid";
-    public static string MlpActIn(int layer) => $"{layer}.mlp.act_in";
-    public static string MlpPostAct(int layer) => $"{layer}.mlp.post_act";
-    public static string MlpResidDelta(int layer) => $"{layer}.mlp.resid_delta";
+    /// <summary>Per-layer sites in forward order (<see cref="HookSite.Index"/> is the position here).</summary>
+    public static IReadOnlyList<HookSite> Sites { get; } =
+        [ResidIn, AttnActIn, AttnQ, AttnK, AttnV, AttnPattern, AttnY, AttnResidDelta, ResidMid, MlpActIn, MlpPostAct, MlpResidDelta];
+
+    /// <summary>The site names of <see cref="Sites"/>.</summary>
+    public static IReadOnlyList<string> LayerSites { get; } = Sites.Select(s => s.Name).ToList();
 
     /// <summary>Every hook point of a model with <paramref name="nLayer"/> blocks, in forward order.</summary>
     public static IReadOnlyList<string> All(int nLayer)
     {
-        var names = new List<string>(nLayer * LayerSites.Count + 1);
+        var names = new List<string>(nLayer * Sites.Count + 1);
         for (int layer = 0; layer < nLayer; layer++)
-            foreach (string site in LayerSites) names.Add($"{layer}.{site}");
+            foreach (HookSite site in Sites) names.Add(site.At(layer));
         names.Add(FinalResid);
         return names;
     }
@@ -68,32 +71,50 @@ public static class HookPoints
     public static int Width(ModelConfig config, string point)
     {
         if (!TryParse(point, config.NLayer, out _, out string site)) throw Unknown(point, config.NLayer);
-        return site switch
-        {
-            "attn.q" or "attn.k" or "attn.v" or "attn.y" => config.NHead * config.DHead,
-            "mlp.post_act" => config.MlpWidth,
-            "attn.pattern" => config.NCtx,
-            _ => config.DModel,
-        };
+        return site == FinalResid ? config.DModel : Sites.First(s => s.Name == site).WidthIn(config);
     }
 
     internal static SparseCircuitsException Unknown(string point, int nLayer) => new(
         $"unknown hook point '{point}': expected final_resid or L.site with L in 0..{nLayer - 1} and site one of {string.Join(", ", LayerSites)}");
 }
 
-/// <summary>The hook names of one block, built once so the forward pass never formats strings.</summary>
+/// <summary>What the last dimension of a hook site spans.</summary>
+public enum SiteWidth
+{
+    /// <summary>The residual width d_model.</summary>
+    DModel,
+    /// <summary>All heads side by side, n_head * d_head.</summary>
+    Heads,
+    /// <summary>The MLP width d_mlp.</summary>
+    Mlp,
+    /// <summary>Keys: the context length n_ctx (attention patterns).</summary>
+    Context,
+}
+
+/// <summary>One named activation of every block (see <see cref="HookPoints"/>).</summary>
+/// <param name="Name">the official site name, e.g. <c>attn.q</c></param>
+/// <param name="Owner">the module that records it: block, attn or mlp</param>
+/// <param name="Index">position in <see cref="HookPoints.Sites"/></param>
+public sealed record HookSite(string Name, SiteWidth Width, string Owner, int Index)
+{
+    /// <summary>The hook point of this site in <paramref name="layer"/>, e.g. <c>3.attn.q</c>.</summary>
+    public string At(int layer) => $"{layer}.{Name}";
+
+    /// <summary>Channels along the last dimension in a model of <paramref name="config"/>.</summary>
+    public int WidthIn(ModelConfig config) => Width switch
+    {
+        SiteWidth.DModel => config.DModel,
+        SiteWidth.Heads => config.NHead * config.DHead,
+        SiteWidth.Mlp => config.MlpWidth,
+        SiteWidth.Context => config.NCtx,
+        _ => throw new ArgumentOutOfRangeException(nameof(Width), Width, null),
+    };
+}
+
+/// <summary>The hook point names of one block, built once so the forward pass never formats strings.</summary>
 internal sealed class LayerHookNames(int layer)
 {
-    public readonly string ResidIn = HookPoints.ResidIn(layer);
-    public readonly string AttnActIn = HookPoints.AttnActIn(layer);
-    public readonly string AttnQ = HookPoints.AttnQ(layer);
-    public readonly string AttnK = HookPoints.AttnK(layer);
-    public readonly string AttnV = HookPoints.AttnV(layer);
-    public readonly string AttnPattern = HookPoints.AttnPattern(layer);
-    public readonly string AttnY = HookPoints.AttnY(layer);
-    public readonly string AttnResidDelta = HookPoints.AttnResidDelta(layer);
-    public readonly string ResidMid = HookPoints.ResidMid(layer);
-    public readonly string MlpActIn = HookPoints.MlpActIn(layer);
-    public readonly string MlpPostAct = HookPoints.MlpPostAct(layer);
-    public readonly string MlpResidDelta = HookPoints.MlpResidDelta(layer);
+    readonly string[] _names = HookPoints.Sites.Select(s => s.At(layer)).ToArray();
+
+    public string this[HookSite site] => _names[site.Index];
 }

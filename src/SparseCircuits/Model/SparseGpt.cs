@@ -221,10 +221,10 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
         {
             if (!skipAttention)
             {
-                x = Hooks.Run(hooks, names.ResidIn, x);
+                x = Hooks.Run(hooks, names[HookPoints.ResidIn], x);
                 x = x + attn.forward(ln_1.forward(x), hooks);
             }
-            x = Hooks.Run(hooks, names.ResidMid, x);
+            x = Hooks.Run(hooks, names[HookPoints.ResidMid], x);
             x = x + mlp.forward(ln_2.forward(x), hooks);
             return x;
         }
@@ -277,18 +277,18 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
         public Tensor forward(Tensor x, Hooks? hooks)
         {
             long B = x.shape[0], T = x.shape[1];
-            x = Hooks.Run(hooks, names.AttnActIn, AbsTopK.Apply(x, kIn));
+            x = Hooks.Run(hooks, names[HookPoints.AttnActIn], AbsTopK.Apply(x, kIn));
 
             Tensor[] qkv = precision.Linear(c_attn, x).chunk(3, dim: -1); // 3 x (B, T, H*D)
-            Tensor q = Hooks.Run(hooks, names.AttnQ, AbsTopK.Apply(qkv[0], kQ));
-            Tensor k = Hooks.Run(hooks, names.AttnK, AbsTopK.Apply(qkv[1], kK));
-            Tensor v = Hooks.Run(hooks, names.AttnV, AbsTopK.Apply(qkv[2], kV));
+            Tensor q = Hooks.Run(hooks, names[HookPoints.AttnQ], AbsTopK.Apply(qkv[0], kQ));
+            Tensor k = Hooks.Run(hooks, names[HookPoints.AttnK], AbsTopK.Apply(qkv[1], kK));
+            Tensor v = Hooks.Run(hooks, names[HookPoints.AttnV], AbsTopK.Apply(qkv[2], kV));
             q = q.view(B, T, nHead, dHead).transpose(1, 2); // (B, H, T, D)
             k = k.view(B, T, nHead, dHead).transpose(1, 2); // (B, H, T, D)
             v = v.view(B, T, nHead, dHead).transpose(1, 2); // (B, H, T, D)
 
             Tensor y;
-            if (attn_imp is null && (hooks is null || !hooks.Has(names.AttnPattern)))
+            if (attn_imp is null && (hooks is null || !hooks.Has(names[HookPoints.AttnPattern])))
             {
                 // Same math as below, fused; scale defaults to 1/sqrt(d_head).
                 y = precision.Attention(q, k, v); // (B, H, T, D)
@@ -299,14 +299,14 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
                 using (Tensor future = ones(T, T, ScalarType.Bool, x.device).triu(1))
                     scores = scores.masked_fill(future, double.NegativeInfinity);
                 Tensor pattern = attn_imp is null ? scores.softmax(-1) : attn_imp.Softmax(scores); // (B, H, T, T)
-                pattern = Hooks.Run(hooks, names.AttnPattern, pattern);
+                pattern = Hooks.Run(hooks, names[HookPoints.AttnPattern], pattern);
                 y = pattern.matmul(v); // (B, H, T, D)
             }
             y = y.transpose(1, 2).reshape(B, T, nHead * dHead); // (B, T, H*D), heads side by side
-            y = Hooks.Run(hooks, names.AttnY, y);
+            y = Hooks.Run(hooks, names[HookPoints.AttnY], y);
 
             Tensor delta = AbsTopK.Apply(precision.Linear(c_proj, y), kOut);
-            return Hooks.Run(hooks, names.AttnResidDelta, delta);
+            return Hooks.Run(hooks, names[HookPoints.AttnResidDelta], delta);
         }
     }
 
@@ -355,12 +355,12 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
 
         public Tensor forward(Tensor x, Hooks? hooks)
         {
-            x = Hooks.Run(hooks, names.MlpActIn, AbsTopK.Apply(x, kIn));
+            x = Hooks.Run(hooks, names[HookPoints.MlpActIn], AbsTopK.Apply(x, kIn));
             Tensor h = precision.Linear(c_fc, x); // (B, T, d_mlp)
             h = activation == MlpActivation.Gelu ? nn.functional.gelu(h) : nn.functional.relu(h); // gelu: exact erf form
-            h = Hooks.Run(hooks, names.MlpPostAct, AbsTopK.Apply(h, kNeuron));
+            h = Hooks.Run(hooks, names[HookPoints.MlpPostAct], AbsTopK.Apply(h, kNeuron));
             Tensor delta = AbsTopK.Apply(precision.Linear(c_proj, h), kOut);
-            return Hooks.Run(hooks, names.MlpResidDelta, delta);
+            return Hooks.Run(hooks, names[HookPoints.MlpResidDelta], delta);
         }
     }
 }

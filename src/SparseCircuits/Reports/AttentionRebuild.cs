@@ -29,12 +29,12 @@ public static class AttentionRebuild
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var hooks = new Hooks();
-        foreach (int layer in heads.Select(h => h.Layer).Distinct()) hooks.Record(HookPoints.AttnQ(layer)).Record(HookPoints.AttnK(layer));
+        foreach (int layer in heads.Select(h => h.Layer).Distinct()) hooks.Record(HookPoints.AttnQ.At(layer)).Record(HookPoints.AttnK.At(layer));
         model.forward(tensor(prompt.Select(id => (long)id).ToArray()).view(1, -1), hooks);
         foreach (var (layer, head) in heads)
         {
-            float[] q = HeadActivations(hooks[HookPoints.AttnQ(layer)], head, dHead, shown);
-            float[] k = HeadActivations(hooks[HookPoints.AttnK(layer)], head, dHead, shown);
+            float[] q = HeadActivations(hooks[HookPoints.AttnQ.At(layer)], head, dHead, shown);
+            float[] k = HeadActivations(hooks[HookPoints.AttnK.At(layer)], head, dHead, shown);
             int[] channels = Enumerable.Range(head * dHead, dHead)
                 .Where(c => kept.Contains(new NodeId(layer, NodeLocation.AttnQ, c)) && kept.Contains(new NodeId(layer, NodeLocation.AttnK, c))).ToArray();
             result[(layer, head)] = new AttentionView(tokens, Pattern(q, k, channels.Select(c => c - head * dHead).ToArray(), dHead),

@@ -1,3 +1,4 @@
+using SparseCircuits.Circuits;
 namespace SparseCircuits.Reports;
 
 // Everything the HTML viewer shows, precomputed by `circuits report` and embedded in the page as
@@ -19,6 +20,8 @@ public sealed record ReportData
     /// <summary>The task table (summary.json of the circuits directory plus circuits found beside it); empty without circuits.</summary>
     public required IReadOnlyList<TaskRow> Tasks { get; init; }
     public required IReadOnlyList<CircuitView> Circuits { get; init; }
+    /// <summary>The node locations' site names in forward order; the viewer colours nodes by position in this list.</summary>
+    public IReadOnlyList<string> Locations { get; init; } = NodeLocations.All.Select(l => l.Site()).ToList();
     /// <summary>Per node id (e.g. <c>2.attn.q[17]</c>) the pretraining-text profile, shared by every circuit that keeps the node.</summary>
     public required IReadOnlyDictionary<string, NodeProfile> NodeProfiles { get; init; }
     public required EmbeddingView Embeddings { get; init; }

@@ -62,6 +62,10 @@ public sealed class PlantedCircuitTests(ITestOutputHelper output)
         using var ablation = new NodeAblation(space, means, AblationKind.Mean);
         double[] scores = AttributionScores.Compute(model, ablation, PlantedModel.Task().Train);
         output.WriteLine(string.Join(", ", MaskUnits.Rank(scores).Take(8).Select(i => $"{space[i]} {scores[i]:0.000}")));
+        int planted = PlantedModel.Circuit.Count();
+        var top = MaskUnits.Rank(scores).Take(planted).Select(i => space[i].ToString()).Order();
+        Assert.Equal(PlantedModel.Circuit.Select(n => n.ToString()).Order(), top);
+        Assert.True(scores[MaskUnits.Rank(scores).ElementAt(planted - 1)] > scores[MaskUnits.Rank(scores).ElementAt(planted)], "a gap after the planted nodes");
         Circuit circuit = CircuitPruning.Run(model, means, PlantedModel.Task(), Config(PruningMethod.Attribution), NullProgress.Instance);
         Assert.Equal(PlantedModel.Circuit.Select(n => n.ToString()).Order(), circuit.Nodes.Select(n => n.Id).Order());
     }

@@ -60,13 +60,13 @@ public sealed class HooksTests
         model.forward(TestModels.Tokens(2, 6), hooks);
         for (int L = 0; L < c.NLayer; L++)
         {
-            Assert.True(hooks[HookPoints.ResidMid(L)].allclose(hooks[HookPoints.ResidIn(L)] + hooks[HookPoints.AttnResidDelta(L)]));
-            string next = L + 1 < c.NLayer ? HookPoints.ResidIn(L + 1) : HookPoints.FinalResid;
-            Assert.True(hooks[next].allclose(hooks[HookPoints.ResidMid(L)] + hooks[HookPoints.MlpResidDelta(L)]));
+            Assert.True(hooks[HookPoints.ResidMid.At(L)].allclose(hooks[HookPoints.ResidIn.At(L)] + hooks[HookPoints.AttnResidDelta.At(L)]));
+            string next = L + 1 < c.NLayer ? HookPoints.ResidIn.At(L + 1) : HookPoints.FinalResid;
+            Assert.True(hooks[next].allclose(hooks[HookPoints.ResidMid.At(L)] + hooks[HookPoints.MlpResidDelta.At(L)]));
             // Recorded after AbsTopK: 1/8 of 32 channels and of 128 neurons survive per token.
-            Assert.True(hooks[HookPoints.AttnActIn(L)].ne(0).sum(-1).le(4).all().item<bool>());
-            Assert.True(hooks[HookPoints.MlpPostAct(L)].ne(0).sum(-1).le(16).all().item<bool>());
-            var pattern = hooks[HookPoints.AttnPattern(L)];
+            Assert.True(hooks[HookPoints.AttnActIn.At(L)].ne(0).sum(-1).le(4).all().item<bool>());
+            Assert.True(hooks[HookPoints.MlpPostAct.At(L)].ne(0).sum(-1).le(16).all().item<bool>());
+            var pattern = hooks[HookPoints.AttnPattern.At(L)];
             Assert.True(pattern.sum(-1).allclose(ones_like(pattern.sum(-1))));
         }
         Assert.Equal(TestModels.Tokens(2, 6).shape, hooks[HookPoints.FinalResid].shape.Take(2).ToArray());
@@ -105,7 +105,7 @@ public sealed class HooksTests
         surgery.state_dict()["transformer.h.0.mlp.c_fc.bias"].zero_();
 
         var hooks = new Hooks()
-            .Replace(HookPoints.MlpPostAct(0), x => zeros_like(x))
+            .Replace(HookPoints.MlpPostAct.At(0), x => zeros_like(x))
             .Record(HookPoints.All(c.NLayer));
         var patched = model.forward(tokens, hooks);
         Assert.True(patched.allclose(surgery.forward(tokens), rtol: 1e-12, atol: 1e-12));
@@ -113,7 +113,7 @@ public sealed class HooksTests
         var clean = new Hooks().Record(HookPoints.All(c.NLayer));
         var original = model.forward(tokens, clean);
         Assert.False(patched.allclose(original, atol: 1e-6));
-        int replaced = HookPoints.All(c.NLayer).ToList().IndexOf(HookPoints.MlpPostAct(0));
+        int replaced = HookPoints.All(c.NLayer).ToList().IndexOf(HookPoints.MlpPostAct.At(0));
         foreach (var (point, index) in HookPoints.All(c.NLayer).Select((p, i) => (p, i)))
         {
             bool same = hooks[point].Same(clean[point]);
@@ -122,7 +122,7 @@ public sealed class HooksTests
             if (index < replaced) Assert.True(same, point);
             else if (index > replaced) Assert.False(same, point);
         }
-        Assert.Equal(0, hooks[HookPoints.MlpPostAct(0)].abs().sum().item<double>());
+        Assert.Equal(0, hooks[HookPoints.MlpPostAct.At(0)].abs().sum().item<double>());
     }
 
     [Fact]
@@ -133,7 +133,7 @@ public sealed class HooksTests
         using var model = TestModels.Create(c);
         var mask = full(c.MlpWidth, 0.5).requires_grad_();
         var mean = full(c.MlpWidth, 0.1);
-        var hooks = new Hooks().Replace(HookPoints.MlpPostAct(1), x => x * mask + mean * (1 - mask));
+        var hooks = new Hooks().Replace(HookPoints.MlpPostAct.At(1), x => x * mask + mean * (1 - mask));
         model.forward(TestModels.Tokens(2, 5), hooks).square().mean().backward();
         Assert.NotNull(mask.grad);
         Assert.True(mask.grad!.abs().sum().item<float>() > 0);
@@ -145,11 +145,11 @@ public sealed class HooksTests
     {
         using var scope = NewDisposeScope();
         using var model = TestModels.Create(TestModels.Tiny());
-        var hooks = new Hooks().Record(HookPoints.ResidMid(0), keepGraph: true).Record(HookPoints.ResidIn(1));
+        var hooks = new Hooks().Record(HookPoints.ResidMid.At(0), keepGraph: true).Record(HookPoints.ResidIn.At(1));
         model.forward(TestModels.Tokens(1, 4), hooks);
-        Assert.True(hooks[HookPoints.ResidMid(0)].requires_grad);
-        Assert.False(hooks[HookPoints.ResidIn(1)].requires_grad);
-        hooks[HookPoints.ResidMid(0)].sum().backward();
+        Assert.True(hooks[HookPoints.ResidMid.At(0)].requires_grad);
+        Assert.False(hooks[HookPoints.ResidIn.At(1)].requires_grad);
+        hooks[HookPoints.ResidMid.At(0)].sum().backward();
         Assert.NotNull(model.state_dict()["transformer.h.0.attn.c_attn.weight"].grad);
     }
 
@@ -158,7 +158,7 @@ public sealed class HooksTests
     {
         using var scope = NewDisposeScope();
         using var model = TestModels.Create(TestModels.Tiny());
-        var point = HookPoints.AttnV(0);
+        var point = HookPoints.AttnV.At(0);
         var hooks = new Hooks().Record(point).Replace(point, x => x * 2);
         var after = new Hooks().Replace(point, x => x * 2).Record(point);
         using var _ = no_grad();
@@ -175,9 +175,9 @@ public sealed class HooksTests
         var a = TestModels.Tokens(1, 6, seed: 1);
         var b = TestModels.Tokens(1, 6, seed: 2);
         using var _ = no_grad();
-        var source = new Hooks().Record(HookPoints.ResidIn(1));
+        var source = new Hooks().Record(HookPoints.ResidIn.At(1));
         var expected = model.forward(a, source);
-        var patched = model.forward(b, new Hooks().Replace(HookPoints.ResidIn(1), _ => source[HookPoints.ResidIn(1)]));
+        var patched = model.forward(b, new Hooks().Replace(HookPoints.ResidIn.At(1), _ => source[HookPoints.ResidIn.At(1)]));
         Assert.True(patched.Same(expected));
     }
 
@@ -214,7 +214,7 @@ public sealed class HooksTests
         var tokens = TestModels.Tokens(1, 3);
         var e = Assert.Throws<SparseCircuitsException>(() => model.forward(tokens, new Hooks().Record("5.mlp.post_act")));
         Assert.Contains("5.mlp.post_act", e.Message);
-        Assert.Throws<InvalidOperationException>(() => model.forward(tokens, new Hooks().Replace(HookPoints.AttnQ(0), x => x.narrow(-1, 0, 3))));
+        Assert.Throws<InvalidOperationException>(() => model.forward(tokens, new Hooks().Replace(HookPoints.AttnQ.At(0), x => x.narrow(-1, 0, 3))));
         Assert.Throws<KeyNotFoundException>(() => new Hooks()["0.attn.q"]);
     }
 }
@@ -229,10 +229,10 @@ public sealed class LogitsAtTests
         using var model = TestModels.Create(TestModels.AllOptions());
         Tensor tokens = TestModels.Tokens(3, 9);
         Tensor positions = tensor(new long[] { 8, 0, 4 });
-        var hooks = new Hooks().Replace(HookPoints.MlpPostAct(0), x => x * 0.5);
+        var hooks = new Hooks().Replace(HookPoints.MlpPostAct.At(0), x => x * 0.5);
         Tensor full = model.forward(tokens, hooks); // (3, 9, vocab)
         Tensor expected = full.gather(1, positions.view(3, 1, 1).expand(3, 1, full.shape[2])).squeeze(1);
-        Tensor actual = model.LogitsAt(tokens, positions, new Hooks().Replace(HookPoints.MlpPostAct(0), x => x * 0.5));
+        Tensor actual = model.LogitsAt(tokens, positions, new Hooks().Replace(HookPoints.MlpPostAct.At(0), x => x * 0.5));
         Assert.True(torch.allclose(expected, actual, rtol: 1e-5, atol: 1e-5));
     }
 }

@@ -242,19 +242,19 @@ public sealed class SparseGptTests
         using var model = TestModels.Create(c, dtype: ScalarType.Float64, std: 0.5);
         var b = model.state_dict()["transformer.h.1.attn.attn_imp.sink_logit"];
         using (no_grad()) b.copy_(tensor(new double[] { 2.0, -1.0 }));
-        var hooks = new Hooks().Record([HookPoints.AttnQ(1), HookPoints.AttnK(1), HookPoints.AttnPattern(1)]);
+        var hooks = new Hooks().Record([HookPoints.AttnQ.At(1), HookPoints.AttnK.At(1), HookPoints.AttnPattern.At(1)]);
         var tokens = TestModels.Tokens(2, 6);
         using var _ = no_grad();
         model.forward(tokens, hooks);
 
-        var q = hooks[HookPoints.AttnQ(1)].view(2, 6, 2, 16).transpose(1, 2); // (B, H, T, D)
-        var k = hooks[HookPoints.AttnK(1)].view(2, 6, 2, 16).transpose(1, 2);
+        var q = hooks[HookPoints.AttnQ.At(1)].view(2, 6, 2, 16).transpose(1, 2); // (B, H, T, D)
+        var k = hooks[HookPoints.AttnK.At(1)].view(2, 6, 2, 16).transpose(1, 2);
         var scores = q.matmul(k.transpose(-2, -1)) / 4.0;
         var e = scores.exp().masked_fill(ones(6, 6, ScalarType.Bool).triu(1), 0);
         var expected = e / (e.sum([-1], keepdim: true) + b.exp().view(1, 2, 1, 1));
-        Assert.True(hooks[HookPoints.AttnPattern(1)].allclose(expected, rtol: 1e-10, atol: 1e-12));
+        Assert.True(hooks[HookPoints.AttnPattern.At(1)].allclose(expected, rtol: 1e-10, atol: 1e-12));
         // The first token sees only itself and the sink: p = 1 / (1 + exp(b - s_00)).
-        var firstRow = hooks[HookPoints.AttnPattern(1)][0, 0, 0, 0].item<double>();
+        var firstRow = hooks[HookPoints.AttnPattern.At(1)][0, 0, 0, 0].item<double>();
         Assert.Equal(1 / (1 + Math.Exp(2.0 - scores[0, 0, 0, 0].item<double>())), firstRow, 12);
     }
 

@@ -56,9 +56,9 @@ public sealed class AttentionRebuildTests
         // With the whole prompt in the window, Full is exactly the model's attention of that head.
         var whole = AttentionRebuild.ForCircuit(model, circuit, prompt, texts, window: prompt.Length)[(1, 1)];
         using var scope = NewDisposeScope();
-        var hooks = new Hooks().Record(HookPoints.AttnPattern(1));
+        var hooks = new Hooks().Record(HookPoints.AttnPattern.At(1));
         using (no_grad()) model.forward(tensor(prompt.Select(t => (long)t).ToArray()).view(1, -1), hooks);
-        float[] own = hooks[HookPoints.AttnPattern(1)][0, 1].contiguous().data<float>().ToArray(); // (T, T)
+        float[] own = hooks[HookPoints.AttnPattern.At(1)][0, 1].contiguous().data<float>().ToArray(); // (T, T)
         for (int i = 0; i < prompt.Length; i++)
             for (int j = 0; j < prompt.Length; j++) Assert.Equal(own[i * prompt.Length + j], whole.Full[i][j], 2);
     }

@@ -81,21 +81,41 @@ public sealed partial class ReportHtmlTests
     }
 
     [Fact]
-    public void Every_fixture_renders()
+    public void Every_fixture_renders_a_page_whose_data_round_trips()
     {
         foreach (var data in new[] { ReportFixtures.Empty(), ReportFixtures.Degenerate(), ReportFixtures.Hostile() })
         {
-            string json = ExtractDataJson(ReportHtml.Render(data));
-            Assert.Equal(data.Circuits.Count, JsonSerializer.Deserialize<ReportData>(json, Json.Compact)!.Circuits.Count);
+            string html = ReportHtml.Render(data);
+            Assert.Equal(2, Regex.Matches(html, "<script", RegexOptions.IgnoreCase).Count);
+            var back = JsonSerializer.Deserialize<ReportData>(ExtractDataJson(html), Json.Compact)!;
+            Assert.Equal(data.Title, back.Title);
+            Assert.Equal(data.Circuits.Select(c => c.Nodes.Count), back.Circuits.Select(c => c.Nodes.Count));
+            Assert.Equal(data.Circuits.Select(c => c.Edges.Count), back.Circuits.Select(c => c.Edges.Count));
+            Assert.Equal(data.Tasks.Count, back.Tasks.Count);
+            Assert.Equal(data.NodeProfiles.Keys.Order(), back.NodeProfiles.Keys.Order());
+            Assert.Equal(data.TrainingCurve.Count, back.TrainingCurve.Count);
+            Assert.Equal(data.Frontier is null, back.Frontier is null);
         }
     }
 
     [Fact]
-    public void Write_puts_the_page_on_disk()
+    public void Write_puts_the_page_on_disk_replacing_an_old_one_without_leftovers()
     {
         using var dir = new Support.TempDir();
-        string path = dir["report.html"];
+        string path = dir.Write("out/report.html", "an older report");
         ReportHtml.Write(ReportFixtures.Synthetic(), path);
         Assert.Equal(ReportHtml.Render(ReportFixtures.Synthetic()), File.ReadAllText(path));
+        Assert.Equal(["report.html"], Directory.GetFiles(Path.GetDirectoryName(path)!).Select(Path.GetFileName)); // no temporary file left
+    }
+
+    [Fact]
+    public void The_viewer_spells_no_hook_site_and_takes_the_location_order_from_the_data()
+    {
+        using var stream = typeof(ReportData).Assembly.GetManifestResourceStream("SparseCircuits.Reports.Web.report.js")!;
+        string script = new StreamReader(stream).ReadToEnd();
+        foreach (string site in SparseCircuits.Model.HookPoints.LayerSites)
+            Assert.DoesNotContain($"'{site}'", script); // sites are declared once, in C# (HookPoints)
+        string json = ExtractDataJson(ReportHtml.Render(ReportFixtures.Synthetic()));
+        Assert.Contains("\"locations\":[\"attn.act_in\",\"attn.q\",\"attn.k\",\"attn.v\",\"attn.resid_delta\",\"mlp.act_in\",\"mlp.post_act\",\"mlp.resid_delta\"]", json);
     }
 }

@@ -10,10 +10,8 @@
   const SVG_NS = 'http://www.w3.org/2000/svg';
   const POS = [37, 99, 235];
   const NEG = [220, 38, 38];
-  const LOCATION_COLOURS = {
-    'attn.act_in': '#16a34a', 'attn.q': '#2563eb', 'attn.k': '#0891b2', 'attn.v': '#7c3aed',
-    'attn.resid_delta': '#475569', 'mlp.act_in': '#65a30d', 'mlp.post_act': '#ea580c', 'mlp.resid_delta': '#78716c',
-  };
+  // One colour per node location, in the order the report lists them (DATA.locations, from C#).
+  const LOCATION_PALETTE = ['#16a34a', '#2563eb', '#0891b2', '#7c3aed', '#475569', '#65a30d', '#ea580c', '#78716c'];
   const FALLBACK_COLOURS = ['#db2777', '#0d9488', '#9333ea', '#b45309', '#4d7c0f'];
 
   const DATA = JSON.parse(document.getElementById('report-data').textContent);
@@ -21,6 +19,7 @@
   const nav = document.getElementById('nav');
   const circuitsById = new Map((DATA.circuits || []).map(c => [c.id, c]));
   const profiles = DATA.node_profiles || {};
+  const locationOrder = DATA.locations || [];
 
   // ---------- small DOM helpers ----------
 
@@ -111,7 +110,8 @@
     return `rgba(${r},${g},${b},${(0.7 * Math.abs(t)).toFixed(3)})`;
   }
   function locationColour(location) {
-    if (Object.hasOwn(LOCATION_COLOURS, location)) return LOCATION_COLOURS[location];
+    const i = locationOrder.indexOf(location);
+    if (i >= 0 && i < LOCATION_PALETTE.length) return LOCATION_PALETTE[i];
     let h = 0;
     for (const ch of location) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
     return FALLBACK_COLOURS[h % FALLBACK_COLOURS.length];
