@@ -1,6 +1,7 @@
 using SparseCircuits.Core;
 using SparseCircuits.Model;
 using static TorchSharp.torch;
+using SparseCircuits.Tasks;
 
 namespace SparseCircuits.Circuits;
 
@@ -26,7 +27,7 @@ public static class AttributionScores
             var chunk = examples.Skip(start).Take(batchSize).ToList();
             TaskBatch batch = TaskBatch.From(chunk);
             Tensor mask = ones([chunk.Count, ablation.Space.Count], ScalarType.Float32).requires_grad_(true); // (B, nodes)
-            Tensor perPrompt = TaskLoss.PerPrompt(TaskLoss.LogitDifference(TaskLoss.LastLogits(model, batch, ablation.Masked(mask)), batch));
+            Tensor perPrompt = TaskLoss.PerPrompt(TaskLoss.LogitDifference(model.LogitsAt(batch.Tokens, batch.LastPosition, ablation.Masked(mask)), batch));
             perPrompt.sum().backward();
             float[] batchScores = mask.grad!.abs().sum([0]).data<float>().ToArray();
             for (int i = 0; i < scores.Length; i++) scores[i] += batchScores[i];

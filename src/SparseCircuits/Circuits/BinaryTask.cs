@@ -1,11 +1,6 @@
-namespace SparseCircuits.Circuits;
+using SparseCircuits.Tasks;
 
-/// <summary>
-/// One prompt of a binary next-token task: after <paramref name="PromptIds"/> the model should
-/// prefer <paramref name="CorrectId"/> over <paramref name="WrongId"/>. A contrast pair is two
-/// examples whose answers are swapped (one side's correct token is the other side's wrong one).
-/// </summary>
-public sealed record TaskExample(int[] PromptIds, int CorrectId, int WrongId);
+namespace SparseCircuits.Circuits;
 
 /// <summary>
 /// What pruning needs from a task: its prompts split into train (mask learning), val

@@ -1,3 +1,4 @@
+using SparseCircuits.Tasks;
 namespace SparseCircuits.Circuits;
 
 /// <summary>A kept node as stored in circuit.json (<paramref name="Score"/>: tau or attribution score of its unit).</summary>

@@ -1,3 +1,4 @@
+using SparseCircuits.Tasks;
 using System.Diagnostics;
 using SparseCircuits.Core;
 using SparseCircuits.Model;
@@ -24,8 +25,8 @@ public static class CircuitPruning
         using var ablation = new NodeAblation(space, means, config.Ablation);
         using var frozen = new FrozenWeights(model);
 
-        double[] fullD = TaskEvaluation.LogitDifferences(model, task.Val, null);
-        TaskScore valFull = TaskEvaluation.Score(task.Val, fullD, config.Calibrate ? LogitCalibration.Fit(task.Val, fullD) : null);
+        double[] fullD = TaskEvaluator.LogitDifferences(model, task.Val);
+        TaskScore valFull = TaskEvaluator.Score(config.Calibrate ? LogitCalibration.Fit(task.Val, fullD).Apply(task.Val, fullD) : fullD);
         if (valFull.Loss > config.TargetLoss)
             throw new SparseCircuitsException(
                 $"the full model cannot reach the target: its task loss on the {task.Name} validation prompts is {valFull.Loss:0.####} " +

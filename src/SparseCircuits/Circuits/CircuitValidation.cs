@@ -1,6 +1,7 @@
 using SparseCircuits.Core;
 using SparseCircuits.Model;
 using static TorchSharp.torch;
+using SparseCircuits.Tasks;
 
 namespace SparseCircuits.Circuits;
 
@@ -39,20 +40,20 @@ public static class CircuitValidation
         using var zero = new NodeAblation(space, means, AblationKind.Zero);
         bool[] complement = keep.Select(k => !k).ToArray();
 
-        TaskScore Score(NodeAblation? ablation, IReadOnlyList<bool>? selection, LogitCalibration? cal = null)
+        TaskScore Score(NodeAblation? ablation, IReadOnlyList<bool>? selection)
         {
             using var scope = NewDisposeScope();
-            var result = TaskEvaluation.Score(model, test, ablation is null ? null : ablation.Fixed(selection!), cal);
+            var result = TaskEvaluator.Score(model, test, ablation is null ? null : ablation.Fixed(selection!));
             progress?.Advance(1);
             return result;
         }
 
         TaskScore full = Score(null, null);
         double[] sufficiencyD;
-        using (NewDisposeScope()) sufficiencyD = TaskEvaluation.LogitDifferences(model, test, mean.Fixed(keep));
+        using (NewDisposeScope()) sufficiencyD = TaskEvaluator.LogitDifferences(model, test, mean.Fixed(keep));
         progress?.Advance(1);
-        TaskScore sufficiency = TaskEvaluation.Score(test, sufficiencyD);
-        TaskScore? calibrated = calibration is null ? null : TaskEvaluation.Score(test, sufficiencyD, calibration);
+        TaskScore sufficiency = TaskEvaluator.Score(sufficiencyD);
+        TaskScore? calibrated = calibration is null ? null : TaskEvaluator.Score(calibration.Apply(test, sufficiencyD));
         TaskScore necessity = Score(mean, complement);
 
         int size = keep.Count(k => k);

@@ -1,5 +1,6 @@
 using SparseCircuits.Core;
 using SparseCircuits.Model;
+using SparseCircuits.Tasks;
 
 namespace SparseCircuits.Circuits;
 
@@ -70,9 +71,9 @@ public static class Discretization
             if (evaluated.TryGetValue(k, out var known)) return known;
             using var scope = TorchSharp.torch.NewDisposeScope();
             bool[] keep = units.Keep(ranking, k);
-            double[] d = TaskEvaluation.LogitDifferences(model, val, ablation.Fixed(keep));
+            double[] d = TaskEvaluator.LogitDifferences(model, val, ablation.Fixed(keep));
             LogitCalibration? calibration = calibrate ? LogitCalibration.Fit(val, d) : null;
-            var result = (TaskEvaluation.Score(val, d, calibration), calibration);
+            var result = (TaskEvaluator.Score(calibration is null ? d : calibration.Apply(val, d)), calibration);
             evaluated[k] = result;
             progress?.Advance(1);
             progress?.Status($"k = {k}: loss {result.Item1.Loss:0.000}");

@@ -3,6 +3,7 @@ using SparseCircuits.Model;
 using SparseCircuits.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using SparseCircuits.Tasks;
 
 namespace SparseCircuits.Circuits;
 
@@ -48,7 +49,7 @@ public static class LearnedMasks
             {
                 using var chunkScope = NewDisposeScope();
                 TaskBatch batch = TaskBatch.From(chunk);
-                Tensor lastLogits = TaskLoss.LastLogits(model, batch, ablation.Masked(NodeMask()));
+                Tensor lastLogits = model.LogitsAt(batch.Tokens, batch.LastPosition, ablation.Masked(NodeMask()));
                 Tensor chunkLoss = TaskLoss.PerPrompt(TaskLoss.LogitDifference(lastLogits, batch)).sum() / prompts.Count;
                 chunkLoss.backward();
                 taskLossSum += chunkLoss.item<float>();

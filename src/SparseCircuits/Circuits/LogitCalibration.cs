@@ -1,3 +1,4 @@
+using SparseCircuits.Tasks;
 namespace SparseCircuits.Circuits;
 
 /// <summary>
@@ -15,6 +16,10 @@ public sealed record LogitCalibration(double Scale, double Shift)
 
     /// <summary>The calibrated difference logit(correct) - logit(wrong).</summary>
     public double Apply(TaskExample example, double logitDifference) => Scale * logitDifference + Shift * Orientation(example);
+
+    /// <summary>The calibrated differences of all <paramref name="examples"/>.</summary>
+    public IReadOnlyList<double> Apply(IReadOnlyList<TaskExample> examples, IReadOnlyList<double> logitDifferences) =>
+        logitDifferences.Select((d, i) => Apply(examples[i], d)).ToArray();
 
     static double Orientation(TaskExample e) => e.CorrectId < e.WrongId ? 1 : -1;
 

@@ -1,4 +1,5 @@
 using SparseCircuits.Core;
+using SparseCircuits.Tasks;
 
 namespace SparseCircuits.Circuits;
 

@@ -23,8 +23,8 @@ public static class TaskSource
             if (!data.Available) throw new SparseCircuitsException($"task {name} is unavailable with this tokenizer: {data.UnavailableReason}");
             return data;
         }
-        return new BinaryTask(name, Prompts(Split(TaskSplit.Train, trainPairs).Pairs), Prompts(Split(TaskSplit.Validation, valPairs).Pairs),
-            Prompts(Split(TaskSplit.Test, testPairs).Pairs));
+        return new BinaryTask(name, TaskExample.FromPairs(Split(TaskSplit.Train, trainPairs).Pairs), TaskExample.FromPairs(Split(TaskSplit.Validation, valPairs).Pairs),
+            TaskExample.FromPairs(Split(TaskSplit.Test, testPairs).Pairs));
     }
 
     /// <summary>
@@ -37,7 +37,7 @@ public static class TaskSource
         var train = TaskDataset.FromFile(path, tokenizer, TaskSplit.Train, options: options).Pairs;
         var val = TaskDataset.FromFile(path, tokenizer, TaskSplit.Validation, options: options).Pairs;
         var test = TaskDataset.FromFile(path, tokenizer, TaskSplit.Test, options: options).Pairs;
-        if (train.Count > 0 && val.Count > 0 && test.Count > 0) return new BinaryTask(name, Prompts(train), Prompts(val), Prompts(test));
+        if (train.Count > 0 && val.Count > 0 && test.Count > 0) return new BinaryTask(name, TaskExample.FromPairs(train), TaskExample.FromPairs(val), TaskExample.FromPairs(test));
 
         var all = TaskDataset.FromFile(path, tokenizer, split: null, options: options).Pairs.ToList();
         if (all.Count < 4) throw new SparseCircuitsException($"{path} has {all.Count} usable pairs; pruning needs at least 4 (train, val and test each get some)");
@@ -48,7 +48,7 @@ public static class TaskSource
             (all[i], all[j]) = (all[j], all[i]);
         }
         int quarter = Math.Max(1, all.Count / 4);
-        return new BinaryTask(name, Prompts(all.Skip(2 * quarter)), Prompts(all.Take(quarter)), Prompts(all.Skip(quarter).Take(quarter)));
+        return new BinaryTask(name, TaskExample.FromPairs(all.Skip(2 * quarter)), TaskExample.FromPairs(all.Take(quarter)), TaskExample.FromPairs(all.Skip(quarter).Take(quarter)));
     }
 
     const string BuiltInPrefix = "builtin:", ContextKey = "?context=";
@@ -78,8 +78,4 @@ public static class TaskSource
             throw new SparseCircuitsException($"task source '{source}' names an unknown prompt context '{value}' (short or scaffold)");
         return true;
     }
-
-    /// <summary>Positive prompt: tok over alt; negative prompt: alt over tok.</summary>
-    public static List<TaskExample> Prompts(IEnumerable<EncodedPair> pairs) =>
-        pairs.SelectMany(p => new[] { new TaskExample(p.Positive, p.TokId, p.AltId), new TaskExample(p.Negative, p.AltId, p.TokId) }).ToList();
 }

@@ -116,7 +116,7 @@ public static class TaskSuitePruning
         using var ablation = new NodeAblation(space, means, AblationKind.Mean);
         using var frozen = new FrozenWeights(model);
         using var scope = TorchSharp.torch.NewDisposeScope();
-        return (TaskEvaluation.Score(model, task.Test, null), TaskEvaluation.Score(model, task.Test, ablation.Fixed(new bool[space.Count])));
+        return (TaskEvaluator.Score(model, task.Test), TaskEvaluator.Score(model, task.Test, ablation.Fixed(new bool[space.Count])));
     }
 
     /// <summary>The pruning config for one task: the suite's, or with a relaxed target (<see cref="TaskSuiteOptions.RelaxedTargetSlack"/>).</summary>
@@ -124,7 +124,7 @@ public static class TaskSuitePruning
     {
         if (suite.RelaxedTargetSlack is not double slack) return config;
         TaskScore full;
-        using (TorchSharp.torch.NewDisposeScope()) full = TaskEvaluation.Score(model, task.Val, null);
+        using (TorchSharp.torch.NewDisposeScope()) full = TaskEvaluator.Score(model, task.Val);
         if (full.Loss <= config.TargetLoss || full.Accuracy < suite.RelaxedMinAccuracy) return config;
         return config with { TargetLoss = Math.Round(full.Loss + slack, 3) };
     }

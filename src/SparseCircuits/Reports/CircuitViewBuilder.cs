@@ -2,6 +2,7 @@ using SparseCircuits.Circuits;
 using SparseCircuits.Core;
 using SparseCircuits.Model;
 using SparseCircuits.Training;
+using SparseCircuits.Tasks;
 
 namespace SparseCircuits.Reports;
 

@@ -2,6 +2,7 @@ using SparseCircuits.Circuits;
 using SparseCircuits.Core;
 using SparseCircuits.Model;
 using static TorchSharp.torch;
+using SparseCircuits.Tasks;
 
 namespace SparseCircuits.Reports;
 
@@ -38,7 +39,7 @@ public static class NodeAblationLosses
             bool[] selection = (bool[])keep.Clone();
             foreach (NodeId n in removed) selection[space.IndexOf(n)] = false;
             using var scope = NewDisposeScope();
-            double loss = TaskEvaluation.Score(prompts, TaskEvaluation.LogitDifferences(model, prompts, ablation.Fixed(selection), BatchSize)).Loss;
+            double loss = TaskEvaluator.Score(model, prompts, ablation.Fixed(selection), BatchSize).Loss;
             progress?.Advance(1);
             return loss;
         }

@@ -1,6 +1,7 @@
 using SparseCircuits.Circuits;
 using SparseCircuits.Model;
 using static TorchSharp.torch;
+using SparseCircuits.Tasks;
 
 namespace SparseCircuits.Reports;
 
@@ -8,7 +9,7 @@ namespace SparseCircuits.Reports;
 /// What each circuit node does on the task, in circuit mode: the model runs with everything
 /// outside the circuit ablated (<see cref="NodeAblation.Fixed"/>), and each node's activation is
 /// recorded at its hook point after that ablation. Prompts come in contrast pairs as
-/// <see cref="TaskSource.Prompts"/> lists them: even indices are class 0 (the answer is the pair's
+/// <see cref="TaskExample.FromPairs"/> lists them: even indices are class 0 (the answer is the pair's
 /// first token), odd indices class 1. Shown: the first <c>pairs</c> pairs token by token (the
 /// last <c>tokensShown</c> tokens of each prompt) with per-token class 0 - class 1 when both
 /// prompts have the same length; and the mean activation at the last prompt position per class

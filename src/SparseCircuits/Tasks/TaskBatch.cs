@@ -3,59 +3,47 @@ using static TorchSharp.torch;
 namespace SparseCircuits.Tasks;
 
 /// <summary>
-/// Prompts of several pairs as one right-padded batch: row 2i is pair i's positive prompt, row
-/// 2i+1 its negative. Padding comes after each prompt's last token, so with causal attention it
-/// cannot change the logits read at <see cref="LastIndex"/>. Tensors belong to the caller's
-/// dispose scope.
+/// Prompts of different lengths in one forward pass: right-padded to the longest with each
+/// prompt's own last token (causal attention keeps padding from reaching earlier positions, and
+/// every id stays in the vocabulary), with each prompt's last position and its correct and wrong
+/// token ids. Tensors belong to the caller's dispose scope.
 /// </summary>
 public sealed class TaskBatch
 {
-    /// <summary>(2B, T) int64 token ids, padded with the pad id.</summary>
+    /// <summary>(B, T) int64 prompt tokens.</summary>
     public required Tensor Tokens { get; init; }
+    /// <summary>(B) int64 index of each prompt's last token.</summary>
+    public required Tensor LastPosition { get; init; }
+    /// <summary>(B) int64 correct answer ids.</summary>
+    public required Tensor Correct { get; init; }
+    /// <summary>(B) int64 wrong answer ids.</summary>
+    public required Tensor Wrong { get; init; }
+    public int Count { get; init; }
 
-    /// <summary>(2B) int64: each row's last prompt position.</summary>
-    public required Tensor LastIndex { get; init; }
-
-    /// <summary>(2B) int64: the pair's tok id.</summary>
-    public required Tensor Tok { get; init; }
-
-    /// <summary>(2B) int64: the pair's alt id.</summary>
-    public required Tensor Alt { get; init; }
-
-    /// <summary>(2B) bool: true where tok is the correct answer (positive rows).</summary>
-    public required Tensor CorrectIsTok { get; init; }
-
-    public static TaskBatch Build(IReadOnlyList<EncodedPair> pairs, int padId = 0)
+    public static TaskBatch From(IReadOnlyList<TaskExample> examples)
     {
-        if (pairs.Count == 0) throw new ArgumentException("a batch needs at least one pair", nameof(pairs));
-        var prompts = pairs.SelectMany(p => new[] { p.Positive, p.Negative }).ToList(); // row 2i positive, 2i+1 negative
-        var (tokens, last, T) = PromptPadding.Pad(prompts, padId);
+        if (examples.Count == 0) throw new ArgumentException("a task batch needs at least one prompt", nameof(examples));
+        int B = examples.Count, T = examples.Max(e => e.PromptIds.Length);
+        var tokens = new long[B * T];
+        var last = new long[B];
+        for (int row = 0; row < B; row++)
+        {
+            int[] prompt = examples[row].PromptIds;
+            for (int t = 0; t < T; t++) tokens[row * T + t] = prompt[Math.Min(t, prompt.Length - 1)];
+            last[row] = prompt.Length - 1;
+        }
         return new TaskBatch
         {
-            Tokens = tensor(tokens).view(prompts.Count, T),
-            LastIndex = tensor(last),
-            Tok = tensor(pairs.SelectMany(p => new long[] { p.TokId, p.TokId }).ToArray()),
-            Alt = tensor(pairs.SelectMany(p => new long[] { p.AltId, p.AltId }).ToArray()),
-            CorrectIsTok = tensor(pairs.SelectMany(_ => new[] { true, false }).ToArray()),
+            Tokens = tensor(tokens).view(B, T), LastPosition = tensor(last),
+            Correct = tensor(examples.Select(e => (long)e.CorrectId).ToArray()), Wrong = tensor(examples.Select(e => (long)e.WrongId).ToArray()),
+            Count = B,
         };
     }
 
-    /// <summary>Logits (2B, vocab) at each row's last prompt position, from the model's (2B, T, vocab).</summary>
+    /// <summary>Logits (B, vocab) at each prompt's last position, from a model's full (B, T, vocab).</summary>
     public Tensor LastLogits(Tensor logits)
     {
         long vocab = logits.shape[2];
-        Tensor index = LastIndex.view(-1, 1, 1).expand(-1, 1, vocab); // (2B, 1, vocab)
-        return logits.gather(1, index).squeeze(1); // (2B, vocab)
-    }
-
-    /// <summary>
-    /// Correct-minus-wrong logit difference (2B) for logits (2B, vocab) at the last position.
-    /// The binary task loss of each prompt is softplus(-difference).
-    /// </summary>
-    public Tensor LogitDifference(Tensor lastLogits)
-    {
-        Tensor tokLogit = lastLogits.gather(1, Tok.view(-1, 1)).squeeze(1);
-        Tensor altLogit = lastLogits.gather(1, Alt.view(-1, 1)).squeeze(1);
-        return where(CorrectIsTok, tokLogit - altLogit, altLogit - tokLogit);
+        return logits.gather(1, LastPosition.view(-1, 1, 1).expand(-1, 1, vocab)).squeeze(1);
     }
 }

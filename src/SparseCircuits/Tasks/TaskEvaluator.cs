@@ -5,14 +5,22 @@ using static TorchSharp.torch;
 namespace SparseCircuits.Tasks;
 
 /// <summary>
-/// Task loss, accuracy and logit difference of a model on a <see cref="TaskDataset"/>. Prompts
-/// are batched (right-padded, sorted by length to keep padding small); the score is read at each
-/// prompt's last position over the two answers only.
+/// The one scoring path for tasks: logit differences at each prompt's last position, batched by
+/// prompt length (right-padded; sorting keeps padding small), then <see cref="TaskScore"/>s.
+/// <c>tasks eval</c> scores a <see cref="TaskDataset"/>; pruning, validation and the report score
+/// lists of <see cref="TaskExample"/>s, optionally through hooks that mask or ablate nodes.
 /// </summary>
 public static class TaskEvaluator
 {
-    /// <summary>Evaluates <paramref name="model"/> in eval mode without gradients; <paramref name="hooks"/> may mask or ablate activations.</summary>
-    public static TaskScore Evaluate(SparseGpt model, TaskDataset data, int batchSize = 32, Hooks? hooks = null, IProgressTask? progress = null)
+    public const int DefaultBatchSize = 128;
+
+    /// <summary>
+    /// d = logit(correct) - logit(wrong) at the last position of every prompt, in the order of
+    /// <paramref name="examples"/>, with <paramref name="model"/> in eval mode and no gradients;
+    /// <paramref name="hooks"/> (built in the caller's scope) apply to every batch.
+    /// </summary>
+    public static double[] LogitDifferences(SparseGpt model, IReadOnlyList<TaskExample> examples, Hooks? hooks = null,
+        int batchSize = DefaultBatchSize, IProgressTask? progress = null)
     {
         bool wasTraining = model.training;
         model.eval();
@@ -20,7 +28,7 @@ public static class TaskEvaluator
         {
             using var _ = no_grad();
             // Only the last prompt position is scored: skip the unembedding everywhere else.
-            return Evaluate((TaskBatch batch) => model.LogitsAt(batch.Tokens, batch.LastIndex, hooks), data, batchSize, progress);
+            return LogitDifferences(batch => model.LogitsAt(batch.Tokens, batch.LastPosition, hooks), examples, batchSize, progress);
         }
         finally
         {
@@ -28,58 +36,58 @@ public static class TaskEvaluator
         }
     }
 
-    /// <summary>
-    /// Evaluates any forward function tokens (B, T) int64 -&gt; logits (B, T, vocab), for callers
-    /// that run the model their own way (a pruning mask, a bridge). Gradients are whatever the
-    /// caller set up.
-    /// </summary>
-    public static TaskScore Evaluate(Func<Tensor, Tensor> forward, TaskDataset data, int batchSize = 32, IProgressTask? progress = null) =>
-        Evaluate((TaskBatch batch) => batch.LastLogits(forward(batch.Tokens)), data, batchSize, progress);
-
-    /// <summary>Evaluates a function from a batch to the logits (B, vocab) at each prompt's last position.</summary>
-    public static TaskScore Evaluate(Func<TaskBatch, Tensor> lastLogits, TaskDataset data, int batchSize = 32, IProgressTask? progress = null)
+    /// <summary>The same for any function from a batch to the logits (B, vocab) at its last positions; gradients are the caller's choice.</summary>
+    public static double[] LogitDifferences(Func<TaskBatch, Tensor> lastLogits, IReadOnlyList<TaskExample> examples,
+        int batchSize = DefaultBatchSize, IProgressTask? progress = null)
     {
         if (batchSize < 1) throw new SparseCircuitsException($"batch size must be >= 1 (got {batchSize})");
-        if (data.Pairs.Count == 0) throw new SparseCircuitsException($"task {data.Name} has no pairs to evaluate{(data.UnavailableReason is null ? "" : ": " + data.UnavailableReason)}");
-        var ordered = data.Pairs.OrderBy(p => Math.Max(p.Positive.Length, p.Negative.Length)).ToList();
-        var differences = new List<double>(2 * ordered.Count);
-        for (int start = 0; start < ordered.Count; start += batchSize)
+        var order = Enumerable.Range(0, examples.Count).OrderBy(i => examples[i].PromptIds.Length).ThenBy(i => i).ToArray();
+        var result = new double[examples.Count];
+        for (int start = 0; start < order.Length; start += batchSize)
         {
             using var scope = NewDisposeScope();
-            var chunk = ordered.GetRange(start, Math.Min(batchSize, ordered.Count - start));
-            TaskBatch batch = TaskBatch.Build(chunk);
-            Tensor difference = batch.LogitDifference(lastLogits(batch));
-            differences.AddRange(difference.detach().to(ScalarType.Float64).data<double>().ToArray());
-            progress?.Advance(chunk.Count);
+            int[] indices = order[start..Math.Min(order.Length, start + batchSize)];
+            TaskBatch batch = TaskBatch.From(indices.Select(i => examples[i]).ToList());
+            double[] d = TaskLoss.LogitDifference(lastLogits(batch), batch).detach().to(ScalarType.Float64).data<double>().ToArray();
+            for (int j = 0; j < indices.Length; j++) result[indices[j]] = d[j];
+            progress?.Advance(indices.Length);
         }
-        return Score(data.Name, differences);
+        return result;
     }
 
-    /// <summary>Summarises per-prompt correct-minus-wrong logit differences (two per pair).</summary>
-    public static TaskScore Score(string task, IReadOnlyList<double> differences)
+    /// <summary>Mean loss, accuracy and logit difference of per-prompt logit differences.</summary>
+    public static TaskScore Score(IReadOnlyList<double> logitDifferences)
     {
-        double loss = 0, correct = 0, sum = 0;
-        foreach (double d in differences)
+        double loss = 0, sum = 0;
+        int correct = 0;
+        foreach (double d in logitDifferences)
         {
-            loss += Softplus(-d);
+            loss += TaskLoss.PerPrompt(d);
             if (d > 0) correct++;
             sum += d;
         }
-        int n = differences.Count;
-        return new TaskScore(task, n / 2, loss / n, correct / n, sum / n);
+        int n = logitDifferences.Count;
+        return n == 0 ? new TaskScore(double.NaN, double.NaN, 0, double.NaN) : new TaskScore(loss / n, (double)correct / n, n, sum / n);
     }
 
-    /// <summary>Binary cross-entropy of one prompt whose correct answer leads by <paramref name="difference"/> logits: log(1 + e^-d).</summary>
-    public static double PromptLoss(double difference) => Softplus(-difference);
+    /// <summary>The score of <paramref name="model"/> (through <paramref name="hooks"/>) on <paramref name="examples"/>.</summary>
+    public static TaskScore Score(SparseGpt model, IReadOnlyList<TaskExample> examples, Hooks? hooks = null, int batchSize = DefaultBatchSize) =>
+        Score(LogitDifferences(model, examples, hooks, batchSize));
+
+    /// <summary>Scores both prompts of every pair of <paramref name="data"/>.</summary>
+    public static TaskScore Evaluate(SparseGpt model, TaskDataset data, int batchSize = DefaultBatchSize, Hooks? hooks = null, IProgressTask? progress = null) =>
+        Score(LogitDifferences(model, Examples(data), hooks, batchSize, progress));
 
     /// <summary>
-    /// Differentiable task loss for logits (2B, vocab) at the last positions: mean over prompts of
-    /// softplus(-(correct - wrong)), the quantity pruning drives below its target.
+    /// Scores <paramref name="data"/> with any forward function tokens (B, T) int64 -&gt; logits
+    /// (B, T, vocab), for callers that run the model their own way (a pruning mask, a bridge).
     /// </summary>
-    public static Tensor Loss(TaskBatch batch, Tensor lastLogits) => PromptLoss(batch.LogitDifference(lastLogits)).mean();
+    public static TaskScore Evaluate(Func<Tensor, Tensor> forward, TaskDataset data, int batchSize = DefaultBatchSize, IProgressTask? progress = null) =>
+        Score(LogitDifferences(batch => batch.LastLogits(forward(batch.Tokens)), Examples(data), batchSize, progress));
 
-    /// <summary>Per-prompt loss from logit differences d = logit(correct) - logit(wrong): softplus(-d). The one definition of the task loss.</summary>
-    public static Tensor PromptLoss(Tensor difference) => nn.functional.softplus(-difference);
-
-    static double Softplus(double x) => Math.Max(x, 0) + Math.Log(1 + Math.Exp(-Math.Abs(x)));
+    static List<TaskExample> Examples(TaskDataset data)
+    {
+        if (data.Pairs.Count == 0) throw new SparseCircuitsException($"task {data.Name} has no pairs to evaluate{(data.UnavailableReason is null ? "" : ": " + data.UnavailableReason)}");
+        return TaskExample.FromPairs(data.Pairs);
+    }
 }

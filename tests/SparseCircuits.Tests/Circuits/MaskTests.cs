@@ -3,6 +3,7 @@ using SparseCircuits.Core;
 using SparseCircuits.Model;
 using SparseCircuits.Tests.Model;
 using static TorchSharp.torch;
+using SparseCircuits.Tasks;
 
 namespace SparseCircuits.Tests.Circuits;
 

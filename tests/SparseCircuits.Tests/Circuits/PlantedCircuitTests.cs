@@ -2,6 +2,7 @@ using SparseCircuits.Circuits;
 using SparseCircuits.Core;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
+using SparseCircuits.Tasks;
 
 namespace SparseCircuits.Tests.Circuits;
 
@@ -22,9 +23,9 @@ public sealed class PlantedCircuitTests(ITestOutputHelper output)
         double Loss(IEnumerable<NodeId> nodes)
         {
             using var scope = NewDisposeScope();
-            return TaskEvaluation.Score(model, task.Val, ablation.Fixed(space.Selection(nodes))).Loss;
+            return TaskEvaluator.Score(model, task.Val, ablation.Fixed(space.Selection(nodes))).Loss;
         }
-        Assert.True(TaskEvaluation.Score(model, task.Val, null).Loss < 0.01);
+        Assert.True(TaskEvaluator.Score(model, task.Val).Loss < 0.01);
         Assert.True(Loss(PlantedModel.Circuit) < 0.01, "the planted circuit alone");
         foreach (NodeId missing in PlantedModel.Circuit)
             Assert.True(Loss(PlantedModel.Circuit.Where(n => n != missing)) > 0.15, $"without {missing}");

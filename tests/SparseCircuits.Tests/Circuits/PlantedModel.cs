@@ -2,6 +2,7 @@ using SparseCircuits.Circuits;
 using SparseCircuits.Core;
 using SparseCircuits.Model;
 using static TorchSharp.torch;
+using SparseCircuits.Tasks;
 
 namespace SparseCircuits.Tests.Circuits;
 

@@ -2,6 +2,7 @@ using SparseCircuits.Circuits;
 using SparseCircuits.Core;
 using SparseCircuits.Tests.Model;
 using static TorchSharp.torch;
+using SparseCircuits.Tasks;
 
 namespace SparseCircuits.Tests.Circuits;
 
@@ -31,7 +32,7 @@ public sealed class TaskLossTests
         Assert.Equal(-Math.Log(1 / (1 + Math.Exp(-2))), TaskLoss.PerPrompt(2.0), 12);
         Assert.Equal(-Math.Log(1 / (1 + Math.Exp(40))), TaskLoss.PerPrompt(-40.0), 9);
 
-        TaskScore score = TaskEvaluation.Score(examples, [2.0, -1.5]);
+        TaskScore score = TaskEvaluator.Score([2.0, -1.5]);
         Assert.Equal(expected, score.Loss, 6);
         Assert.Equal(0.5, score.Accuracy);
     }
@@ -46,8 +47,8 @@ public sealed class TaskLossTests
             int[] prompt = Enumerable.Range(0, 1 + (int)random.NextBelow(12)).Select(_ => (int)random.NextBelow(TestModels.Vocab)).ToArray();
             return new TaskExample(prompt, (int)random.NextBelow(6), 6 + (int)random.NextBelow(6));
         }).ToList();
-        double[] batched = TaskEvaluation.LogitDifferences(model, examples, null, batchSize: 7);
-        double[] single = TaskEvaluation.LogitDifferences(model, examples, null, batchSize: 1);
+        double[] batched = TaskEvaluator.LogitDifferences(model, examples, null, batchSize: 7);
+        double[] single = TaskEvaluator.LogitDifferences(model, examples, null, batchSize: 1);
         for (int i = 0; i < examples.Count; i++) Assert.Equal(single[i], batched[i], 4);
     }
 
@@ -59,7 +60,7 @@ public sealed class TaskLossTests
         double[] d = [0.2, 0.3, 0.1, 0.4, -0.1, 0.25];
         var fit = LogitCalibration.Fit(examples, d);
         Assert.True(fit.Scale > 1);
-        Assert.True(TaskEvaluation.Score(examples, d, fit).Loss < TaskEvaluation.Score(examples, d).Loss);
+        Assert.True(TaskEvaluator.Score(fit.Apply(examples, d)).Loss < TaskEvaluator.Score(d).Loss);
         // The correct answer is always the lower id and the model has no signal: only the shift helps.
         var biased = LogitCalibration.Fit([up, up, up, up], [0.0, 0.0, 0.0, 0.0]);
         Assert.True(biased.Shift > 1);

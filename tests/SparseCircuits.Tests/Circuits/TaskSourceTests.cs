@@ -15,7 +15,7 @@ public sealed class TaskSourceTests(SyntheticData data) : IClassFixture<Syntheti
     public void Each_pair_gives_two_prompts_with_swapped_answers()
     {
         var pairs = new[] { new EncodedPair([1, 2], [1, 3], 7, 8), new EncodedPair([4], [5], 9, 10) };
-        var prompts = TaskSource.Prompts(pairs);
+        var prompts = TaskExample.FromPairs(pairs);
         Assert.Equal(4, prompts.Count);
         Assert.Equal([1, 2], prompts[0].PromptIds);
         Assert.Equal((7, 8), (prompts[0].CorrectId, prompts[0].WrongId));

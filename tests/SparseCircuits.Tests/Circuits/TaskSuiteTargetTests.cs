@@ -1,5 +1,6 @@
 using SparseCircuits.Circuits;
 using SparseCircuits.Core;
+using SparseCircuits.Tasks;
 
 namespace SparseCircuits.Tests.Circuits;
 
@@ -13,7 +14,7 @@ public sealed class TaskSuiteTargetTests
     {
         using var model = PlantedModel.Create();
         BinaryTask task = PlantedModel.Task();
-        TaskScore full = TaskEvaluation.Score(model, task.Val, null);
+        TaskScore full = TaskEvaluator.Score(model, task.Val);
         Assert.True(full.Accuracy >= 0.9 && full.Loss > 0, $"planted model: {full}");
 
         var strict = new PruningConfig { TargetLoss = full.Loss / 2 };

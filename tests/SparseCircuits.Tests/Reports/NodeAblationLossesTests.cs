@@ -2,6 +2,7 @@ using SparseCircuits.Circuits;
 using SparseCircuits.Reports;
 using SparseCircuits.Tests.Circuits;
 using static TorchSharp.torch;
+using SparseCircuits.Tasks;
 
 namespace SparseCircuits.Tests.Reports;
 
@@ -21,7 +22,7 @@ public sealed class NodeAblationLossesTests
         double Independent(IEnumerable<NodeId> kept)
         {
             using var scope = NewDisposeScope();
-            return TaskEvaluation.Score(model, prompts, ablation.Fixed(space.Selection(kept))).Loss;
+            return TaskEvaluator.Score(model, prompts, ablation.Fixed(space.Selection(kept))).Loss;
         }
         Assert.Equal(Independent(circuit), result.Reference);
         for (int i = 0; i < circuit.Count; i++) Assert.Equal(Independent(circuit.Where((_, j) => j != i)), result.WithoutNode[i]);

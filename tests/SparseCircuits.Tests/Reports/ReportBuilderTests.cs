@@ -91,7 +91,7 @@ public sealed class ReportBuilderTests(ReportRun run, ITestOutputHelper output) 
         double Loss(IEnumerable<NodeId> kept)
         {
             using var scope = NewDisposeScope();
-            return TaskEvaluation.Score(trained.Model, test, ablation.Fixed(space.Selection(kept))).Loss;
+            return TaskEvaluator.Score(trained.Model, test, ablation.Fixed(space.Selection(kept))).Loss;
         }
         double reference = Loss(ReportRun.Nodes);
         Assert.Equal(reference, view.AblationReferenceLoss!.Value, 4);

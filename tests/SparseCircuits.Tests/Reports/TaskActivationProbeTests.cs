@@ -3,6 +3,7 @@ using SparseCircuits.Model;
 using SparseCircuits.Reports;
 using SparseCircuits.Tests.Circuits;
 using static TorchSharp.torch;
+using SparseCircuits.Tasks;
 
 namespace SparseCircuits.Tests.Reports;
 

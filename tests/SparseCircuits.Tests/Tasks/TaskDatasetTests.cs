@@ -38,10 +38,11 @@ public sealed class TaskDatasetTests
     public void Classes_are_balanced(string name)
     {
         var data = TaskDataset.FromTask(TaskRegistry.Get(name), TaskTokenizer.Code, TaskSplit.Train, 40);
-        using var scope = TorchSharp.torch.NewDisposeScope();
-        TaskBatch batch = TaskBatch.Build(data.Pairs);
-        Assert.Equal(data.Pairs.Count, batch.CorrectIsTok.sum().item<long>());
-        Assert.Equal(2 * data.Pairs.Count, batch.CorrectIsTok.shape[0]);
+        var examples = TaskExample.FromPairs(data.Pairs);
+        Assert.Equal(2 * data.Pairs.Count, examples.Count);
+        // Every pair gives one prompt whose answer is tok and one whose answer is alt.
+        Assert.Equal(data.Pairs.Count, examples.Where((e, i) => i % 2 == 0 && e.CorrectId == data.Pairs[i / 2].TokId).Count());
+        Assert.Equal(data.Pairs.Count, examples.Where((e, i) => i % 2 == 1 && e.CorrectId == data.Pairs[i / 2].AltId).Count());
     }
 
     [Fact]

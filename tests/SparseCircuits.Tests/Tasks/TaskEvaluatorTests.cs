@@ -23,8 +23,8 @@ public sealed class TaskEvaluatorTests
     public void Loss_matches_the_hand_computed_binary_cross_entropy()
     {
         // tok logit 2, alt logit 0: the positive prompt (correct tok) costs log(1 + e^-2).
-        Assert.Equal(Math.Log(1 + Math.Exp(-2)), TaskEvaluator.PromptLoss(2), 12);
-        Assert.Equal(0.1269280110429725, TaskEvaluator.PromptLoss(2), 12);
+        Assert.Equal(Math.Log(1 + Math.Exp(-2)), TaskLoss.PerPrompt(2.0), 12);
+        Assert.Equal(0.1269280110429725, TaskLoss.PerPrompt(2.0), 12);
 
         var logits = new float[Vocab];
         logits[3] = 2; // tok
@@ -60,10 +60,10 @@ public sealed class TaskEvaluatorTests
         double[] d = [4, 1, -1, -4];
         Assert.Equal(d.Average(x => Math.Log(1 + Math.Exp(-x))), score.Loss, 6);
 
-        var solved = TaskEvaluator.Score("x", [5, 6, 7, 8]);
+        var solved = TaskEvaluator.Score([5.0, 6, 7, 8]);
         Assert.True(solved.Solved);
         Assert.Equal(1.0, solved.Accuracy);
-        Assert.False(TaskEvaluator.Score("x", [0, 0]).Solved); // ties are wrong
+        Assert.False(TaskEvaluator.Score([0.0, 0]).Solved); // ties are wrong
     }
 
     [Fact]
@@ -116,9 +116,9 @@ public sealed class TaskEvaluatorTests
     {
         var pair = new EncodedPair([1, 2, 3], [1, 2], TokId: 3, AltId: 4);
         using var scope = NewDisposeScope();
-        TaskBatch batch = TaskBatch.Build([pair]);
+        TaskBatch batch = TaskBatch.From(TaskExample.FromPairs([pair]));
         Tensor lastLogits = tensor(new float[,] { { 0, 0, 0, 2, 0, 0, 0, 0, 0, 0 }, { 0, 0, 0, 2, 0, 0, 0, 0, 0, 0 } }).requires_grad_();
-        Tensor loss = TaskEvaluator.Loss(batch, lastLogits);
+        Tensor loss = TaskLoss.Mean(lastLogits, batch);
         loss.backward();
         Assert.Equal((Math.Log(1 + Math.Exp(-2)) + Math.Log(1 + Math.Exp(2))) / 2, loss.item<float>(), 5);
         Assert.NotNull(lastLogits.grad);
