@@ -21,6 +21,7 @@ public sealed class FrontierCommand : Command<FrontierCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)
     {
+        if (settings.Out is not null) Core.OutputPath.CheckDirectory(settings.Out);
         FrontierResult result = SweepFrontier.Write(settings.Sweeps, settings.Out);
         FrontierTable t = result.Table;
         var table = new Table().AddColumns("model", "width", "density", "params", "nonzeros", "val loss", "geomean edges", "unsolved");

@@ -42,6 +42,7 @@ public sealed class SweepCommand : Command<SweepCommand.Settings>
         if (spec is null && settings.Sources.Length > 0) throw new SparseCircuitsException("--source needs --spec (the data of an existing sweep is fixed)");
         string outDir = settings.Out ?? (spec is not null ? Path.Combine("runs", $"sweep-{spec.Name}")
             : throw new SparseCircuitsException("give --spec FILE|PRESET for a new sweep, or --out DIR to resume one"));
+        Core.OutputPath.CheckDirectory(outDir);
         var options = new SweepOptions
         {
             OutDir = outDir, Spec = spec, Parallel = settings.Parallel, OnlyJobs = settings.Jobs.Length > 0 ? settings.Jobs : null,

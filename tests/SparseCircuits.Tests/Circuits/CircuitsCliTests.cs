@@ -11,6 +11,9 @@ public sealed class TinyRun : IDisposable
 
     public string RunDir => _dir["run"];
     public string TaskFile { get; }
+    public string CorpusDir => _data.CorpusDir;
+    public string ShardDir => _data.ShardDir;
+    public string TokenizerDir => _data.TokenizerDir;
 
     public TinyRun()
     {
@@ -33,6 +36,7 @@ public sealed class TinyRun : IDisposable
 public sealed class CircuitsCliTests(TinyRun run) : IClassFixture<TinyRun>
 {
     [Fact]
+    [Trait("Category", "Slow")]
     public void Means_prune_and_show_end_to_end_with_clear_errors_on_the_way()
     {
         string fresh = run["fresh"];
@@ -128,6 +132,9 @@ public sealed class PruneAllTasksCliTests(TinyRun run) : IClassFixture<TinyRun>
 /// <summary>Every command with <c>--json</c> writes one parseable document to stdout even when progress is shown (it goes to stderr).</summary>
 public sealed class JsonOutputCliTests(TinyRun run) : IClassFixture<TinyRun>
 {
+    /// <summary>Every command with --json (CommandTreeTests checks the CLI has no other).</summary>
+    public static readonly string[] Covered = ["eval", "tasks eval"];
+
     [Fact]
     public void Json_output_parses_with_progress_shown_and_stdout_redirected()
     {
@@ -155,22 +162,44 @@ public sealed class InterruptCliTests(TinyRun run) : IClassFixture<TinyRun>
     {
         string outDir = run["interrupted"];
         // A mask search of a million steps would run for hours.
-        using var process = CliRunner.StartInForeground("prune", "--model", run.RunDir, "--file", run.TaskFile, "--compute-means",
-            "--steps", "1000000", "--budget", "1", "--target-loss", "5", "--out", outDir);
+        await StopsOnFirstSignal("INT", ["prune", "--model", run.RunDir, "--file", run.TaskFile, "--compute-means",
+            "--steps", "1000000", "--budget", "1", "--target-loss", "5", "--out", outDir]);
+        Assert.False(File.Exists(Path.Combine(outDir, "circuit.json")), "a circuit was written after the interrupt");
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task Train_stops_on_the_first_sigterm_with_only_complete_checkpoints()
+    {
+        string outDir = run["interrupted-train"];
+        await StopsOnFirstSignal("TERM", ["train", "--preset", "tiny", "--data", run.ShardDir, "--out", outDir, "--set", "steps=1000000",
+            "--set", "checkpoint_interval=5", "--set", "eval_interval=5", "--set", "eval_tokens=128", "--set", "model.n_ctx=32"]);
+        // Whatever was saved is whole (a half-written checkpoint stays in a hidden work directory, removed on resume).
+        var checkpoints = Directory.GetDirectories(Path.Combine(outDir, "checkpoints")).Where(d => !Path.GetFileName(d).StartsWith('.')).ToList();
+        Assert.NotEmpty(checkpoints);
+        foreach (string checkpoint in checkpoints)
+            Assert.True(File.Exists(Path.Combine(checkpoint, SparseCircuits.Training.CheckpointStore.CompleteFile)), $"{checkpoint} is incomplete");
+        var resumed = CliRunner.Run("train", "--out", outDir, "--resume", "--data", run.ShardDir, "--stop-after", "1");
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+    }
+
+    /// <summary>Starts a long command, sends one signal after a few seconds and expects a prompt exit with "interrupted".</summary>
+    static async Task StopsOnFirstSignal(string signal, string[] args)
+    {
+        using var process = CliRunner.StartInForeground(args);
         try
         {
             var stderr = process.StandardError.ReadToEndAsync();
             var stdout = process.StandardOutput.ReadToEndAsync();
             await Task.Delay(TimeSpan.FromSeconds(4));
-            if (process.HasExited) Assert.Fail("prune finished before it could be interrupted: " + await stderr);
+            if (process.HasExited) Assert.Fail($"{args[0]} finished before it could be interrupted: " + await stderr);
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            CliRunner.Interrupt(process);
+            CliRunner.Interrupt(process, signal);
             var exited = process.WaitForExitAsync();
-            Assert.True(await Task.WhenAny(exited, Task.Delay(TimeSpan.FromSeconds(30))) == exited, "prune ignored SIGINT");
+            Assert.True(await Task.WhenAny(exited, Task.Delay(TimeSpan.FromSeconds(30))) == exited, $"{args[0]} ignored SIG{signal}");
             Assert.NotEqual(0, process.ExitCode);
             Assert.Contains("interrupted", await stderr);
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"stopped after {clock.Elapsed.TotalSeconds:0} s");
-            Assert.False(File.Exists(Path.Combine(outDir, "circuit.json")), "a circuit was written after the interrupt");
             _ = await stdout;
         }
         finally
@@ -183,6 +212,10 @@ public sealed class InterruptCliTests(TinyRun run) : IClassFixture<TinyRun>
 /// <summary>Output paths that cannot be written are refused before any work starts.</summary>
 public sealed class OutputPathCliTests(TinyRun run) : IClassFixture<TinyRun>
 {
+    /// <summary>Every command with an output path (CommandTreeTests checks the CLI has no other).</summary>
+    public static readonly string[] Covered =
+        ["corpus build", "corpus tokenize", "tokenizer train", "train", "tasks export", "tasks mine", "prune", "report", "run", "sweep", "frontier"];
+
     [Fact]
     public void Unwritable_outputs_are_refused_before_the_work()
     {
@@ -195,6 +228,13 @@ public sealed class OutputPathCliTests(TinyRun run) : IClassFixture<TinyRun>
         CliRunner.AssertCleanError(CliRunner.Run("report", "--model", run.RunDir, "--out", "/proc/x.html"), "cannot be written");
         CliRunner.AssertCleanError(CliRunner.Run("tasks", "export", "for_while", "--out", dir), "is a directory");
         CliRunner.AssertCleanError(CliRunner.Run("train", "--preset", "tiny", "--data", dir, "--out", "/proc/x"), "cannot be written");
+        CliRunner.AssertCleanError(CliRunner.Run("corpus", "build", "--source", run.CorpusDir, "--out", file), "is a file");
+        CliRunner.AssertCleanError(CliRunner.Run("corpus", "tokenize", "--corpus", run.CorpusDir, "--tokenizer", run.TokenizerDir, "--out", "/proc/x"), "cannot be written");
+        CliRunner.AssertCleanError(CliRunner.Run("tokenizer", "train", "--corpus", run.CorpusDir, "--out", file), "is a file");
+        CliRunner.AssertCleanError(CliRunner.Run("tasks", "mine", "for_while", "--corpus", run.CorpusDir, "--out", dir), "is a directory");
+        CliRunner.AssertCleanError(CliRunner.Run("run", "--source", run.CorpusDir, "--out", "/proc/x"), "cannot be written");
+        CliRunner.AssertCleanError(CliRunner.Run("sweep", "--spec", "laptop", "--out", file), "is a file");
+        CliRunner.AssertCleanError(CliRunner.Run("frontier", dir, "--out", file), "is a file");
         // prune used to fail only after its whole search.
         CliRunner.AssertCleanError(CliRunner.Run("prune", "--model", run.RunDir, "--file", run.TaskFile, "--target-loss", "5", "--compute-means",
             "--steps", "100000", "--out", file), "is a file");

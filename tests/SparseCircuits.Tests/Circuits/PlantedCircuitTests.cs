@@ -34,6 +34,7 @@ public sealed class PlantedCircuitTests(ITestOutputHelper output)
     [Theory]
     [InlineData(false, AblationKind.Mean)]
     [InlineData(true, AblationKind.Mean)]
+    [Trait("Category", "Slow")]
     public void Learned_masks_recover_exactly_the_planted_circuit(bool tieQk, AblationKind ablation)
     {
         using var model = PlantedModel.Create();

@@ -34,6 +34,7 @@ public sealed partial class CommandTreeTests
     private static partial Regex CommandName();
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void Every_command_renders_its_help_without_a_crash()
     {
         var commands = Commands();
@@ -44,8 +45,12 @@ public sealed partial class CommandTreeTests
         {
             // -h as well as --help; the walk above already ran --help on each.
             var help = CliRunner.Run([.. command, "-h"]);
-            Assert.True(help.ExitCode == 0 && help.Stdout.Contains("USAGE:"), $"circuits {string.Join(' ', command)} -h: {help.Stderr}");
+            string name = string.Join(' ', command);
+            Assert.True(help.ExitCode == 0 && help.Stdout.Contains("USAGE:"), $"circuits {name} -h: {help.Stderr}");
             Assert.DoesNotContain("Exception", help.Stderr);
+            // The behaviour tests of output paths and JSON output list the commands they cover; a new command must join them.
+            Assert.True(!help.Stdout.Contains("--out ") || Circuits.OutputPathCliTests.Covered.Contains(name), $"{name} has --out but no unwritable-path test");
+            Assert.True(!help.Stdout.Contains("--json") || Circuits.JsonOutputCliTests.Covered.Contains(name), $"{name} has --json but no parse test");
         }
     }
 

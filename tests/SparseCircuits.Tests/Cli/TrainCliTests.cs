@@ -41,6 +41,7 @@ public sealed class TrainCliTests(SyntheticData data) : IClassFixture<SyntheticD
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void Train_resume_sample_and_eval()
     {
         using var dir = new TempDir();

@@ -91,6 +91,7 @@ public sealed class SyntheticPythonTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void No_short_task_prompt_occurs_in_the_synthetic_text()
     {
         string all = string.Join("\n", Programs(7, 2000));

@@ -51,9 +51,9 @@ public static class CliRunner
     }
 
     /// <summary>Sends SIGINT, what Ctrl+C in a terminal sends.</summary>
-    public static void Interrupt(Process process)
+    public static void Interrupt(Process process, string signal = "INT")
     {
-        using var kill = Process.Start(new ProcessStartInfo("kill", ["-INT", process.Id.ToString()]) { UseShellExecute = false })!;
+        using var kill = Process.Start(new ProcessStartInfo("kill", [$"-{signal}", process.Id.ToString()]) { UseShellExecute = false })!;
         kill.WaitForExit();
     }
 

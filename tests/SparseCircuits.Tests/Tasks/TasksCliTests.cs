@@ -62,6 +62,7 @@ public sealed class TasksCliTests(SyntheticData data) : IClassFixture<SyntheticD
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void Eval_prints_a_table_and_json_for_built_in_and_custom_tasks()
     {
         using var dir = new TempDir();
