@@ -11,7 +11,8 @@ namespace SparseCircuits.Bench;
 /// Training speed per preset, sparse and dense: tokens/s and achieved GFLOP/s of (a) a bare
 /// forward/backward/Adam loop and (b) the full trainer (projection, schedules, logging, eval,
 /// checkpoints), plus peak memory, against the fp32 GEMM peak measured in the same run.
-/// Options: --data DIR (token shards, default data/shards), --presets tiny,small,base, --steps N (default 30).
+/// Options: --data DIR (token shards, default data/shards), --presets tiny,small,base, --steps N (default 30),
+/// --precision fp32|bf16 (matmul precision of both loops).
 /// FLOPs per token: 6 * (matmul parameters) + 12 * n_layer * n_ctx * d_model (attention, PaLM's
 /// count), i.e. dense-equivalent: libtorch multiplies the zeros of sparse matrices too.
 /// </summary>
@@ -24,9 +25,10 @@ static class TrainingBench
         string data = BenchArgs.Option(args, "--data") ?? "data/shards";
         string[] presets = (BenchArgs.Option(args, "--presets") ?? "tiny,small,base").Split(',');
         int steps = int.Parse(BenchArgs.Option(args, "--steps") ?? "30");
+        MatmulPrecision precision = Enum.Parse<MatmulPrecision>(BenchArgs.Option(args, "--precision") ?? "fp32", ignoreCase: true);
         var shards = ShardManifest.Load(data);
         double peakGflops = GemmPeak.Measure();
-        Console.WriteLine($"threads {TorchRuntime.Threads}, {steps} timed steps after 3 warm-up steps, measured fp32 GEMM peak {peakGflops:0} GFLOP/s");
+        Console.WriteLine($"{precision.ToString().ToLowerInvariant()} matmuls, threads {TorchRuntime.Threads}, {steps} timed steps after 3 warm-up steps, measured fp32 GEMM peak {peakGflops:0} GFLOP/s");
         Console.WriteLine("| preset | mode | params | FLOP/token | bare loop tok/s | trainer tok/s | trainer GFLOP/s | % of peak | trainer/bare | peak RSS MB |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (string preset in presets)
@@ -35,7 +37,7 @@ static class TrainingBench
             {
                 var config = TrainingPresets.Get(preset, shards.VocabSize) with
                 {
-                    Dense = dense, Steps = steps + 3, EvalInterval = 1_000_000, CheckpointInterval = 1_000_000, EvalTokens = 1,
+                    Dense = dense, Steps = steps + 3, MatmulPrecision = precision, EvalInterval = 1_000_000, CheckpointInterval = 1_000_000, EvalTokens = 1,
                 };
                 double flopsPerToken = FlopsPerToken(config.Model);
                 double bare = BareLoop(config, data, steps);
@@ -62,7 +64,7 @@ static class TrainingBench
         var shards = ShardManifest.Load(data);
         using var shard = shards.Open(data, CorpusSplit.Train);
         var sampler = new RandomWindowSampler(shard, config.BatchSize, config.Model.NCtx, 0);
-        using var model = new SparseGpt(config.Model);
+        using var model = new SparseGpt(config.Model) { MatmulPrecision = config.MatmulPrecision };
         using var optimizer = new AdamWithDecoupledDecay(
             model.DescribeParameters().Select(p => new OptimizedParameter(p.Name, p.Tensor, true)), config.Optimizer);
         int T = config.Model.NCtx;

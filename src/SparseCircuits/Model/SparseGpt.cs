@@ -63,16 +63,18 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor tokens) => forward(tokens, null);
 
     /// <summary>Logits (B, T, vocab); <paramref name="hooks"/> may record or replace named activations.</summary>
-    public Tensor forward(Tensor tokens, Hooks? hooks)
+    public Tensor forward(Tensor tokens, Hooks? hooks) => Tail(Embed(tokens, hooks), tokens, firstLayer: 0, startAtMlp: false, hooks);
+
+    /// <summary>Checks the tokens (B, T) and hooks, and returns the input residual stream (B, T, d_model).</summary>
+    Tensor Embed(Tensor tokens, Hooks? hooks)
     {
         if (tokens.dim() != 2) throw new ArgumentException($"tokens must be (batch, time); got [{string.Join(", ", tokens.shape)}]");
         long T = tokens.shape[1];
         if (T > Config.NCtx) throw new ArgumentException($"sequence of {T} tokens is longer than n_ctx {Config.NCtx}");
         hooks?.ValidateFor(Config);
-
         Tensor x = transformer.wte.forward(tokens); // (B, T, d_model)
         if (transformer.wpe is not null) x = x + transformer.wpe.weight!.narrow(0, 0, T); // (T, d_model) broadcast over B
-        return Tail(x, tokens, firstLayer: 0, startAtMlp: false, hooks);
+        return x;
     }
 
     /// <summary>
@@ -98,12 +100,7 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
     /// </summary>
     public Tensor LogitsAt(Tensor tokens, Tensor positions, Hooks? hooks = null)
     {
-        if (tokens.dim() != 2) throw new ArgumentException($"tokens must be (batch, time); got [{string.Join(", ", tokens.shape)}]");
-        if (tokens.shape[1] > Config.NCtx) throw new ArgumentException($"sequence of {tokens.shape[1]} tokens is longer than n_ctx {Config.NCtx}");
-        hooks?.ValidateFor(Config);
-        Tensor x = transformer.wte.forward(tokens); // (B, T, d_model)
-        if (transformer.wpe is not null) x = x + transformer.wpe.weight!.narrow(0, 0, tokens.shape[1]);
-        x = Trunk(x, firstLayer: 0, startAtMlp: false, hooks);
+        Tensor x = Trunk(Embed(tokens, hooks), firstLayer: 0, startAtMlp: false, hooks);
         long B = x.shape[0], D = x.shape[2];
         Tensor picked = x.gather(1, positions.view(B, 1, 1).expand(B, 1, D)).squeeze(1); // (B, d_model)
         Tensor pickedTokens = tokens.gather(1, positions.view(B, 1)); // (B, 1)
