@@ -81,7 +81,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
     static TrainingConfig BuildConfig(Settings settings)
     {
         int vocab = ShardManifest.Load(settings.Data).VocabSize;
-        TrainingConfig config = ConfigLoader.Load(TrainingPresets.Get(settings.Preset, vocab), settings.Config, settings.Set);
+        TrainingConfig config = ConfigLoader.Load(TrainingPresets.ForThisMachine(settings.Preset, vocab), settings.Config, settings.Set);
         if (settings.MaxSteps is long steps) config = config with { Steps = steps };
         if (settings.Seed is ulong seed) config = config with { Seed = seed };
         if (settings.Dense) config = config with { Dense = true };

@@ -12,6 +12,26 @@ namespace SparseCircuits.Model;
 /// </summary>
 public enum MatmulPrecision { Fp32, Bf16 }
 
+public static class MatmulPrecisions
+{
+    /// <summary>
+    /// Bf16 where the CPU multiplies bfloat16 natively (AVX512_BF16 or AMX-BF16, read from
+    /// /proc/cpuinfo), else Fp32: without those instructions libtorch's bf16 GEMM is slower than fp32.
+    /// </summary>
+    public static MatmulPrecision Fastest() => HasNativeBf16.Value ? MatmulPrecision.Bf16 : MatmulPrecision.Fp32;
+
+    static readonly Lazy<bool> HasNativeBf16 = new(() =>
+    {
+        try
+        {
+            if (!OperatingSystem.IsLinux() || !File.Exists("/proc/cpuinfo")) return false;
+            string flags = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal)) ?? "";
+            return flags.Split(' ', StringSplitOptions.RemoveEmptyEntries).Any(f => f is "avx512_bf16" or "amx_bf16");
+        }
+        catch (IOException) { return false; }
+    });
+}
+
 /// <summary>One model's precision switch, shared by all of its modules so a single assignment changes every matmul.</summary>
 sealed class MatmulPrecisionSetting
 {

@@ -42,7 +42,7 @@ public static class PipelineRunner
     {
         var layout = new PipelineLayout(Path.GetFullPath(options.OutDir));
         // A bad preset or --set value is found now, not after minutes of data preparation.
-        TrainingConfig NewConfig(int vocab) => ConfigLoader.Load(TrainingPresets.Get(options.Preset, vocab), jsonFile: null, options.TrainingOverrides ?? []);
+        TrainingConfig NewConfig(int vocab) => ConfigLoader.Load(TrainingPresets.ForThisMachine(options.Preset, vocab), jsonFile: null, options.TrainingOverrides ?? []);
         NewConfig(options.VocabSize).Validate();
         var corpus = new CorpusOptions { Sources = options.Sources ?? [], SyntheticBytes = options.SyntheticBytes ?? CorpusOptions.ParseSize(PipelineOptions.DefaultSynthetic) };
         var results = new List<StageResult>(Stages.Data(layout, corpus, options.VocabSize, progress))

@@ -51,7 +51,7 @@ public static class Trainer
         {
             using (checkpoint)
             {
-                if (checkpoint.ConfigJson != configJson)
+                if (Canonical(checkpoint.ConfigJson) != configJson)
                     throw new SparseCircuitsException($"checkpoint {checkpoint.Directory} was trained with a different config; resume with the run's own config.json");
                 ModelWeights.Import(model, checkpoint.Model, checkpoint.Directory);
                 optimizer.ImportState(checkpoint.Optimizer);
@@ -183,6 +183,16 @@ public static class Trainer
 
     const string LockFileName = ".train.lock";
 
+    /// <summary>
+    /// A stored config as this version writes it: fields added since (at their defaults) do not
+    /// make a run of an older version look like another config.
+    /// </summary>
+    static string Canonical(string configJson)
+    {
+        try { return Json.Serialize(ConfigLoader.Load(new TrainingConfig(), [System.Text.Json.Nodes.JsonNode.Parse(configJson)!.AsObject()], [])); }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or SparseCircuitsException) { return configJson; }
+    }
+
     static void PrepareRunDirectory(RunDirectory run, TrainingRequest request, string configJson)
     {
         if (File.Exists(run.Path)) throw new SparseCircuitsException($"output path {run.Path} is a file, not a directory");
@@ -190,7 +200,7 @@ public static class Trainer
         {
             if (!request.Resume)
                 throw new SparseCircuitsException($"{run.Path} already holds a training run; pass --resume to continue it or choose another --out");
-            if (File.ReadAllText(run.ConfigFile).TrimEnd() != configJson.TrimEnd())
+            if (Canonical(File.ReadAllText(run.ConfigFile)) != configJson)
                 throw new SparseCircuitsException($"{run.ConfigFile} differs from the requested config; resume with the same preset and options (or --config {run.ConfigFile})");
             return;
         }

@@ -12,6 +12,9 @@ public static class TrainingPresets
 {
     public static IReadOnlyList<string> Names { get; } = ["tiny", "small", "base", "paper-1x", "paper-2x", "paper-4x", "paper-8x", "paper-16x"];
 
+    /// <summary>The preset with the fastest matmul precision of this machine (<see cref="MatmulPrecisions.Fastest"/>), as `circuits train` and `circuits run` start runs.</summary>
+    public static TrainingConfig ForThisMachine(string name, int vocabSize) => Get(name, vocabSize) with { MatmulPrecision = MatmulPrecisions.Fastest() };
+
     public static TrainingConfig Get(string name, int vocabSize)
     {
         ModelConfig model = ModelPresets.Get(name, vocabSize);
@@ -23,7 +26,7 @@ public static class TrainingPresets
                 BatchSize = 8, Steps = 200, LearningRate = 1e-2, WeightDensity = 0.25, EmbeddingDensity = 0.5,
                 LogInterval = 5, EvalInterval = 50, EvalTokens = 4096, CheckpointInterval = 50,
             },
-            "small" => common with { BatchSize = 16, Steps = 1500, LearningRate = 8e-3, WeightDensity = 0.1, EmbeddingDensity = 0.25 },
+            "small" => common with { BatchSize = 16, Steps = 3000, LearningRate = 8e-3, WeightDensity = 0.1, EmbeddingDensity = 0.25 },
             "base" => common with { BatchSize = 16, Steps = 2500, LearningRate = 6e-3, WeightDensity = 0.05, EmbeddingDensity = 0.2, EvalInterval = 250, CheckpointInterval = 250 },
             // Paper scale: batch and steps are placeholders for a GPU cluster; densities follow the
             // paper's L0 of {0.9, 1.9, 3.7, 7.4, 14.8}M nonzeros at widths 256..4096.

@@ -34,6 +34,35 @@ public sealed class TrainerTests(SyntheticData data) : IClassFixture<SyntheticDa
     }
 
     [Fact]
+    public void A_run_written_before_a_config_field_existed_still_resumes()
+    {
+        using var dir = new TempDir();
+        var config = Tiny(12);
+        Trainer.Run(new TrainingRequest(config, data.ShardDir, dir["run"], StopAfterStep: 10), NullProgress.Instance);
+        // What an older version wrote: no matmul_precision anywhere (the field came later, at its default).
+        foreach (string file in Directory.GetFiles(dir["run"], "config.json", SearchOption.AllDirectories))
+        {
+            string text = File.ReadAllText(file);
+            Assert.Contains("\"matmul_precision\": \"fp32\",", text);
+            File.WriteAllText(file, text.Replace("\"matmul_precision\": \"fp32\",", ""));
+            string complete = Path.Combine(Path.GetDirectoryName(file)!, CheckpointStore.CompleteFile);
+            if (!File.Exists(complete)) continue; // the run's own config.json
+            // The checkpoint vouches for the file as the older version wrote it: state hash, then the manifest's digests.
+            string statePath = Path.Combine(Path.GetDirectoryName(file)!, CheckpointStore.StateFile);
+            var state = Json.ReadFile<TrainerState>(statePath);
+            File.WriteAllText(statePath, Json.Serialize(state with { ConfigSha256 = Hashing.Sha256File(file) }));
+            var manifest = Json.ReadFile<CheckpointManifest>(complete);
+            var files = manifest.Files.ToDictionary(kv => kv.Key, kv => kv.Value);
+            foreach (string changed in new[] { file, statePath })
+                files[Path.GetFileName(changed)] = new CheckpointFileDigest(new FileInfo(changed).Length, Hashing.Sha256File(changed));
+            File.WriteAllText(complete, Json.Serialize(manifest with { Files = files }));
+        }
+        var run = new RunDirectory(dir["run"]);
+        var result = Trainer.Run(new TrainingRequest(run.ReadConfig(), data.ShardDir, dir["run"], Resume: true), NullProgress.Instance);
+        Assert.Equal(12, result.Step);
+    }
+
+    [Fact]
     public void Every_sparse_matrix_has_exactly_its_annealed_number_of_nonzeros_after_every_step()
     {
         using var dir = new TempDir();
