@@ -6,6 +6,7 @@ var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.Ordi
     ["training"] = TrainingBench.Run,
     ["tokenizer"] = TokenizerBench.Run,
     ["profile"] = StepProfile.Run,
+    ["streams"] = StreamsBench.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

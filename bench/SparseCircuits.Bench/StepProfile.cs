@@ -91,6 +91,12 @@ static class StepProfile
             for (int i = 0; i < locations; i++) TopKMask.Drop(narrow.detach(), kNarrow!.Value, true);
             for (int i = 0; i < m.NLayer; i++) TopKMask.Drop(wide.detach(), kWide!.Value, true);
         });
+        double selectionLibtorch = Time(repeats, () =>
+        {
+            using var scope = NewDisposeScope();
+            for (int i = 0; i < locations; i++) TopKMask.Reference(narrow.detach(), kNarrow!.Value, true);
+            for (int i = 0; i < m.NLayer; i++) TopKMask.Reference(wide.detach(), kWide!.Value, true);
+        });
         double absTopK = Time(repeats, () =>
         {
             using var scope = NewDisposeScope();
@@ -124,6 +130,7 @@ static class StepProfile
         Row("  of which forward", fwd);
         Row("  of which AbsTopK (fwd+bwd with it minus without)", fwdBwd - plainFwdBwd);
         Row("    AbsTopK alone: selection (mask) at every location", selection);
+        Row("    (the same selection with libtorch topk, as before TopKMask)", selectionLibtorch);
         Row("    AbsTopK alone: selection + masked_fill fwd/bwd (+ a sum)", absTopK);
         Row("  of which attention core (SDPA fwd+bwd, all layers)", attention);
         Row("  of which lm_head + cross-entropy (fwd+bwd)", headLoss);
