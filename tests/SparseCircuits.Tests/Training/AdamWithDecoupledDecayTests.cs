@@ -28,7 +28,7 @@ public sealed class AdamWithDecoupledDecayTests
     }
 
     [Fact]
-    public void TwoStepsMatchHandComputation()
+    public void Two_steps_match_hand_computation()
     {
         using var scope = torch.NewDisposeScope();
         var w = new Parameter(torch.tensor(new[] { 1.0, -2.0 }));
@@ -68,7 +68,7 @@ public sealed class AdamWithDecoupledDecayTests
     }
 
     [Fact]
-    public void MatchesTorchSharpAdamBitForBit()
+    public void Matches_TorchSharp_Adam_bit_for_bit()
     {
         using var scope = torch.NewDisposeScope();
         var generator = new Generator(1234);
@@ -95,7 +95,7 @@ public sealed class AdamWithDecoupledDecayTests
     }
 
     [Fact]
-    public void ExportedStateResumesBitIdenticallyThroughSafetensors()
+    public void Exported_state_resumes_bit_identically_through_safetensors()
     {
         using var dir = new TempDirectory();
         using var scope = torch.NewDisposeScope();
@@ -134,7 +134,7 @@ public sealed class AdamWithDecoupledDecayTests
     }
 
     [Fact]
-    public void ParameterWithoutGradientIsLeftAlone()
+    public void Parameter_without_gradient_is_left_alone()
     {
         using var scope = torch.NewDisposeScope();
         var used = new Parameter(torch.ones(3));
@@ -148,7 +148,7 @@ public sealed class AdamWithDecoupledDecayTests
     }
 
     [Fact]
-    public void ImportRejectsStateOfAnotherModel()
+    public void Import_rejects_state_of_another_model()
     {
         using var scope = torch.NewDisposeScope();
         var p = new Parameter(torch.ones(2, 3));
@@ -174,7 +174,7 @@ public sealed class AdamWithDecoupledDecayTests
     }
 
     [Fact]
-    public void ConfigValidationNamesTheField()
+    public void Config_validation_names_the_field()
     {
         Assert.Contains("beta1", Assert.Throws<SparseCircuitsException>(() => new AdamConfig(Beta1: 1.0).Validate()).Message);
         Assert.Contains("beta2", Assert.Throws<SparseCircuitsException>(() => new AdamConfig(Beta2: -0.1).Validate()).Message);

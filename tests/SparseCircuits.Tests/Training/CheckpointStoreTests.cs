@@ -38,7 +38,7 @@ public sealed class CheckpointStoreTests
     }
 
     [Fact]
-    public void SaveThenLoadLatestRoundTripsEverything()
+    public void Save_then_load_latest_round_trips_everything()
     {
         using var dir = new TempDirectory();
         using var scope = torch.NewDisposeScope();
@@ -70,7 +70,7 @@ public sealed class CheckpointStoreTests
     }
 
     [Fact]
-    public void CheckpointDirectoryHoldsTheDocumentedFiles()
+    public void Checkpoint_directory_holds_the_documented_files()
     {
         using var dir = new TempDirectory();
         string saved = Save(new CheckpointStore(dir.Path), 7, valLoss: null);
@@ -93,7 +93,7 @@ public sealed class CheckpointStoreTests
     }
 
     [Fact]
-    public void PruningKeepsTheLastNAndTheBest()
+    public void Pruning_keeps_the_last_N_and_the_best()
     {
         using var dir = new TempDirectory();
         var store = new CheckpointStore(dir.Path, keepLast: 2);
@@ -117,7 +117,7 @@ public sealed class CheckpointStoreTests
     }
 
     [Fact]
-    public void InterruptedSavesAreInvisibleAndCleanedUp()
+    public void Interrupted_saves_are_invisible_and_cleaned_up()
     {
         using var dir = new TempDirectory();
         var store = new CheckpointStore(dir.Path);
@@ -142,7 +142,7 @@ public sealed class CheckpointStoreTests
     }
 
     [Fact]
-    public void FailedSaveLeavesNoTrace()
+    public void Failed_save_leaves_no_trace()
     {
         using var dir = new TempDirectory();
         using var scope = torch.NewDisposeScope();
@@ -157,7 +157,7 @@ public sealed class CheckpointStoreTests
     }
 
     [Fact]
-    public void SavingAStepAgainReplacesIt()
+    public void Saving_a_step_again_replaces_it()
     {
         using var dir = new TempDirectory();
         var store = new CheckpointStore(dir.Path);
@@ -171,7 +171,7 @@ public sealed class CheckpointStoreTests
     }
 
     [Fact]
-    public void CorruptCheckpointsAreOneLineErrors()
+    public void Corrupt_checkpoints_are_one_line_errors()
     {
         using var dir = new TempDirectory();
         string saved = Save(new CheckpointStore(dir.Path), 100, null);
@@ -201,7 +201,7 @@ public sealed class CheckpointStoreTests
     }
 
     [Fact]
-    public void EmptyOrMissingRootHasNoCheckpoints()
+    public void Empty_or_missing_root_has_no_checkpoints()
     {
         using var dir = new TempDirectory();
         var store = new CheckpointStore(Path.Combine(dir.Path, "not-yet"));
@@ -211,7 +211,7 @@ public sealed class CheckpointStoreTests
     }
 
     [Fact]
-    public void BadArgumentsAreRejected()
+    public void Bad_arguments_are_rejected()
     {
         using var dir = new TempDirectory();
         using var scope = torch.NewDisposeScope();
@@ -223,7 +223,7 @@ public sealed class CheckpointStoreTests
     }
 
     [Fact]
-    public void TrainingResumedFromTheStoreMatchesAnUninterruptedRun()
+    public void Training_resumed_from_the_store_matches_an_uninterrupted_run()
     {
         using var dir = new TempDirectory();
         using var scope = torch.NewDisposeScope();
@@ -280,7 +280,7 @@ public sealed class CheckpointStoreTests
         """;
 
     [PythonFact]
-    public void PythonCanVerifyAndReadACheckpoint()
+    public void Python_can_verify_and_read_a_checkpoint()
     {
         using var dir = new TempDirectory();
         string saved = Save(new CheckpointStore(dir.Path), 42, 1.0);

@@ -28,7 +28,7 @@ public sealed class GradientNormalizationTests
     [InlineData(GradientNormalization.None, 0.1f, 0.2, 1f)]
     [InlineData(GradientNormalization.NormalizeRms, 0.1f, 0.2, 5f)]
     [InlineData(GradientNormalization.ClipRms, 0.1f, 0.2, 1f)]
-    public void ScalesByGlobalRmsAndReportsItBeforeScaling(GradientNormalization mode, float s, double expectedRms, float expectedScale)
+    public void Scales_by_global_RMS_and_reports_it_before_scaling(GradientNormalization mode, float s, double expectedRms, float expectedScale)
     {
         using var scope = torch.NewDisposeScope();
         Parameter[] ps = Parameters(s);
@@ -41,7 +41,7 @@ public sealed class GradientNormalizationTests
     }
 
     [Fact]
-    public void NormalisedGradientsHaveRmsOne()
+    public void Normalised_gradients_have_RMS_one()
     {
         using var scope = torch.NewDisposeScope();
         Parameter[] ps = Parameters(0.37f);
@@ -50,7 +50,7 @@ public sealed class GradientNormalizationTests
     }
 
     [Fact]
-    public void ParametersWithoutGradientsAreNotCounted()
+    public void Parameters_without_gradients_are_not_counted()
     {
         using var scope = torch.NewDisposeScope();
         Parameter[] ps = [.. Parameters(1f), new Parameter(torch.zeros(100))];
@@ -58,7 +58,7 @@ public sealed class GradientNormalizationTests
     }
 
     [Fact]
-    public void ZeroGradientIsLeftUnchanged()
+    public void Zero_gradient_is_left_unchanged()
     {
         using var scope = torch.NewDisposeScope();
         Parameter[] ps = Parameters(0f);

@@ -9,7 +9,7 @@ namespace SparseCircuits.Tests.Training;
 public sealed class RngStateTests
 {
     [Fact]
-    public void SplitMix64MatchesTheReferenceSequence()
+    public void SplitMix64_matches_the_reference_sequence()
     {
         // First outputs of the reference splitmix64.c for seed 0.
         var rng = new SplitMix64(0);
@@ -19,7 +19,7 @@ public sealed class RngStateTests
     }
 
     [Fact]
-    public void SavedStateResumesTheSameSequence()
+    public void Saved_state_resumes_the_same_sequence()
     {
         var rng = new SplitMix64(12345);
         for (int i = 0; i < 10; i++) rng.NextUInt64();
@@ -31,7 +31,7 @@ public sealed class RngStateTests
     }
 
     [Fact]
-    public void BoundedDrawsStayInRange()
+    public void Bounded_draws_stay_in_range()
     {
         var rng = new SplitMix64(1);
         var counts = new int[7];
@@ -44,7 +44,7 @@ public sealed class RngStateTests
     }
 
     [Fact]
-    public void TorchGeneratorStateRoundTrips()
+    public void Torch_generator_state_round_trips()
     {
         TorchRuntime.EnsureInitialized();
         using var scope = torch.NewDisposeScope();

@@ -27,7 +27,7 @@ public sealed class SafeTensorsTests
     ];
 
     [Fact]
-    public void RoundTripKeepsNamesOrderDtypesShapesValuesAndMetadata()
+    public void Round_trip_keeps_names_order_dtypes_shapes_values_and_metadata()
     {
         using var dir = new TempDirectory();
         using var scope = torch.NewDisposeScope();
@@ -49,7 +49,7 @@ public sealed class SafeTensorsTests
     }
 
     [Fact]
-    public void ByteLayoutMatchesTheFormatByHand()
+    public void Byte_layout_matches_the_format_by_hand()
     {
         using var dir = new TempDirectory();
         using var scope = torch.NewDisposeScope();
@@ -65,7 +65,7 @@ public sealed class SafeTensorsTests
     }
 
     [Fact]
-    public void DataSectionAlignsEveryTensorToItsElementSize()
+    public void Data_section_aligns_every_tensor_to_its_element_size()
     {
         using var dir = new TempDirectory();
         using var scope = torch.NewDisposeScope();
@@ -77,7 +77,7 @@ public sealed class SafeTensorsTests
     }
 
     [Fact]
-    public void WritesNonContiguousAndGradientTrackingTensorsByValue()
+    public void Writes_non_contiguous_and_gradient_tracking_tensors_by_value()
     {
         using var dir = new TempDirectory();
         using var scope = torch.NewDisposeScope();
@@ -93,7 +93,7 @@ public sealed class SafeTensorsTests
     }
 
     [Fact]
-    public void RejectsBadInputBeforeTouchingTheTarget()
+    public void Rejects_bad_input_before_touching_the_target()
     {
         using var dir = new TempDirectory();
         using var scope = torch.NewDisposeScope();
@@ -133,7 +133,7 @@ public sealed class SafeTensorsTests
     }
 
     [Fact]
-    public void TruncatedFileIsReported()
+    public void Truncated_file_is_reported()
     {
         using var dir = new TempDirectory();
         string path = WriteValid(dir);
@@ -149,7 +149,7 @@ public sealed class SafeTensorsTests
     }
 
     [Fact]
-    public void WrongHeaderLengthIsReported()
+    public void Wrong_header_length_is_reported()
     {
         using var dir = new TempDirectory();
         string path = WriteValid(dir);
@@ -173,7 +173,7 @@ public sealed class SafeTensorsTests
     }
 
     [Fact]
-    public void GarbageHeaderIsReported()
+    public void Garbage_header_is_reported()
     {
         using var dir = new TempDirectory();
         string path = dir.File("bad.safetensors");
@@ -197,7 +197,7 @@ public sealed class SafeTensorsTests
     }
 
     [Fact]
-    public void InconsistentEntriesAreReported()
+    public void Inconsistent_entries_are_reported()
     {
         using var dir = new TempDirectory();
         string path = dir.File("bad.safetensors");
@@ -266,7 +266,7 @@ public sealed class SafeTensorsTests
         """;
 
     [PythonFact]
-    public void PythonReadsWhatWeWrite()
+    public void Python_reads_what_we_write()
     {
         using var dir = new TempDirectory();
         using var scope = torch.NewDisposeScope();
@@ -320,7 +320,7 @@ public sealed class SafeTensorsTests
         """;
 
     [PythonFact]
-    public void WeReadWhatPythonWrites()
+    public void We_read_what_Python_writes()
     {
         using var dir = new TempDirectory();
         using var scope = torch.NewDisposeScope();

@@ -16,11 +16,11 @@ public sealed class ScheduleTests
     [InlineData(500, 0.25)]
     [InlineData(750, 0.25)]
     [InlineData(999, 0.25)]
-    public void DensityFallsLinearlyThenStays(long step, double expected) =>
+    public void Density_falls_linearly_then_stays(long step, double expected) =>
         Assert.Equal(expected, L0Annealing.Density(Config, step), 12);
 
     [Fact]
-    public void DensityOverrideAndNoAnnealing()
+    public void Density_override_and_no_annealing()
     {
         Assert.Equal(0.75, L0Annealing.Density(Config, 250, finalDensity: 0.5), 12);
         var immediate = Config with { AnnealFraction = 0 };
@@ -36,7 +36,7 @@ public sealed class ScheduleTests
     [InlineData(0.5, 3, 2)]
     [InlineData(0.001, 100, 1)]
     [InlineData(0.25, 65536, 16384)]
-    public void NonzeroCountRoundsAndKeepsAtLeastOne(double density, long numel, long expected) =>
+    public void Nonzero_count_rounds_and_keeps_at_least_one(double density, long numel, long expected) =>
         Assert.Equal(expected, L0Annealing.NonzeroCount(density, numel));
 
     [Theory]
@@ -46,18 +46,18 @@ public sealed class ScheduleTests
     [InlineData(500, 1e-2 * 499.0 / 989)]                                 // end of anneal: multiplier back to 1
     [InlineData(750, 1e-2 * 249.0 / 989)]
     [InlineData(999, 0.0)]                                                 // last step
-    public void SharkfinAtChosenSteps(long step, double expected) =>
+    public void Sharkfin_at_chosen_steps(long step, double expected) =>
         Assert.Equal(expected, SharkfinSchedule.LearningRate(Config, step), 10);
 
     [Fact]
-    public void SharkfinPeaksWhereAnnealingEnds()
+    public void Sharkfin_peaks_where_annealing_ends()
     {
         double[] lrs = Enumerable.Range(0, 1000).Select(s => SharkfinSchedule.LearningRate(Config, s)).ToArray();
         Assert.Equal(500, Array.IndexOf(lrs, lrs.Max()));
     }
 
     [Fact]
-    public void EnvelopeWithoutWarmupStartsAtOne()
+    public void Envelope_without_warmup_starts_at_one()
     {
         var noWarmup = Config with { WarmupFraction = 0 };
         Assert.Equal(1.0, SharkfinSchedule.Envelope(noWarmup, 0), 12);
@@ -67,14 +67,14 @@ public sealed class ScheduleTests
     }
 
     [Fact]
-    public void StepsOutsideTheRunAreBugs()
+    public void Steps_outside_the_run_are_bugs()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => SharkfinSchedule.LearningRate(Config, 1000));
         Assert.Throws<ArgumentOutOfRangeException>(() => L0Annealing.Density(Config, -1));
     }
 
     [Fact]
-    public void ValidationNamesTheField()
+    public void Validation_names_the_field()
     {
         static string Error(ScheduleConfig c) => Assert.Throws<SparseCircuitsException>(() => c.Validate()).Message;
         Assert.Contains("total_steps", Error(Config with { TotalSteps = 0 }));
