@@ -41,10 +41,10 @@ static class StepProfile
         using Tensor batch = randint(0, m.VocabSize, [B, T + 1], generator: generator);
         using Tensor inputs = batch.narrow(1, 0, T), targets = batch.narrow(1, 1, T).reshape(-1);
 
-        double FwdBwd(SparseGpt model) => Time(repeats, () =>
+        double FwdBwd(SparseGpt model, Hooks? hooks = null) => Time(repeats, () =>
         {
             using var scope = NewDisposeScope();
-            Tensor logits = model.forward(inputs);
+            Tensor logits = model.forward(inputs, hooks);
             Tensor loss = nn.functional.cross_entropy(logits.view(-1, logits.shape[2]), targets);
             model.zero_grad();
             loss.backward();
@@ -60,6 +60,10 @@ static class StepProfile
         using var plain = new SparseGpt(m with { ActivationSparsity = ActivationSparsity.Off }, generator) { MatmulPrecision = precision };
         double fwd = Fwd(model), fwdBwd = FwdBwd(model);
         double plainFwdBwd = FwdBwd(plain);
+        // An (identity) attn.pattern hook makes every layer write attention out (scores, mask, softmax, matmul) instead of the fused kernel.
+        var writtenOut = new Hooks();
+        for (int layer = 0; layer < m.NLayer; layer++) writtenOut.Replace(HookPoints.AttnPattern.At(layer), p => p);
+        double writtenOutFwdBwd = FwdBwd(model, writtenOut);
 
         // The unembedding and loss: lm_head matmul + cross-entropy, forward and backward.
         using Tensor resid = randn(B * T, m.DModel, generator: generator).requires_grad_();
@@ -128,6 +132,7 @@ static class StepProfile
         void Row(string name, double seconds) => Console.WriteLine($"| {name} | {seconds * 1000:0.0} | {100 * seconds / step:0}% |");
         Row("forward + backward (whole model)", fwdBwd);
         Row("  of which forward", fwd);
+        Row("  (the same with attention written out instead of fused SDPA)", writtenOutFwdBwd);
         Row("  of which AbsTopK (fwd+bwd with it minus without)", fwdBwd - plainFwdBwd);
         Row("    AbsTopK alone: selection (mask) at every location", selection);
         Row("    (the same selection with libtorch topk, as before TopKMask)", selectionLibtorch);
