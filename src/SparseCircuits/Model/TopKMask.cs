@@ -71,7 +71,8 @@ public static class TopKMask
             bool* output = (bool*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(drop.bytes));
             // Native memory does not move, so raw pointers may cross into the worker threads.
             nint inputAddress = (nint)input, outputAddress = (nint)output;
-            int workers = (int)Math.Min(Math.Max(TorchRuntime.Threads, 1), Math.Max(1, numel / MinElementsPerWorker));
+            // libtorch's thread count of the calling thread: one inside a training stream (BatchStreams).
+            int workers = (int)Math.Min(Math.Max(torch.get_num_threads(), 1), Math.Max(1, numel / MinElementsPerWorker));
             if (workers <= 1 || rows == 1)
             {
                 for (long r = 0; r < rows; r++) SelectRow(input + r * width, width, k, byMagnitude, output + r * width);

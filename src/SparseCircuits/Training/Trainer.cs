@@ -88,11 +88,7 @@ public static class Trainer
             {
                 sampler.Next(windows);
                 Tensor batch = tensor(windows).view(config.BatchSize, T + 1);
-                Tensor logits = model.forward(batch.narrow(1, 0, T));
-                Tensor lossTensor = nn.functional.cross_entropy(logits.view(-1, logits.shape[2]), batch.narrow(1, 1, T).reshape(-1));
-                model.zero_grad();
-                lossTensor.backward();
-                loss = lossTensor.item<float>();
+                loss = BatchStreams.ForwardBackward(model, batch, gradTensors, config.Streams);
                 if (!double.IsFinite(loss))
                     throw new SparseCircuitsException($"training loss became {loss} at step {step}; stopped without saving. Last good checkpoint: {lastCheckpoint ?? "none"}. Try a lower learning_rate.");
                 gradRms = GradientNormalizer.Apply(gradTensors, config.GradientNormalization);

@@ -39,6 +39,12 @@ public sealed record TrainingConfig
     /// <summary>Number format of the model's matmuls while training (docs/training.md "Matmul precision"); evaluation runs in fp32.</summary>
     public MatmulPrecision MatmulPrecision { get; init; } = MatmulPrecision.Fp32;
 
+    /// <summary>
+    /// Parts each batch is split into and run at once, one per core with one libtorch thread each
+    /// (<see cref="BatchStreams"/>); 1 = the whole batch on all threads.
+    /// </summary>
+    public int Streams { get; init; } = 1;
+
     public ulong Seed { get; init; }
     public int LogInterval { get; init; } = 10;
     public int EvalInterval { get; init; } = 100;
@@ -65,6 +71,7 @@ public sealed record TrainingConfig
         if (EvalTokens < 1) throw Bad("eval_tokens", ">= 1", EvalTokens);
         if (CheckpointInterval < 1) throw Bad("checkpoint_interval", ">= 1", CheckpointInterval);
         if (KeepLastCheckpoints < 1) throw Bad("keep_last_checkpoints", ">= 1", KeepLastCheckpoints);
+        if (Streams < 1 || BatchSize % Streams != 0) throw Bad("streams", $">= 1 and a divisor of batch_size {BatchSize}", Streams);
         if (!Enum.IsDefined(MatmulPrecision)) throw Bad("matmul_precision", "fp32 or bf16", MatmulPrecision);
         if (!Enum.IsDefined(GradientNormalization)) throw Bad("gradient_normalization", "none, normalize_rms or clip_rms", GradientNormalization);
         if (Optimizer is null) throw new SparseCircuitsException("training config: optimizer is missing");
