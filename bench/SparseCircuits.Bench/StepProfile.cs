@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using SparseCircuits.Core;
 using SparseCircuits.Model;
 using SparseCircuits.Training;
@@ -41,7 +40,7 @@ static class StepProfile
         using Tensor batch = randint(0, m.VocabSize, [B, T + 1], generator: generator);
         using Tensor inputs = batch.narrow(1, 0, T), targets = batch.narrow(1, 1, T).reshape(-1);
 
-        double FwdBwd(SparseGpt model, Hooks? hooks = null) => Time(repeats, () =>
+        double FwdBwd(SparseGpt model, Hooks? hooks = null) => BenchTiming.Median(repeats, () =>
         {
             using var scope = NewDisposeScope();
             Tensor logits = model.forward(inputs, hooks);
@@ -49,7 +48,7 @@ static class StepProfile
             model.zero_grad();
             loss.backward();
         });
-        double Fwd(SparseGpt model) => Time(repeats, () =>
+        double Fwd(SparseGpt model) => BenchTiming.Median(repeats, () =>
         {
             using var scope = NewDisposeScope();
             using var _ = no_grad();
@@ -68,7 +67,7 @@ static class StepProfile
         // The unembedding and loss: lm_head matmul + cross-entropy, forward and backward.
         using Tensor resid = randn(B * T, m.DModel, generator: generator).requires_grad_();
         using Tensor head = (randn(m.VocabSize, m.DModel, generator: generator) * 0.02).requires_grad_();
-        double headLoss = Time(repeats, () =>
+        double headLoss = BenchTiming.Median(repeats, () =>
         {
             using var scope = NewDisposeScope();
             Tensor loss = nn.functional.cross_entropy(resid.matmul(head.t()), targets);
@@ -78,7 +77,7 @@ static class StepProfile
         using Tensor q = randn(B, m.NHead, T, m.DHead, generator: generator).requires_grad_();
         using Tensor k = randn(B, m.NHead, T, m.DHead, generator: generator).requires_grad_();
         using Tensor v = randn(B, m.NHead, T, m.DHead, generator: generator).requires_grad_();
-        double attention = m.NLayer * Time(repeats, () =>
+        double attention = m.NLayer * BenchTiming.Median(repeats, () =>
         {
             using var scope = NewDisposeScope();
             nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true).sum().backward();
@@ -89,19 +88,19 @@ static class StepProfile
         using Tensor wide = randn(B * T, m.MlpWidth, generator: generator).requires_grad_();
         int? kNarrow = AbsTopK.K(0.125, m.DModel), kWide = AbsTopK.K(0.125, m.MlpWidth);
         int locations = m.NLayer * 5; // five d_model-wide locations and one MLP-wide per layer (released settings)
-        double selection = Time(repeats, () =>
+        double selection = BenchTiming.Median(repeats, () =>
         {
             using var scope = NewDisposeScope();
             for (int i = 0; i < locations; i++) TopKMask.Drop(narrow.detach(), kNarrow!.Value, true);
             for (int i = 0; i < m.NLayer; i++) TopKMask.Drop(wide.detach(), kWide!.Value, true);
         });
-        double selectionLibtorch = Time(repeats, () =>
+        double selectionLibtorch = BenchTiming.Median(repeats, () =>
         {
             using var scope = NewDisposeScope();
             for (int i = 0; i < locations; i++) TopKMask.Reference(narrow.detach(), kNarrow!.Value, true);
             for (int i = 0; i < m.NLayer; i++) TopKMask.Reference(wide.detach(), kWide!.Value, true);
         });
-        double absTopK = Time(repeats, () =>
+        double absTopK = BenchTiming.Median(repeats, () =>
         {
             using var scope = NewDisposeScope();
             for (int i = 0; i < locations; i++) AbsTopK.Apply(narrow, kNarrow).sum().backward();
@@ -114,12 +113,12 @@ static class StepProfile
         var parameters = model.DescribeParameters();
         Tensor[] tensors = parameters.Select(p => (Tensor)p.Tensor).ToArray();
         using var optimizer = new AdamWithDecoupledDecay(parameters.Select(p => new OptimizedParameter(p.Name, p.Tensor, p.IsSparseMatrix)), config.Optimizer);
-        double gradNorm = Time(repeats, () => GradientNormalizer.Apply(tensors, GradientNormalization.NormalizeRms));
-        double adam = Time(repeats, () => optimizer.Step(1e-4));
+        double gradNorm = BenchTiming.Median(repeats, () => GradientNormalizer.Apply(tensors, GradientNormalization.NormalizeRms));
+        double adam = BenchTiming.Median(repeats, () => optimizer.Step(1e-4));
         long annealedStep = (long)(config.Steps * config.AnnealFraction); // the projection at its final (smallest) budget
-        double projection = Time(repeats, () => Trainer.Project(parameters, config, annealedStep));
-        double decay = Time(repeats, () => optimizer.ApplyWeightDecay(1e-4));
-        double zeroGrad = Time(repeats, () => model.zero_grad());
+        double projection = BenchTiming.Median(repeats, () => Trainer.Project(parameters, config, annealedStep));
+        double decay = BenchTiming.Median(repeats, () => optimizer.ApplyWeightDecay(1e-4));
+        double zeroGrad = BenchTiming.Median(repeats, () => model.zero_grad());
 
         double step = fwdBwd + gradNorm + adam + projection + decay;
         double tokens = config.TokensPerStep;
@@ -164,42 +163,27 @@ static class StepProfile
         double Linear(int fanIn, int fanOut)
         {
             Tensor input = randn(tokens, fanIn, generator: g), weight = randn(fanOut, fanIn, generator: g) * 0.02, bias = zeros(fanOut);
-            return Time(repeats, () => { using var s = NewDisposeScope(); nn.functional.linear(input.to(mm), weight.to(mm), bias.to(mm)).to(ScalarType.Float32); });
+            return BenchTiming.Median(repeats, () => { using var s = NewDisposeScope(); nn.functional.linear(input.to(mm), weight.to(mm), bias.to(mm)).to(ScalarType.Float32); });
         }
         Tensor q = randn(tokens / m.NCtx, m.NHead, m.NCtx, m.DHead, generator: g).to(mm);
         Tensor logits = randn(tokens, m.VocabSize, generator: g), targets = randint(0, m.VocabSize, [tokens], generator: g);
         var ops = new (string Name, int Count, Func<double> Seconds)[]
         {
-            ("RMSNorm (d_model)", 2 * L + 1, () => Time(repeats, () => { using var s = NewDisposeScope(); _ = x * (x.square().mean([-1], keepdim: true) + 1e-5).rsqrt() * w; })),
-            ("AbsTopK at d_model width", 5 * L, () => Time(repeats, () => { using var s = NewDisposeScope(); AbsTopK.Apply(x, AbsTopK.K(0.125, d)); })),
-            ("AbsTopK at d_mlp width", L, () => Time(repeats, () => { using var s = NewDisposeScope(); AbsTopK.Apply(h, AbsTopK.K(0.125, mlp)); })),
+            ("RMSNorm (d_model)", 2 * L + 1, () => BenchTiming.Median(repeats, () => { using var s = NewDisposeScope(); _ = x * (x.square().mean([-1], keepdim: true) + 1e-5).rsqrt() * w; })),
+            ("AbsTopK at d_model width", 5 * L, () => BenchTiming.Median(repeats, () => { using var s = NewDisposeScope(); AbsTopK.Apply(x, AbsTopK.K(0.125, d)); })),
+            ("AbsTopK at d_mlp width", L, () => BenchTiming.Median(repeats, () => { using var s = NewDisposeScope(); AbsTopK.Apply(h, AbsTopK.K(0.125, mlp)); })),
             ("linear c_attn (d -> 3d)", L, () => Linear(d, 3 * d)),
             ("linear attn c_proj (d -> d)", L, () => Linear(d, d)),
             ("linear c_fc (d -> 4d)", L, () => Linear(d, mlp)),
             ("linear mlp c_proj (4d -> d)", L, () => Linear(mlp, d)),
-            ("attention core (SDPA)", L, () => Time(repeats, () => { using var s = NewDisposeScope(); nn.functional.scaled_dot_product_attention(q, q, q, is_casual: true); })),
-            ("GELU (d_mlp)", L, () => Time(repeats, () => { using var s = NewDisposeScope(); nn.functional.gelu(h); })),
-            ("residual add", 2 * L, () => Time(repeats, () => { using var s = NewDisposeScope(); _ = x + x; })),
+            ("attention core (SDPA)", L, () => BenchTiming.Median(repeats, () => { using var s = NewDisposeScope(); nn.functional.scaled_dot_product_attention(q, q, q, is_casual: true); })),
+            ("GELU (d_mlp)", L, () => BenchTiming.Median(repeats, () => { using var s = NewDisposeScope(); nn.functional.gelu(h); })),
+            ("residual add", 2 * L, () => BenchTiming.Median(repeats, () => { using var s = NewDisposeScope(); _ = x + x; })),
             ("lm_head (d -> vocab)", 1, () => Linear(d, m.VocabSize)),
-            ("cross-entropy (vocab)", 1, () => Time(repeats, () => { using var s = NewDisposeScope(); nn.functional.cross_entropy(logits, targets); })),
+            ("cross-entropy (vocab)", 1, () => BenchTiming.Median(repeats, () => { using var s = NewDisposeScope(); nn.functional.cross_entropy(logits, targets); })),
         };
         names = ops.Select(o => $"{o.Name} x {o.Count}").ToArray();
         return ops.Select(o => o.Count * o.Seconds()).ToArray();
     }
 
-    /// <summary>Median seconds of <paramref name="repeats"/> calls after two warm-up calls.</summary>
-    static double Time(int repeats, Action action)
-    {
-        action();
-        action();
-        var times = new double[repeats];
-        for (int i = 0; i < repeats; i++)
-        {
-            var clock = Stopwatch.StartNew();
-            action();
-            times[i] = clock.Elapsed.TotalSeconds;
-        }
-        Array.Sort(times);
-        return times[repeats / 2];
-    }
 }

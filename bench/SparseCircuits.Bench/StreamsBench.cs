@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using SparseCircuits.Core;
 using SparseCircuits.Model;
 using SparseCircuits.Training;
@@ -37,7 +36,7 @@ static class StreamsBench
             return torch.autograd.grad([loss], parameters, allow_unused: true).ToArray();
         }
 
-        double oneStream = Median(steps, () =>
+        double oneStream = BenchTiming.Median(steps, () =>
         {
             using var scope = NewDisposeScope();
             Gradients(batch);
@@ -49,7 +48,7 @@ static class StreamsBench
         try
         {
             Tensor[] halves = batch.chunk(cores, dim: 0);
-            streams = Median(steps, () =>
+            streams = BenchTiming.Median(steps, () =>
             {
                 var results = new Tensor[cores][];
                 var threads = Enumerable.Range(0, cores).Select(i => new Thread(() =>
@@ -82,18 +81,4 @@ static class StreamsBench
         return 0;
     }
 
-    static double Median(int repeats, Action action)
-    {
-        action();
-        action();
-        var times = new double[repeats];
-        for (int i = 0; i < repeats; i++)
-        {
-            var clock = Stopwatch.StartNew();
-            action();
-            times[i] = clock.Elapsed.TotalSeconds;
-        }
-        Array.Sort(times);
-        return times[repeats / 2];
-    }
 }
