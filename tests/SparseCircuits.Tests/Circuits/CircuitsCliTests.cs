@@ -183,6 +183,17 @@ public sealed class InterruptCliTests(TinyRun run) : IClassFixture<TinyRun>
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
     }
 
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task Tasks_eval_and_corpus_build_stop_on_the_first_ctrl_c_and_leave_no_partial_output()
+    {
+        // 100,000 pairs of every task, and a corpus of 2 GB of generated programs, would both run for minutes.
+        await StopsOnFirstSignal("INT", ["tasks", "eval", "--model", run.RunDir, "-n", "100000", "--json"]);
+        string corpus = run["interrupted-corpus"];
+        await StopsOnFirstSignal("INT", ["corpus", "build", "--synthetic", "2GB", "--synthetic-only", "--out", corpus]);
+        Assert.False(File.Exists(Path.Combine(corpus, "manifest.json")), "a corpus was declared complete after the interrupt");
+    }
+
     /// <summary>Starts a long command, sends one signal after a few seconds and expects a prompt exit with "interrupted".</summary>
     static async Task StopsOnFirstSignal(string signal, string[] args)
     {
