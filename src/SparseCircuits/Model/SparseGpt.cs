@@ -86,10 +86,11 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
     /// </summary>
     public Tensor ForwardFrom(string point, Tensor residual, Tensor tokens, Hooks? hooks = null)
     {
-        if (!HookPoints.TryParse(point, Config.NLayer, out int layer, out string site) || site is not ("resid_in" or "resid_mid" or HookPoints.FinalResid))
+        if (!HookPoints.TryParse(point, Config.NLayer, out int layer, out string site)
+            || (site != HookPoints.ResidIn.Name && site != HookPoints.ResidMid.Name && site != HookPoints.FinalResid))
             throw new ArgumentException($"a model tail starts at L.resid_in, L.resid_mid or final_resid; got '{point}'", nameof(point));
         hooks?.ValidateFor(Config);
-        return Tail(residual, tokens, layer < 0 ? Config.NLayer : layer, site == "resid_mid", hooks);
+        return Tail(residual, tokens, layer < 0 ? Config.NLayer : layer, site == HookPoints.ResidMid.Name, hooks);
     }
 
     /// <summary>
