@@ -54,6 +54,7 @@ static class TrainingBench
     public static double FlopsPerToken(ModelConfig c)
     {
         double matmulParams = c.ParameterCount() - (double)c.VocabSize * c.DModel            // wte is a lookup
+                              - (c.BigramTable ? (double)c.VocabSize * c.VocabSize : 0)      // so is the bigram table
                               - (c.PositionalEmbedding == PositionalEmbedding.Learned ? (double)c.NCtx * c.DModel : 0);
         return 6 * matmulParams + 12.0 * c.NLayer * c.NCtx * c.DModel;
     }
