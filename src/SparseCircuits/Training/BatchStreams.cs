@@ -33,11 +33,10 @@ public static class BatchStreams
         var grads = new Tensor?[streams][];
         var losses = new double[streams];
         var errors = new Exception?[streams];
-        var threads = Enumerable.Range(0, streams).Select(i => new Thread(() =>
+        Workers.Run(streams, i =>
         {
             try
             {
-                torch.set_num_threads(1); // per OS thread: this stream's ops stay on its own core
                 using var scope = NewDisposeScope();
                 Tensor loss = Loss(model, parts[i], T);
                 losses[i] = loss.item<float>();
@@ -45,9 +44,7 @@ public static class BatchStreams
                     .Select(g => g?.DetachFromDisposeScope()).ToArray();
             }
             catch (Exception e) { errors[i] = e; }
-        })).ToList();
-        foreach (Thread thread in threads) thread.Start();
-        foreach (Thread thread in threads) thread.Join();
+        });
         torch.set_num_threads(callerThreads); // libtorch's thread settings are partly process-wide: the rest of the step uses all cores again
         if (errors.FirstOrDefault(e => e is not null) is { } error) throw new AggregateException(error);
 
@@ -70,6 +67,42 @@ public static class BatchStreams
             }
         }
         return losses.Average();
+    }
+
+    /// <summary>
+    /// Long-lived stream threads, one libtorch thread each. Reusing them (rather than new threads
+    /// every step) keeps the number of per-thread malloc arenas, and so the resident memory, small.
+    /// </summary>
+    static class Workers
+    {
+        static readonly object Gate = new();
+        static readonly List<System.Collections.Concurrent.BlockingCollection<Action>> Queues = [];
+
+        public static void Run(int count, Action<int> work)
+        {
+            lock (Gate)
+            {
+                while (Queues.Count < count) Start(Queues.Count);
+                using var done = new CountdownEvent(count);
+                for (int i = 0; i < count; i++)
+                {
+                    int index = i;
+                    Queues[i].Add(() => { try { work(index); } finally { done.Signal(); } });
+                }
+                done.Wait();
+            }
+        }
+
+        static void Start(int index)
+        {
+            var queue = new System.Collections.Concurrent.BlockingCollection<Action>();
+            Queues.Add(queue);
+            new Thread(() =>
+            {
+                torch.set_num_threads(1); // per OS thread: this stream's ops stay on its own core
+                foreach (Action action in queue.GetConsumingEnumerable()) action();
+            }) { IsBackground = true, Name = $"batch-stream-{index}" }.Start();
+        }
     }
 
     static Tensor Loss(SparseGpt model, Tensor windows, long T)
