@@ -10,8 +10,8 @@ namespace SparseCircuits.Bench;
 /// Does splitting each batch into independent half-batches, one per core with one libtorch thread
 /// each, beat one batch on all cores? (Two 1-thread trainings side by side get more tokens/s in
 /// total than one 2-thread training.) Times forward + backward of `small` both ways on random
-/// tokens; the streams variant takes each half's gradients with autograd.grad and sums them in a
-/// fixed order, so it would stay deterministic. Options: --preset small, --steps N, --precision.
+/// tokens, both through <see cref="BatchStreams"/> (the trainer's `streams` setting).
+/// Options: --preset small, --steps N, --precision.
 /// </summary>
 static class StreamsBench
 {
@@ -29,49 +29,14 @@ static class StreamsBench
         List<Tensor> parameters = model.parameters().Select(p => (Tensor)p).ToList();
         using Tensor batch = randint(0, m.VocabSize, [B, T + 1], generator: generator);
 
-        Tensor[] Gradients(Tensor rows)
-        {
-            Tensor logits = model.forward(rows.narrow(1, 0, T));
-            Tensor loss = nn.functional.cross_entropy(logits.view(-1, logits.shape[2]), rows.narrow(1, 1, T).reshape(-1));
-            return torch.autograd.grad([loss], parameters, allow_unused: true).ToArray();
-        }
-
-        double oneStream = BenchTiming.Median(steps, () =>
+        // Both layouts through the trainer's own code (BatchStreams), gradients left in .grad.
+        double Step(int streams) => BenchTiming.Median(steps, () =>
         {
             using var scope = NewDisposeScope();
-            Gradients(batch);
+            BatchStreams.ForwardBackward(model, batch, parameters, streams);
         });
+        double oneStream = Step(1), streams = Step(cores);
 
-        // One libtorch thread per stream; the streams run on their own OS threads.
-        torch.set_num_threads(1);
-        double streams;
-        try
-        {
-            Tensor[] halves = batch.chunk(cores, dim: 0);
-            streams = BenchTiming.Median(steps, () =>
-            {
-                var results = new Tensor[cores][];
-                var threads = Enumerable.Range(0, cores).Select(i => new Thread(() =>
-                {
-                    using var scope = NewDisposeScope();
-                    results[i] = Gradients(halves[i]).Select(g => g.MoveToOuterDisposeScope()).ToArray();
-                    foreach (Tensor g in results[i]) g.DetachFromDisposeScope();
-                })).ToList();
-                foreach (var t in threads) t.Start();
-                foreach (var t in threads) t.Join();
-                using var sumScope = NewDisposeScope();
-                for (int p = 0; p < parameters.Count; p++)
-                {
-                    Tensor sum = results[0][p].clone();
-                    for (int i = 1; i < cores; i++) sum.add_(results[i][p]);
-                }
-                foreach (var r in results) foreach (Tensor g in r) g.Dispose();
-            });
-        }
-        finally
-        {
-            torch.set_num_threads(cores);
-        }
         double tokens = config.TokensPerStep;
         Console.WriteLine($"{preset}, {precision.ToString().ToLowerInvariant()} matmuls, {cores} cores, forward + backward of {B} x {T} tokens, median of {steps}:");
         Console.WriteLine($"| layout | ms per step | tokens/s |");

@@ -69,18 +69,15 @@ static class TrainingBench
         using var optimizer = new AdamWithDecoupledDecay(
             model.DescribeParameters().Select(p => new OptimizedParameter(p.Name, p.Tensor, true)), config.Optimizer);
         int T = config.Model.NCtx;
+        List<Tensor> parameters = model.parameters().Select(p => (Tensor)p).ToList();
         var clock = new Stopwatch();
         for (int step = 0; step < steps + 3; step++)
         {
             if (step == 3) clock.Start();
             using var scope = NewDisposeScope();
             Tensor batch = tensor(sampler.Next()).view(config.BatchSize, T + 1);
-            Tensor logits = model.forward(batch.narrow(1, 0, T));
-            Tensor loss = nn.functional.cross_entropy(logits.view(-1, logits.shape[2]), batch.narrow(1, 1, T).reshape(-1));
-            model.zero_grad();
-            loss.backward();
+            BatchStreams.ForwardBackward(model, batch, parameters, config.Streams);
             optimizer.Step(1e-3);
-            loss.item<float>();
         }
         return steps * config.TokensPerStep / clock.Elapsed.TotalSeconds;
     }
