@@ -44,7 +44,7 @@ static class StepProfile
         {
             using var scope = NewDisposeScope();
             Tensor logits = model.forward(inputs, hooks);
-            Tensor loss = nn.functional.cross_entropy(logits.view(-1, logits.shape[2]), targets);
+            Tensor loss = FusedCrossEntropy.Mean(logits.view(-1, logits.shape[2]), targets); // as the trainer
             model.zero_grad();
             loss.backward();
         });
@@ -67,12 +67,13 @@ static class StepProfile
         // The unembedding and loss: lm_head matmul + cross-entropy, forward and backward.
         using Tensor resid = randn(B * T, m.DModel, generator: generator).requires_grad_();
         using Tensor head = (randn(m.VocabSize, m.DModel, generator: generator) * 0.02).requires_grad_();
-        double headLoss = BenchTiming.Median(repeats, () =>
+        double HeadLoss(Func<Tensor, Tensor, Tensor> loss) => BenchTiming.Median(repeats, () =>
         {
             using var scope = NewDisposeScope();
-            Tensor loss = nn.functional.cross_entropy(resid.matmul(head.t()), targets);
-            loss.backward();
+            loss(resid.matmul(head.t()), targets).backward();
         });
+        double headLoss = HeadLoss(FusedCrossEntropy.Mean);
+        double headLossLibtorch = HeadLoss((logits, y) => nn.functional.cross_entropy(logits, y));
         // Attention core (scaled dot product, causal) per layer, forward and backward.
         using Tensor q = randn(B, m.NHead, T, m.DHead, generator: generator).requires_grad_();
         using Tensor k = randn(B, m.NHead, T, m.DHead, generator: generator).requires_grad_();
@@ -137,7 +138,8 @@ static class StepProfile
         Row("    (the same selection with libtorch topk, as before TopKMask)", selectionLibtorch);
         Row("    AbsTopK alone: selection + masked_fill fwd/bwd (+ a sum)", absTopK);
         Row("  of which attention core (SDPA fwd+bwd, all layers)", attention);
-        Row("  of which lm_head + cross-entropy (fwd+bwd)", headLoss);
+        Row("  of which lm_head + cross-entropy (fwd+bwd, `FusedCrossEntropy`)", headLoss);
+        Row("    the same with libtorch's cross_entropy (before)", headLossLibtorch);
         Row("  of which the rest (layer matmuls, norms, GELU, residuals)", plainFwdBwd - attention - headLoss);
         Row("gradient RMS normalisation", gradNorm);
         Row("Adam step", adam);

@@ -33,8 +33,60 @@ public static class TopKMask
         if (k < 0 || k > width) throw new ArgumentOutOfRangeException(nameof(k), k, $"must be in [0, {width}]");
         if (values.device_type != DeviceType.CPU || values.dtype != ScalarType.Float32 || width > int.MaxValue)
             return Reference(values, k, byMagnitude);
-        return Kernel(values, (int)k, byMagnitude);
+        return Kernel(values, (int)k, byMagnitude, kept: null);
     }
+
+    /// <summary>
+    /// <paramref name="values"/> with the entries outside the <paramref name="k"/> largest of their row
+    /// set to 0, and the drop mask of <see cref="Drop"/> (for a backward pass); on CPU float32 the
+    /// zeroed copy is written by the selection kernel while each row is in cache. No autograd.
+    /// </summary>
+    public static (Tensor Kept, Tensor Drop) Keep(Tensor values, long k, bool byMagnitude)
+    {
+        long width = values.shape[^1];
+        if (k < 0 || k > width) throw new ArgumentOutOfRangeException(nameof(k), k, $"must be in [0, {width}]");
+        if (values.device_type != DeviceType.CPU || values.dtype != ScalarType.Float32 || width > int.MaxValue)
+        {
+            using var _ = no_grad();
+            Tensor drop = Reference(values, k, byMagnitude);
+            return (values.masked_fill(drop, 0.0), drop);
+        }
+        Tensor kept = empty(values.shape, ScalarType.Float32);
+        return (kept, Kernel(values, (int)k, byMagnitude, kept));
+    }
+
+    /// <summary>
+    /// <paramref name="values"/> with 0 where <paramref name="drop"/> is true (same shape): the
+    /// backward of <see cref="Keep"/>. CPU float32 runs in C#; anything else is <c>masked_fill</c>.
+    /// </summary>
+    public static unsafe Tensor ZeroDropped(Tensor values, Tensor drop)
+    {
+        if (values.device_type != DeviceType.CPU || values.dtype != ScalarType.Float32 || drop.dtype != ScalarType.Bool
+            || !values.shape.SequenceEqual(drop.shape) || !drop.is_contiguous() || values.numel() == 0 || values.shape[^1] > int.MaxValue)
+        {
+            using var _ = no_grad();
+            return values.masked_fill(drop, 0.0);
+        }
+        Tensor source = values.is_contiguous() ? values : values.contiguous();
+        try
+        {
+            Tensor result = empty(values.shape, ScalarType.Float32);
+            int width = (int)values.shape[^1];
+            nint input = Address(source), mask = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(drop.bytes)), output = Address(result);
+            RowParallel.For(values.numel() / width, width, (first, end) =>
+            {
+                for (long r = first; r < end; r++)
+                    ZeroDroppedRow((float*)input + r * width, (bool*)mask + r * width, width, (float*)output + r * width);
+            });
+            return result;
+        }
+        finally
+        {
+            if (!ReferenceEquals(source, values)) source.Dispose();
+        }
+    }
+
+    static unsafe nint Address(Tensor floats) => (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(floats.bytes));
 
     /// <summary>The same selection with libtorch ops (any device and dtype).</summary>
     public static Tensor Reference(Tensor values, long k, bool byMagnitude)
@@ -57,7 +109,8 @@ public static class TopKMask
         return below.logical_or_(tied.logical_and(tied.cumsum(-1) > tiedSlots)).MoveToOuterDisposeScope();
     }
 
-    static unsafe Tensor Kernel(Tensor values, int k, bool byMagnitude)
+    /// <summary>The drop mask; with <paramref name="kept"/>, also the zeroed copy written into it.</summary>
+    static unsafe Tensor Kernel(Tensor values, int k, bool byMagnitude, Tensor? kept)
     {
         Tensor source = values.is_contiguous() ? values : values.contiguous();
         try
@@ -70,24 +123,17 @@ public static class TopKMask
             float* input = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(source.bytes));
             bool* output = (bool*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(drop.bytes));
             // Native memory does not move, so raw pointers may cross into the worker threads.
-            nint inputAddress = (nint)input, outputAddress = (nint)output;
-            // libtorch's thread count of the calling thread: one inside a training stream (BatchStreams).
-            int workers = (int)Math.Min(Math.Max(torch.get_num_threads(), 1), Math.Max(1, numel / MinElementsPerWorker));
-            if (workers <= 1 || rows == 1)
+            nint inputAddress = (nint)input, outputAddress = (nint)output, keptAddress = kept is null ? 0 : Address(kept);
+            RowParallel.For(rows, width, (first, end) =>
             {
-                for (long r = 0; r < rows; r++) SelectRow(input + r * width, width, k, byMagnitude, output + r * width);
-            }
-            else
-            {
-                long perWorker = (rows + workers - 1) / workers;
-                Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
+                float* rowsIn = (float*)inputAddress;
+                bool* rowsOut = (bool*)outputAddress;
+                for (long r = first; r < end; r++)
                 {
-                    float* rowsIn = (float*)inputAddress;
-                    bool* rowsOut = (bool*)outputAddress;
-                    for (long r = w * perWorker, end = Math.Min(rows, (w + 1) * perWorker); r < end; r++)
-                        SelectRow(rowsIn + r * width, width, k, byMagnitude, rowsOut + r * width);
-                });
-            }
+                    SelectRow(rowsIn + r * width, width, k, byMagnitude, rowsOut + r * width);
+                    if (keptAddress != 0) ZeroDroppedRow(rowsIn + r * width, rowsOut + r * width, width, (float*)keptAddress + r * width);
+                }
+            });
             return drop;
         }
         finally
@@ -95,9 +141,6 @@ public static class TopKMask
             if (!ReferenceEquals(source, values)) source.Dispose();
         }
     }
-
-    // Below this much work per thread, starting a second thread costs more than it saves.
-    const long MinElementsPerWorker = 1 << 15;
 
     /// <summary>
     /// Writes the drop mask of one row. Floats are compared through order-preserving unsigned
@@ -151,6 +194,23 @@ public static class TopKMask
             }
         }
         for (; i < width; i++) drop[i] = Key(bits[i], byMagnitude) < cut;
+    }
+
+    /// <summary>output[i] = drop[i] ? 0 : row[i], sixteen at a time where the CPU allows.</summary>
+    static unsafe void ZeroDroppedRow(float* row, bool* drop, int width, float* output)
+    {
+        int i = 0;
+        if (Avx512F.IsSupported)
+        {
+            for (; i <= width - 16; i += 16)
+            {
+                // Sixteen bools (bytes 0/1) widen to sixteen lanes; a lane is kept where its bool is 0.
+                Vector512<uint> dropped = Avx512F.ConvertToVector512UInt32(Vector128.Load((byte*)drop + i));
+                Vector512.ConditionalSelect(Vector512.Equals(dropped, Vector512<uint>.Zero).AsSingle(), Vector512.Load(row + i), Vector512<float>.Zero)
+                    .Store(output + i);
+            }
+        }
+        for (; i < width; i++) output[i] = drop[i] ? 0f : row[i];
     }
 
     /// <summary>

@@ -108,6 +108,6 @@ public static class BatchStreams
     static Tensor Loss(SparseGpt model, Tensor windows, long T)
     {
         Tensor logits = model.forward(windows.narrow(1, 0, T));
-        return nn.functional.cross_entropy(logits.view(-1, logits.shape[2]), windows.narrow(1, 1, T).reshape(-1));
+        return FusedCrossEntropy.Mean(logits.view(-1, logits.shape[2]), windows.narrow(1, 1, T).reshape(-1));
     }
 }
