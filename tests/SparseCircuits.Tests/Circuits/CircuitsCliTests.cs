@@ -194,6 +194,24 @@ public sealed class InterruptCliTests(TinyRun run) : IClassFixture<TinyRun>
         Assert.False(File.Exists(Path.Combine(corpus, "manifest.json")), "a corpus was declared complete after the interrupt");
     }
 
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task Run_and_sweep_stop_on_the_first_ctrl_c_without_declaring_a_stage_done()
+    {
+        using var dir = new TempDir();
+        // A million training steps: both are inside a stage that would run for hours when the signal comes.
+        var spec = Sweeps.SweepRunnerTests.TinySpec(dir);
+        spec.Training!["steps"] = 1_000_000;
+        string specFile = dir.Write("spec.json", spec.ToJson());
+        await StopsOnFirstSignal("INT", ["sweep", "--spec", specFile, "--out", dir["sweep"]]);
+        var layout = new SparseCircuits.Sweeps.SweepLayout(dir["sweep"]);
+        Assert.False(File.Exists(layout.JobResult("sparse")), "a job was declared finished after the interrupt");
+
+        await StopsOnFirstSignal("INT", ["run", "--source", dir["src"], "--synthetic", "1MB", "--preset", "tiny", "--vocab", "300",
+            "--set", "steps=1000000", "--set", "model.n_ctx=32", "--out", dir["pipeline"]]);
+        Assert.False(File.Exists(new SparseCircuits.Pipeline.PipelineLayout(dir["pipeline"]).Report), "the pipeline wrote its report after the interrupt");
+    }
+
     /// <summary>Starts a long command, sends one signal after a few seconds and expects a prompt exit with "interrupted".</summary>
     static async Task StopsOnFirstSignal(string signal, string[] args)
     {
