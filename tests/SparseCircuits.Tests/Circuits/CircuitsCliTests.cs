@@ -86,7 +86,7 @@ public sealed class CircuitsCliTests(TinyRun run) : IClassFixture<TinyRun>
         CliRunner.AssertCleanError(CliRunner.Run("show", "--circuit", run["missing.json"]), "not found");
     }
 
-    static void CopyDirectory(string from, string to)
+    internal static void CopyDirectory(string from, string to)
     {
         foreach (string dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
             Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, dir)));

@@ -17,6 +17,15 @@ public sealed class ReportBuilderTests(ReportRun run, ITestOutputHelper output) 
     ReportOptions Options => new() { ModelDir = run.ModelDir, ProfileTokens = 512, AblationPrompts = 8, PairsPerClass = 2, AttentionWindow = 6 };
 
     [Fact]
+    public void Stops_at_its_first_progress_report_once_interrupted()
+    {
+        // `circuits report` writes the page only after the build returns: an interrupted build leaves no page.
+        var cancel = new CancelAtFirstReport();
+        Assert.ThrowsAny<OperationCanceledException>(() => ReportBuilder.Build(Options, cancel));
+        Assert.Equal(1, cancel.Reports);
+    }
+
+    [Fact]
     public void Builds_every_part_of_the_report_from_a_trained_and_pruned_run()
     {
         var clock = Stopwatch.StartNew();
