@@ -12,8 +12,28 @@ public static class TrainingPresets
 {
     public static IReadOnlyList<string> Names { get; } = ["tiny", "small", "base", "paper-1x", "paper-2x", "paper-4x", "paper-8x", "paper-16x"];
 
-    /// <summary>The preset with the fastest matmul precision of this machine (<see cref="MatmulPrecisions.Fastest"/>), as `circuits train` and `circuits run` start runs.</summary>
-    public static TrainingConfig ForThisMachine(string name, int vocabSize) => Get(name, vocabSize) with { MatmulPrecision = MatmulPrecisions.Fastest() };
+    /// <summary>
+    /// The preset as `circuits train` and `circuits run` start runs here: the fastest matmul
+    /// precision of this machine (<see cref="MatmulPrecisions.Fastest"/>) and the batch split into
+    /// one stream per libtorch thread (<see cref="StreamsFor"/>; docs/benchmarks.md).
+    /// </summary>
+    public static TrainingConfig ForThisMachine(string name, int vocabSize)
+    {
+        TrainingConfig config = Get(name, vocabSize);
+        return config with { MatmulPrecision = MatmulPrecisions.Fastest(), Streams = StreamsFor(config.BatchSize, TorchRuntime.PlannedThreads()) };
+    }
+
+    /// <summary>
+    /// The most streams (at most one per thread) that split the batch into equal parts: at the
+    /// presets' narrow shapes, single-threaded passes side by side use the cores better than one
+    /// multi-threaded pass (1.2-1.25x for <c>small</c> on 2 cores).
+    /// </summary>
+    public static int StreamsFor(int batchSize, int threads)
+    {
+        for (int streams = Math.Min(Math.Max(threads, 1), Math.Max(batchSize, 1)); streams > 1; streams--)
+            if (batchSize % streams == 0) return streams;
+        return 1;
+    }
 
     public static TrainingConfig Get(string name, int vocabSize)
     {

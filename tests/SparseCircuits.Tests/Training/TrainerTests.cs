@@ -63,6 +63,16 @@ public sealed class TrainerTests(SyntheticData data) : IClassFixture<SyntheticDa
         Assert.Throws<SparseCircuitsException>(() => (Tiny() with { Streams = 0 }).Validate());
     }
 
+    [Theory]
+    [InlineData(16, 2, 2), InlineData(16, 3, 2), InlineData(16, 1, 1), InlineData(15, 2, 1), InlineData(12, 4, 4), InlineData(6, 4, 3), InlineData(2, 8, 2)]
+    public void Runs_on_this_machine_split_the_batch_into_one_stream_per_thread_when_it_divides(int batch, int threads, int expected)
+    {
+        Assert.Equal(expected, TrainingPresets.StreamsFor(batch, threads));
+        var small = TrainingPresets.ForThisMachine("small", 2048);
+        Assert.Equal(TrainingPresets.StreamsFor(small.BatchSize, TorchRuntime.PlannedThreads()), small.Streams);
+        Assert.Equal(1, TrainingPresets.Get("small", 2048).Streams); // the library's presets stay one batch
+    }
+
     [Fact]
     public void A_run_written_before_a_config_field_existed_still_resumes()
     {
