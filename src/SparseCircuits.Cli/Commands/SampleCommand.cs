@@ -39,7 +39,7 @@ public sealed class SampleCommand : Command<SampleCommand.Settings>
         var options = new SamplingOptions(settings.Tokens, settings.Temperature, settings.TopK, settings.Seed).Validate();
         using var trained = TrainedModel.Load(settings.Model, settings.Checkpoint);
         string prompt = settings.Prompt.Replace("\\n", "\n").Replace("\\t", "\t");
-        int[] generated = TextSampler.Generate(trained.Model, trained.Tokenizer.Encode(prompt), options, trained.Tokenizer.EndOfTextId);
+        int[] generated = TextSampler.Generate(trained.Model, trained.Tokenizer.Encode(prompt), options, trained.Tokenizer.EndOfTextId, cancellation);
         Console.Write(prompt);
         Console.WriteLine(trained.Tokenizer.Decode(generated));
         return 0;

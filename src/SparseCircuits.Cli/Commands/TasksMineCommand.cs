@@ -39,7 +39,7 @@ public sealed class TasksMineCommand : Command<TasksMineCommand.Settings>
         if (string.IsNullOrWhiteSpace(settings.Corpus)) throw new SparseCircuitsException("--corpus is required");
         if (string.IsNullOrWhiteSpace(settings.Out)) throw new SparseCircuitsException("--out is required");
         OutputPath.CheckFile(settings.Out);
-        var pairs = RealCodePairs.Mine(settings.Name, CorpusFormat.ReadDocuments(settings.Corpus, settings.From), settings.N);
+        var pairs = RealCodePairs.Mine(settings.Name, CorpusFormat.ReadDocuments(settings.Corpus, settings.From), settings.N, cancellation);
         if (pairs.Count == 0) throw new SparseCircuitsException($"no {settings.Name} pairs found in the {settings.From.ToString().ToLowerInvariant()} split of {settings.Corpus}");
         CustomTaskFile.Write(settings.Out, pairs);
         Console.WriteLine($"wrote {pairs.Count} real-code {settings.Name} pairs to {Path.GetFullPath(settings.Out)}");

@@ -24,7 +24,8 @@ public static partial class RealCodePairs
     /// Up to <paramref name="max"/> distinct pairs of <paramref name="task"/> from the real
     /// documents (generated ones are skipped), in document order, each with its split.
     /// </summary>
-    public static IReadOnlyList<(ContrastPair Pair, TaskSplit Split)> Mine(string task, IEnumerable<CorpusDocument> documents, int max)
+    public static IReadOnlyList<(ContrastPair Pair, TaskSplit Split)> Mine(string task, IEnumerable<CorpusDocument> documents, int max,
+        CancellationToken cancellation = default)
     {
         Func<string, string, ContrastPair?> miner = task switch
         {
@@ -38,6 +39,7 @@ public static partial class RealCodePairs
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (CorpusDocument doc in documents)
         {
+            cancellation.ThrowIfCancellationRequested();
             if (doc.Path.StartsWith(CorpusBuilder.SyntheticPathPrefix, StringComparison.Ordinal)) continue;
             string[] lines = doc.Text.Split('\n');
             for (int i = 0; i < lines.Length && pairs.Count < max; i++)

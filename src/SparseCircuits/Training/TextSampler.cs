@@ -18,7 +18,8 @@ public sealed record SamplingOptions(int MaxTokens = 200, double Temperature = 0
 /// <summary>Autoregressive sampling (temperature, top-k; temperature 0 is greedy), cropping to the model's context.</summary>
 public static class TextSampler
 {
-    public static int[] Generate(SparseGpt model, IReadOnlyList<int> prompt, SamplingOptions options, int? endOfTextId = null)
+    public static int[] Generate(SparseGpt model, IReadOnlyList<int> prompt, SamplingOptions options, int? endOfTextId = null,
+        CancellationToken cancellation = default)
     {
         options.Validate();
         if (prompt.Count == 0) throw new SparseCircuitsException("the prompt encodes to no tokens");
@@ -27,6 +28,7 @@ public static class TextSampler
         using var _ = no_grad();
         for (int i = 0; i < options.MaxTokens; i++)
         {
+            cancellation.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var context = tokens.Skip(Math.Max(0, tokens.Count - model.Config.NCtx)).Select(t => (long)t).ToArray();
             Tensor logits = model.forward(tensor(context).view(1, -1)).select(1, -1).squeeze(0).to(ScalarType.Float64); // (vocab)
