@@ -20,6 +20,11 @@ public sealed record ModelConfig
     public int NLayer { get; init; } = 8;
     public int DModel { get; init; } = 256;
     public int DHead { get; init; } = 16;
+    /// <summary>
+    /// Number of attention heads; null (our models) means d_model / d_head. The release's models
+    /// may set it so that n_head * d_head differs from d_model (docs/official-models.md).
+    /// </summary>
+    [JsonPropertyName("n_head")] public int? Heads { get; init; }
     /// <summary>MLP hidden width; null means 4 * d_model (see <see cref="MlpWidth"/>).</summary>
     public int? DMlp { get; init; }
     /// <summary>Longest sequence the model accepts (and the size of <c>wpe</c> when learned).</summary>
@@ -33,7 +38,7 @@ public sealed record ModelConfig
     public bool BigramTable { get; init; }
     public ActivationSparsity ActivationSparsity { get; init; } = ActivationSparsity.Released;
 
-    [JsonIgnore] public int NHead => DModel / DHead;
+    [JsonIgnore] public int NHead => Heads ?? DModel / DHead;
     [JsonIgnore] public int MlpWidth => DMlp ?? 4 * DModel;
 
     public ModelConfig WithVocab(int vocabSize) => this with { VocabSize = vocabSize };
@@ -64,7 +69,8 @@ public sealed record ModelConfig
         Positive(NLayer, "n_layer");
         Positive(DModel, "d_model");
         Positive(DHead, "d_head");
-        if (DModel % DHead != 0)
+        if (Heads is int heads) Positive(heads, "n_head", " (or null for d_model / d_head)");
+        else if (DModel % DHead != 0)
             throw new SparseCircuitsException($"model config: d_model must be a multiple of d_head ({DHead}) so that n_head = d_model / d_head; got {DModel}");
         if (DMlp is int dMlp) Positive(dMlp, "d_mlp", " (or null for 4 * d_model)");
         Positive(NCtx, "n_ctx");
