@@ -46,12 +46,12 @@ public sealed class RestrictedUnpickler
     public static OrderedDictionary<string, TorchTensorRef> ReadStateDict(byte[] pickle, string source)
     {
         object? root = new RestrictedUnpickler(pickle, source).Run();
-        if (root is not Dict dict) throw new SparseCircuitsException($"{source}: holds a {Describe(root)}, not a state_dict (a dict of tensors)");
+        if (root is not Dict dict) throw new SparseCircuitsException($"{source}: holds {Describe(root)}, not a state_dict (a dict of tensors)");
         var result = new OrderedDictionary<string, TorchTensorRef>();
         foreach (var (key, value) in dict.Items)
         {
             if (key is not string name) throw new SparseCircuitsException($"{source}: state_dict key {Describe(key)} is not a string");
-            if (value is not TorchTensorRef tensor) throw new SparseCircuitsException($"{source}: state_dict entry '{name}' is a {Describe(value)}, not a tensor");
+            if (value is not TorchTensorRef tensor) throw new SparseCircuitsException($"{source}: state_dict entry '{name}' is {Describe(value)}, not a tensor");
             if (!result.TryAdd(name, tensor)) throw new SparseCircuitsException($"{source}: state_dict key '{name}' appears twice");
         }
         return result;
@@ -250,14 +250,15 @@ public sealed class RestrictedUnpickler
     static string Describe(object? value) => value switch
     {
         null => "None",
-        string s => $"string '{s}'",
-        long or double or bool => $"{value.GetType().Name.ToLowerInvariant()} {value}",
-        object?[] t => $"tuple of {t.Length}",
-        List<object?> => "list",
-        Dict => "dict",
+        string s => $"the string '{s}'",
+        long or double => $"the number {value}",
+        bool b => b ? "True" : "False",
+        object?[] t => $"a tuple of {t.Length}",
+        List<object?> => "a list",
+        Dict => "a dict",
         Global g => $"{g.Module}.{g.Name}",
-        TorchStorageRef => "storage",
-        TorchTensorRef => "tensor",
+        TorchStorageRef => "a storage",
+        TorchTensorRef => "a tensor",
         _ => value.GetType().Name,
     };
 }

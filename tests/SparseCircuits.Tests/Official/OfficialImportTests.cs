@@ -234,6 +234,27 @@ public sealed class OfficialImportTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Shards_given_to_the_import_become_the_runs_data_and_must_use_its_tokenizer()
+    {
+        using var dir = new TempDir();
+        CorpusBuilder.Build(new CorpusOptions { SyntheticBytes = 60_000, SyntheticOnly = true, TrainFraction = 0.6, ValFraction = 0.2 }, dir["corpus"], NullProgress.Instance);
+        ShardBuilder.Build(dir["corpus"], ReleaseFixtures.Tokenizer, dir["shards"], NullProgress.Instance);
+        OfficialImport.Run(new OfficialImportRequest(ReleaseFixtures.TinyModel, dir["run"], ReleaseFixtures.Tokenizer, dir["shards"], "test"), NullProgress.Instance);
+        using (var trained = TrainedModel.Load(dir["run"]))
+            Assert.Equal(dir["shards"], trained.Shards().Dir);
+
+        // Shards of another tokenizer would feed the model ids of another vocabulary.
+        using var other = new TempDir();
+        Directory.CreateDirectory(other["tokenizer"]);
+        TokenizerFiles.Save(BpeTrainer.Train(Tests.Data.TokenizerTestData.PythonDocuments, 300), other["tokenizer"]);
+        ShardBuilder.Build(dir["corpus"], other["tokenizer"], other["shards"], NullProgress.Instance);
+        var e = Assert.Throws<SparseCircuitsException>(() =>
+            OfficialImport.Run(new OfficialImportRequest(ReleaseFixtures.TinyModel, dir["run2"], ReleaseFixtures.Tokenizer, other["shards"], "test"), NullProgress.Instance));
+        Assert.Contains("another tokenizer", e.Message);
+        Assert.False(Directory.Exists(dir["run2"]));
+    }
+
+    [Fact]
     public void An_imported_run_without_shards_says_how_to_make_them()
     {
         using var dir = new TempDir();

@@ -165,6 +165,7 @@ public sealed class TorchZipTests
         Assert.True(Bits.Identical(storage.reshape(3, 4).t().contiguous(), read["transposed"]));
         Assert.True(Bits.Identical(tensor(new float[] { 5, 8 }), read["offset"]));
         Assert.True(Bits.Identical(tensor(new long[] { 7, 9 }), read["long"]));
+        Assert.True(Bits.Identical(tensor(new float[] { 1, 2 }), read["parameter"])); // a Parameter (keep_vars=True) reads as its tensor
         // Tensors sharing a storage do not share memory once read.
         read["whole"].add_(1);
         Assert.Equal(0f, read["transposed"][0, 0].item<float>());
@@ -176,7 +177,8 @@ public sealed class TorchZipTests
         torch = types.ModuleType('torch'); utils = types.ModuleType('torch._utils')
         sys.modules['torch'] = torch; sys.modules['torch._utils'] = utils
         def _rebuild_tensor_v2(*args): pass
-        _rebuild_tensor_v2.__module__ = 'torch._utils'; utils._rebuild_tensor_v2 = _rebuild_tensor_v2
+        def _rebuild_parameter(*args): pass
+        for f in (_rebuild_tensor_v2, _rebuild_parameter): f.__module__ = 'torch._utils'; setattr(utils, f.__name__, f)
         class FloatStorage: pass
         class LongStorage: pass
         for cls in (FloatStorage, LongStorage): cls.__module__ = 'torch'; cls.__qualname__ = cls.__name__; setattr(torch, cls.__name__, cls)
@@ -185,12 +187,16 @@ public sealed class TorchZipTests
         class T:
             def __init__(self, storage, offset, size, stride): self.args = (storage, offset, size, stride, False, collections.OrderedDict())
             def __reduce__(self): return (_rebuild_tensor_v2, self.args)
+        class Param:
+            def __init__(self, data): self.data = data
+            def __reduce__(self): return (_rebuild_parameter, (self.data, True, collections.OrderedDict()))
         floats, longs = Storage('0', FloatStorage, 12), Storage('1', LongStorage, 3)
         sd = collections.OrderedDict()
         sd['whole'] = T(floats, 0, (3, 4), (4, 1))
         sd['transposed'] = T(floats, 0, (4, 3), (1, 4))
         sd['offset'] = T(floats, 5, (2,), (3,))
         sd['long'] = T(longs, 1, (2,), (1,))
+        sd['parameter'] = Param(T(floats, 1, (2,), (1,)))
         class P(pickle.Pickler):
             def persistent_id(self, obj):
                 return ('storage', obj.cls, obj.key, 'cpu', obj.numel) if isinstance(obj, Storage) else None
@@ -201,6 +207,37 @@ public sealed class TorchZipTests
             z.writestr('views/data/1', array.array('q', [3, 7, 9]).tobytes())
             z.writestr('views/version', '3\n')
         """;
+
+    /// <summary>Pickles that are not a state_dict of tensors, each refused by the reader with one line.</summary>
+    public static TheoryData<string, string> RefusedPickles() => new()
+    {
+        // GLOBAL builtins.eval, then a call: the classic payload.
+        { @"\x80\x02cbuiltins\neval\nX\x01\x00\x00\x001\x85R.", "refers to builtins.eval" },
+        // The same through protocol 4's STACK_GLOBAL.
+        { @"\x80\x04\x8c\x02os\x8c\x06system\x93.", "refers to os.system" },
+        // INST (protocol 0) builds an object by calling its class.
+        { @"(ios\nsystem\n.", "opcode 0x69" },
+        // BINBYTES: no state_dict has raw bytes in its pickle.
+        { @"\x80\x02B\x01\x00\x00\x00x.", "opcode 0x42" },
+        // An allowed function with arguments no state_dict has.
+        { @"\x80\x02ctorch._utils\n_rebuild_tensor_v2\nK\x01\x85R.", "_rebuild_tensor_v2 gets arguments" },
+        { @"\x80\x02K\x05.", "holds the number 5, not a state_dict" },
+        { @"\x80\x02}X\x01\x00\x00\x00aK\x01s.", "entry 'a' is the number 1, not a tensor" },
+        { @"\x80\x02}X\x05\x00\x00\x00ab", "ends inside a string" },
+        { @"\x80\x02}", "ends early" },
+        { @"\x80\x02h\x07.", "memo slot 7" },
+    };
+
+    [Theory]
+    [MemberData(nameof(RefusedPickles))]
+    public void Pickles_outside_a_state_dict_are_refused_without_running_anything(string escaped, string message)
+    {
+        byte[] pickle = System.Text.RegularExpressions.Regex.Unescape(escaped).Select(c => (byte)c).ToArray();
+        var e = Assert.Throws<SparseCircuitsException>(() => RestrictedUnpickler.ReadStateDict(pickle, "test.pkl"));
+        Assert.Contains(message, e.Message);
+        Assert.StartsWith("test.pkl: ", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
 
     static string Read(ZipArchive zip, string name) => Encoding.ASCII.GetString(ReadBytes(zip.GetEntry(name)!));
 
