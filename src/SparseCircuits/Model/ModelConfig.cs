@@ -21,10 +21,11 @@ public sealed record ModelConfig
     public int DModel { get; init; } = 256;
     public int DHead { get; init; } = 16;
     /// <summary>
-    /// Number of attention heads; null (our models) means d_model / d_head. The release's models
-    /// may set it so that n_head * d_head differs from d_model (docs/official-models.md).
+    /// Attention width n_head * d_head (q, k, v and the input of attn.c_proj); null means d_model,
+    /// as in our models. The release's models may have heads wider or narrower than the residual
+    /// stream (docs/official-models.md).
     /// </summary>
-    [JsonPropertyName("n_head")] public int? Heads { get; init; }
+    public int? DAttn { get; init; }
     /// <summary>MLP hidden width; null means 4 * d_model (see <see cref="MlpWidth"/>).</summary>
     public int? DMlp { get; init; }
     /// <summary>Longest sequence the model accepts (and the size of <c>wpe</c> when learned).</summary>
@@ -38,7 +39,7 @@ public sealed record ModelConfig
     public bool BigramTable { get; init; }
     public ActivationSparsity ActivationSparsity { get; init; } = ActivationSparsity.Released;
 
-    [JsonIgnore] public int NHead => Heads ?? DModel / DHead;
+    [JsonIgnore] public int NHead => (DAttn ?? DModel) / DHead;
     [JsonIgnore] public int MlpWidth => DMlp ?? 4 * DModel;
 
     public ModelConfig WithVocab(int vocabSize) => this with { VocabSize = vocabSize };
@@ -69,7 +70,12 @@ public sealed record ModelConfig
         Positive(NLayer, "n_layer");
         Positive(DModel, "d_model");
         Positive(DHead, "d_head");
-        if (Heads is int heads) Positive(heads, "n_head", " (or null for d_model / d_head)");
+        if (DAttn is int dAttn)
+        {
+            Positive(dAttn, "d_attn", " (or null for d_model)");
+            if (dAttn % DHead != 0)
+                throw new SparseCircuitsException($"model config: d_attn must be a multiple of d_head ({DHead}) so that n_head = d_attn / d_head; got {dAttn}");
+        }
         else if (DModel % DHead != 0)
             throw new SparseCircuitsException($"model config: d_model must be a multiple of d_head ({DHead}) so that n_head = d_model / d_head; got {DModel}");
         if (DMlp is int dMlp) Positive(dMlp, "d_mlp", " (or null for 4 * d_model)");

@@ -183,7 +183,7 @@ public sealed record ReleaseConfig(
                 NLayer = nLayer,
                 DModel = dModel,
                 DHead = dHead,
-                Heads = nHead,
+                DAttn = nHead * dHead == dModel ? null : nHead * dHead,
                 DMlp = mlp,
                 NCtx = block,
                 NormEps = RmsNormEps,

@@ -17,6 +17,8 @@ public sealed class ModelConfigTests
         { "d_head", Valid with { DHead = 0 } },
         { "d_model must be a multiple of d_head", Valid with { DModel = 40 } },
         { "d_mlp", Valid with { DMlp = 0 } },
+        { "d_attn must be a multiple of d_head", Valid with { DAttn = 40 } },
+        { "d_attn", Valid with { DAttn = 0 } },
         { "n_ctx", Valid with { NCtx = 0 } },
         { "norm_eps", Valid with { NormEps = 0 } },
         { "activation", Valid with { Activation = (MlpActivation)7 } },
