@@ -23,9 +23,10 @@ public sealed record ModelConfig
     /// <summary>
     /// Attention width n_head * d_head (q, k, v and the input of attn.c_proj); null means d_model,
     /// as in our models. The release's models may have heads wider or narrower than the residual
-    /// stream (docs/official-models.md).
+    /// stream (docs/official-models.md). Left out of config files when null, so our configs and
+    /// their hashes stay what they were before the field existed.
     /// </summary>
-    public int? DAttn { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public int? DAttn { get; init; }
     /// <summary>MLP hidden width; null means 4 * d_model (see <see cref="MlpWidth"/>).</summary>
     public int? DMlp { get; init; }
     /// <summary>Longest sequence the model accepts (and the size of <c>wpe</c> when learned).</summary>

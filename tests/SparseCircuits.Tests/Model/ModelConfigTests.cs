@@ -78,6 +78,19 @@ public sealed class ModelConfigTests
     }
 
     [Fact]
+    public void Attention_width_is_left_out_of_files_when_null_and_read_when_set()
+    {
+        // Configs written before d_attn existed serialise (and hash) exactly as before.
+        Assert.DoesNotContain("d_attn", Json.Serialize(new SparseCircuits.Training.TrainingConfig()));
+        var wide = ConfigLoader.Load(new SparseCircuits.Training.TrainingConfig(), [], ["model.d_attn=512"]);
+        Assert.Equal(512, wide.Model.DAttn);
+        Assert.Equal(32, wide.Model.NHead); // d_attn / d_head
+        Assert.Contains("\"d_attn\": 512", Json.Serialize(wide));
+        var back = ConfigLoader.Load(new SparseCircuits.Training.TrainingConfig(), [System.Text.Json.Nodes.JsonNode.Parse(Json.Serialize(wide))!.AsObject()], []);
+        Assert.Equal(wide, back);
+    }
+
+    [Fact]
     public void Missing_json_fields_take_defaults()
     {
         var c = JsonSerializer.Deserialize<ModelConfig>("{\"vocab_size\": 10, \"d_model\": 64}", Json.Options)!;

@@ -109,6 +109,31 @@ public sealed class OfficialImportTests(ITestOutputHelper output)
         Assert.Equal(native.Tokenizer.Hash, imported.Tokenizer.Hash);
     }
 
+    [Fact]
+    public void A_model_with_heads_wider_than_its_residual_stream_imports_and_computes_the_same()
+    {
+        using var dir = new TempDir();
+        using var scope = NewDisposeScope();
+        // The fixture's config with 4 heads of 32 on a 64-wide residual stream, random weights.
+        JsonObject json = JsonNode.Parse(File.ReadAllText(Path.Combine(ReleaseFixtures.TinyModel, "beeg_config.json")))!.AsObject();
+        json["d_head"] = 32;
+        string configPath = dir.Write("source/beeg_config.json", json.ToJsonString());
+        ModelConfig config = ReleaseConfig.Read(configPath).Model;
+        Assert.Equal(128, config.DAttn);
+        using var original = new SparseGpt(config, new TorchSharp.torch.Generator(9));
+        using (no_grad())
+            foreach (var (_, t) in original.state_dict()) t.normal_(0, 0.2, new TorchSharp.torch.Generator(10));
+        TorchZipWriter.WriteStateDict(dir["source/final_model.pt"], ReleaseWeights.FromModel(original));
+
+        Import(dir["source"], dir["run"]);
+        using var imported = TrainedModel.Load(dir["run"]);
+        Assert.Equal(config, imported.Config.Model);
+        original.eval();
+        using var _ = no_grad();
+        Tensor tokens = randint(0, 2048, [2, 20], dtype: ScalarType.Int64, generator: new TorchSharp.torch.Generator(11));
+        Assert.True(Bits.Identical(original.forward(tokens), imported.Model.forward(tokens)));
+    }
+
     /// <summary>Each way a download can be broken, made from the fixture.</summary>
     public static TheoryData<string, string> BrokenSources() => new()
     {
