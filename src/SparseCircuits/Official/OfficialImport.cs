@@ -41,7 +41,7 @@ public static class OfficialImport
             throw new SparseCircuitsException($"--out {request.OutDir} is not empty; choose a new directory for the imported run");
 
         ReleaseConfig release = ReleaseConfig.Read(configPath);
-        CodeTokenizer tokenizer = LoadTokenizer(request.TokenizerDir ?? source, release);
+        CodeTokenizer tokenizer = LoadTokenizer(request.TokenizerDir, source, release);
         (string dataDir, string shardsSha256) = CheckShards(request.DataDir, tokenizer);
 
         var notes = new List<string>();
@@ -75,15 +75,18 @@ public static class OfficialImport
         return new OfficialImportResult(outDir, config, release.Model.ParameterCount(), imported);
     }
 
-    /// <summary>The release names its tokenizer but does not ship it with the model; its vocabulary must match.</summary>
-    static CodeTokenizer LoadTokenizer(string dir, ReleaseConfig release)
+    /// <summary>
+    /// The given tokenizer, or the model directory's own; the release names its tokenizer but does
+    /// not ship it with the model. Its vocabulary must be the model's.
+    /// </summary>
+    static CodeTokenizer LoadTokenizer(string? given, string source, ReleaseConfig release)
     {
-        if (!File.Exists(Path.Combine(dir, DataGymBpe.EncoderFile)) && !File.Exists(Path.Combine(dir, TokenizerFiles.MetadataFile))
-            && !File.Exists(Path.Combine(dir, "vocab.json")))
-            throw new SparseCircuitsException($"no tokenizer in {dir}: pass --tokenizer DIR with the release's {release.TokenizerName} files ({DataGymBpe.EncoderFile} + {DataGymBpe.MergesFile})");
-        CodeTokenizer tokenizer = CodeTokenizer.Load(dir);
+        if (given is null && !File.Exists(Path.Combine(source, DataGymBpe.EncoderFile)) && !File.Exists(Path.Combine(source, TokenizerFiles.MetadataFile)))
+            throw new SparseCircuitsException($"no tokenizer in {source}: pass --tokenizer DIR with the release's {release.TokenizerName} files ({DataGymBpe.EncoderFile} + {DataGymBpe.MergesFile})");
+        string path = given ?? source;
+        CodeTokenizer tokenizer = CodeTokenizer.Load(path);
         if (tokenizer.VocabSize != release.Model.VocabSize)
-            throw new SparseCircuitsException($"the tokenizer in {dir} has {tokenizer.VocabSize} tokens but the model's vocab_size is {release.Model.VocabSize}");
+            throw new SparseCircuitsException($"the tokenizer in {path} has {tokenizer.VocabSize} tokens but the model's vocab_size is {release.Model.VocabSize}");
         return tokenizer;
     }
 
@@ -104,6 +107,7 @@ public static class OfficialImport
     static TrainingConfig RunConfig(SparseGpt model, ModelConfig config)
     {
         long entries = 0, nonzeros = 0, embeddingEntries = 0, embeddingNonzeros = 0;
+        using var scope = NewDisposeScope();
         using (no_grad())
             foreach (ModelParameter p in model.SparseMatrices())
             {

@@ -16,13 +16,11 @@ namespace SparseCircuits.Official;
 /// <param name="Model">the model, with the release's RMSNorm epsilon and learned positions</param>
 /// <param name="Bias">whether the Linears have biases (without, the imported biases are zeros)</param>
 /// <param name="TokenizerName">the release's tokenizer name (<c>tinypython_2k</c>)</param>
-/// <param name="LearnableBigramTable">whether the release holds the bigram table as a parameter (else a buffer)</param>
 /// <param name="IgnoredKeys">keys present but without effect on the forward pass, with their values</param>
 public sealed record ReleaseConfig(
     ModelConfig Model,
     bool Bias,
     string TokenizerName,
-    bool LearnableBigramTable,
     IReadOnlyList<string> IgnoredKeys)
 {
     public const string FileName = "beeg_config.json";
@@ -33,9 +31,12 @@ public sealed record ReleaseConfig(
     /// <summary>The AbsTopK locations the release names, in the order its configs list them.</summary>
     static readonly string[] Locations = ["attn_in", "attn_out", "mlp_in", "mlp_out", "attn_q", "attn_k", "attn_v", "mlp_neuron"];
 
-    /// <summary>Fields of the release's GPTConfig with no effect on inference.</summary>
+    /// <summary>
+    /// Fields of the release's GPTConfig with no effect on inference (whether the bigram table is
+    /// a parameter or a buffer matters only to training).
+    /// </summary>
     static readonly string[] InertFields = ["dropout", "ln_bias", "debug_nans", "grad_checkpointing", "enable_sparse_kernels", "flash",
-        "dropout_cat_pos_emb", "sinusoidal_cat_pos_emb"];
+        "dropout_cat_pos_emb", "sinusoidal_cat_pos_emb", "learnable_bigram_table"];
 
     /// <summary>Keys released configs carry that the inference GPTConfig does not declare (its loader drops or maps them).</summary>
     static readonly string[] ExtraKeys = ["bigram_table_rank", "n_embd", "pfrac", "expansion_factor", "expansion_factor_mlp", "debug_exact_topk",
@@ -193,7 +194,7 @@ public sealed record ReleaseConfig(
                 BigramTable = Bool("enable_bigram_table", false),
             };
             model = model with { ActivationSparsity = Sparsity(model) };
-            bool learnable = Bool("learnable_bigram_table", false);
+            Bool("learnable_bigram_table", false); // type-checked; its value only matters to training
             string tokenizer = Text("tokenizer_name", "tinypython_2k");
             bool bias = Bool("bias", true);
 
@@ -201,7 +202,7 @@ public sealed record ReleaseConfig(
                 _ignored.Add($"{key}={json[key]?.ToJsonString() ?? "null"}");
             try { model.Validate(); }
             catch (SparseCircuitsException e) { throw new SparseCircuitsException($"{path}: {e.Message}"); }
-            return new ReleaseConfig(model, bias, tokenizer, learnable, _ignored);
+            return new ReleaseConfig(model, bias, tokenizer, _ignored);
         }
 
         ActivationSparsity Sparsity(ModelConfig model)
@@ -229,7 +230,7 @@ public sealed record ReleaseConfig(
 
         static bool Known(string key) => key is "block_size" or "vocab_size" or "n_layer" or "n_head" or "d_head" or "d_model" or "bias"
             or "rms_norm" or "residual_activation_type" or "activation_type" or "afrac" or "afrac_loctypes" or "tied_unembed"
-            or "tokenizer_name" or "d_mlp" or "enable_bigram_table" or "learnable_bigram_table" or "d_pos_emb" or "sink"
+            or "tokenizer_name" or "d_mlp" or "enable_bigram_table" or "d_pos_emb" or "sink"
             || InertFields.Contains(key) || ExtraKeys.Contains(key);
 
         int Required(string key)

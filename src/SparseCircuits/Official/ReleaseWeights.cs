@@ -27,16 +27,16 @@ public static class ReleaseWeights
         int masks = 0;
         foreach (var (name, tensor) in stateDict)
         {
-            if (IsCausalMask(name, tensor, config.Model))
-            {
-                tensor.Dispose();
-                masks++;
-                continue;
-            }
             if (!config.Bias && name.EndsWith(".bias", StringComparison.Ordinal) && LinearsWithBias.Any(name.Contains))
+            {
+                foreach (Tensor t in stateDict.Values) t.Dispose();
                 throw new SparseCircuitsException($"{source} has {name} but its config says bias: false");
-            result.Add(name, tensor);
+            }
+            if (IsCausalMask(name, tensor, config.Model)) masks++;
+            else result.Add(name, tensor);
         }
+        foreach (var (name, tensor) in stateDict)
+            if (!result.ContainsKey(name)) tensor.Dispose();
         if (masks > 0) notes.Add($"dropped {masks} causal-mask buffers (attn.bias) of the release's non-flash attention");
         if (!result.ContainsKey("final_logits_bias"))
         {

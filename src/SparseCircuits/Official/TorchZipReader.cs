@@ -136,7 +136,8 @@ public static class TorchZipReader
         if (exclusive && tensor.Offset == 0 && numel == tensor.Storage.Elements && IsContiguous(shape, stride))
             return storage.view(shape);
         using Tensor strided = storage.as_strided(shape, stride, tensor.Offset);
-        return strided.contiguous().clone();
+        using Tensor contiguous = strided.contiguous();
+        return contiguous.clone();
     }
 
     static bool IsContiguous(long[] shape, long[] stride)

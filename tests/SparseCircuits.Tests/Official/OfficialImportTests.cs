@@ -134,6 +134,40 @@ public sealed class OfficialImportTests(ITestOutputHelper output)
         Assert.True(Bits.Identical(original.forward(tokens), imported.Model.forward(tokens)));
     }
 
+    [Fact]
+    public void What_the_release_leaves_out_is_filled_in_as_its_loader_does()
+    {
+        using var dir = new TempDir();
+        using var scope = NewDisposeScope();
+        // A bias-free model saved from the release's non-flash attention (causal-mask buffers) without final_logits_bias.
+        JsonObject json = JsonNode.Parse(File.ReadAllText(Path.Combine(ReleaseFixtures.TinyModel, "beeg_config.json")))!.AsObject();
+        json["bias"] = false;
+        ModelConfig config = ReleaseConfig.Read(dir.Write("source/beeg_config.json", json.ToJsonString())).Model;
+        using var original = new SparseGpt(config, new TorchSharp.torch.Generator(12));
+        using (no_grad())
+            foreach (var (name, t) in original.state_dict())
+                if (name.EndsWith(".bias") || name == "final_logits_bias") t.zero_();
+                else t.normal_(0, 0.2, new TorchSharp.torch.Generator(13));
+        var release = ReleaseWeights.FromModel(original).Where(t => !t.Name.EndsWith(".bias") && t.Name != "final_logits_bias").ToList();
+        for (int i = 0; i < config.NLayer; i++) release.Add(($"transformer.h.{i}.attn.bias", ones(64, 64).tril().view(1, 1, 64, 64)));
+        TorchZipWriter.WriteStateDict(dir["source/final_model.pt"], release);
+
+        OfficialImportResult result = Import(dir["source"], dir["run"]);
+        Assert.Contains(result.Source.Notes, n => n.Contains("bias: false"));
+        Assert.Contains(result.Source.Notes, n => n.Contains("final_logits_bias absent"));
+        Assert.Contains(result.Source.Notes, n => n.Contains("2 causal-mask buffers"));
+        using var imported = TrainedModel.Load(dir["run"]);
+        original.eval();
+        using var _ = no_grad();
+        Tensor tokens = randint(0, 2048, [2, 30], dtype: ScalarType.Int64, generator: new TorchSharp.torch.Generator(14));
+        Assert.True(Bits.Identical(original.forward(tokens), imported.Model.forward(tokens)));
+
+        // Biases in a file whose config says there are none: the two disagree, refused.
+        TorchZipWriter.WriteStateDict(dir["source/final_model.pt"], ReleaseWeights.FromModel(original));
+        var e = Assert.Throws<SparseCircuitsException>(() => Import(dir["source"], dir["run2"]));
+        Assert.Contains("bias: false", e.Message);
+    }
+
     /// <summary>Each way a download can be broken, made from the fixture.</summary>
     public static TheoryData<string, string> BrokenSources() => new()
     {
