@@ -9,7 +9,7 @@ namespace SparseCircuits.Official;
 /// <summary>
 /// The release's <c>beeg_config.json</c> (its inference <c>GPTConfig</c>) read into a
 /// <see cref="ModelConfig"/> that computes exactly what the release's forward computes, and
-/// written back from one (docs/official-models.md, "Config"). Keys the release's forward does not
+/// written back from one (docs/official-models.md, "Config keys"). Keys the release's forward does not
 /// read (dropout, flags of its kernels, training-only keys its configs carry) are accepted and
 /// listed; features this project does not implement are refused with one line naming the key.
 /// </summary>
@@ -156,7 +156,7 @@ public sealed record ReleaseConfig(
 
             // Features we do not implement, refused by name before anything else.
             if (Int("d_pos_emb", null) is int dPos) throw Unsupported("d_pos_emb", $"{dPos} (positions concatenated to the residual stream, cat_pos_emb)");
-            if (!Bool("rms_norm", false)) throw Unsupported("rms_norm", "false (LayerNorm instead of RMSNorm)");
+            if (!Bool("rms_norm", false)) throw Unsupported("rms_norm", "false (LayerNorm instead of RMSNorm; the release's default when the key is absent)");
             if (Text("residual_activation_type", "identity") is var residual && residual != "identity")
                 throw Unsupported("residual_activation_type", $"'{residual}' (an activation on the residual stream)");
             if (Bool("tied_unembed", true)) throw Unsupported("tied_unembed", "true (wte and lm_head shared; the release's default when the key is absent)");
