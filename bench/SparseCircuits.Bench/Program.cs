@@ -7,6 +7,7 @@ var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.Ordi
     ["tokenizer"] = TokenizerBench.Run,
     ["profile"] = StepProfile.Run,
     ["streams"] = StreamsBench.Run,
+    ["forward"] = ForwardBench.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

@@ -69,6 +69,18 @@ public static class CircuitsApp
                 .WithDescription("One self-contained HTML file: model card, task table, circuit graphs, node panels, embeddings.");
             config.AddCommand<ServeCommand>("serve")
                 .WithDescription("Serve the report's pages on 127.0.0.1 until Ctrl+C.");
+            config.AddBranch("import", import =>
+            {
+                import.SetDescription("Bring models from elsewhere in as run directories.");
+                import.AddCommand<ImportOfficialCommand>("official")
+                    .WithDescription("One of the paper's released models (final_model.pt + beeg_config.json) as a run every command accepts.");
+            });
+            config.AddBranch("export", export =>
+            {
+                export.SetDescription("Write runs in other formats.");
+                export.AddCommand<ExportOfficialCommand>("official")
+                    .WithDescription("A run in the release's format: final_model.pt + beeg_config.json for its load_model.");
+            });
             config.AddCommand<SweepCommand>("sweep")
                 .WithDescription("Train a grid of models (sparse x widths, dense baselines), then mean caches and circuits for each; resumable.");
             config.AddCommand<FrontierCommand>("frontier")

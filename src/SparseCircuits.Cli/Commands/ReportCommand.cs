@@ -18,13 +18,17 @@ public class ReportSettings : TrainedModelSettings
     [DefaultValue(32_768L)]
     public long ProfileTokens { get; init; } = 32_768;
 
+    [CommandOption("--data <DIR>")]
+    [Description("Shard directory whose val split is profiled (default: the one the run was trained on).")]
+    public string? Data { get; init; }
+
     [CommandOption("--sweep <DIR>")]
     [Description("A finished sweep directory (`circuits sweep`): adds the frontier page with its table and plots.")]
     public string? Sweep { get; init; }
 
     public ReportData Build(GlobalSettings settings)
     {
-        var options = new ReportOptions { ModelDir = Model, CircuitsDir = Circuits, Checkpoint = Checkpoint, ProfileTokens = ProfileTokens }.Validate();
+        var options = new ReportOptions { ModelDir = Model, CircuitsDir = Circuits, ShardsDir = Data, Checkpoint = Checkpoint, ProfileTokens = ProfileTokens }.Validate();
         ReportData data = ConsoleProgress.Run(settings, progress => ReportBuilder.Build(options, progress));
         return Sweep is null ? data : data with { Frontier = FrontierReportPage.Build(Sweep) };
     }

@@ -28,7 +28,7 @@ public static class ConfigLoader
     /// <summary>Defaults, then each JSON object of <paramref name="patches"/> merged in order, then the overrides.</summary>
     public static T Load<T>(T defaults, IEnumerable<JsonObject> patches, IEnumerable<string> overrides)
     {
-        JsonObject tree = JsonSerializer.SerializeToNode(defaults, Json.Options)!.AsObject();
+        JsonObject tree = JsonSerializer.SerializeToNode(defaults, EveryField)!.AsObject();
         foreach (JsonObject patch in patches) Merge(tree, patch, "");
         foreach (string assignment in overrides) Set(tree, assignment);
         try
@@ -38,10 +38,23 @@ public static class ConfigLoader
         catch (JsonException e)
         {
             string field = e.Path?.TrimStart('$', '.') ?? "?";
-            JsonNode? original = Find(JsonSerializer.SerializeToNode(defaults, Json.Options), field), given = Find(tree, field);
+            JsonNode? original = Find(JsonSerializer.SerializeToNode(defaults, EveryField), field), given = Find(tree, field);
             throw new SparseCircuitsException($"config field {field} must be {Describe(original)} (got {given?.ToJsonString() ?? "null"})");
         }
     }
+
+    /// <summary>
+    /// <see cref="Json.Options"/>, but writing fields that are left out of files when null (so
+    /// that adding one does not change existing configs or their hashes): the tree of known field
+    /// names must still contain them.
+    /// </summary>
+    static readonly JsonSerializerOptions EveryField = new(Json.Options)
+    {
+        TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver
+        {
+            Modifiers = { type => { foreach (var property in type.Properties) property.ShouldSerialize = null; } },
+        },
+    };
 
     static JsonNode? Find(JsonNode? node, string path)
     {

@@ -9,9 +9,9 @@ namespace SparseCircuits.Data;
 
 /// <summary>
 /// The tokenizer the rest of the project uses: text &lt;-&gt; token ids, encoding through
-/// Microsoft.ML.Tokenizers. Reads our trained format (<see cref="TokenizerFiles"/>) and GPT-2
-/// byte-level BPE files (vocab.json + merges.txt, or tiktoken's data-gym names encoder.json +
-/// vocab.bpe, as the paper's tinypython_2k ships).
+/// Microsoft.ML.Tokenizers. Reads our trained format (<see cref="TokenizerFiles"/>), GPT-2
+/// byte-level BPE files (vocab.json + merges.txt) and the data-gym files the paper's
+/// tinypython_2k ships (encoder.json + vocab.bpe, encoded exactly as tiktoken does: <see cref="DataGymBpe"/>).
 /// </summary>
 /// <remarks>
 /// Lossless: for every well-formed string s, <c>Decode(Encode(s)) == s</c> and
@@ -26,8 +26,9 @@ public sealed class CodeTokenizer
     public const string EndOfText = BpeModel.EndOfText;
     public const string TiktokenFormat = TokenizerFiles.Kind;
     public const string Gpt2Format = "gpt2_bpe";
+    public const string DataGymFormat = "data_gym_bpe";
 
-    static readonly (string Vocab, string Merges)[] Gpt2FileNames = [("vocab.json", "merges.txt"), ("encoder.json", "vocab.bpe")];
+    static readonly (string Vocab, string Merges)[] Gpt2FileNames = [("vocab.json", "merges.txt"), (DataGymBpe.EncoderFile, DataGymBpe.MergesFile)];
 
     readonly byte[][] _tokenBytes; // by id; the special token holds its own text
     readonly Func<Tokenizer> _createBackend;
@@ -46,7 +47,7 @@ public sealed class CodeTokenizer
     /// </summary>
     public string Hash { get; }
 
-    /// <summary><see cref="TiktokenFormat"/> or <see cref="Gpt2Format"/>.</summary>
+    /// <summary><see cref="TiktokenFormat"/>, <see cref="Gpt2Format"/> or <see cref="DataGymFormat"/>.</summary>
     public string Format { get; }
 
     /// <summary>The files this tokenizer was loaded from (empty when built in memory).</summary>
@@ -72,8 +73,9 @@ public sealed class CodeTokenizer
 
     /// <summary>
     /// Loads a tokenizer from its directory or any file in it. A directory with
-    /// <c>tokenizer.meta.json</c> is ours; one with vocab.json + merges.txt (or encoder.json +
-    /// vocab.bpe) is GPT-2 format. Problems are <see cref="SparseCircuitsException"/>s naming the file.
+    /// <c>tokenizer.meta.json</c> is ours; one with vocab.json + merges.txt is GPT-2 format; one
+    /// with encoder.json + vocab.bpe is data-gym format (tiktoken's ranks). Problems are
+    /// <see cref="SparseCircuitsException"/>s naming the file.
     /// </summary>
     public static CodeTokenizer Load(string path)
     {
@@ -102,7 +104,8 @@ public sealed class CodeTokenizer
         {
             string vocabPath = Path.Combine(dir, vocab), mergesPath = Path.Combine(dir, merges);
             bool hasVocab = File.Exists(vocabPath), hasMerges = File.Exists(mergesPath);
-            if (hasVocab && hasMerges) return LoadGpt2(vocabPath, mergesPath);
+            if (hasVocab && hasMerges)
+                return vocab == DataGymBpe.EncoderFile ? LoadDataGym(vocabPath, mergesPath) : LoadGpt2(vocabPath, mergesPath);
             if (hasVocab) throw new SparseCircuitsException($"{vocabPath} has no {merges} beside it");
             if (hasMerges) throw new SparseCircuitsException($"{mergesPath} has no {vocab} beside it");
         }
@@ -115,7 +118,7 @@ public sealed class CodeTokenizer
     {
         byte[] ranks = TokenizerFiles.RanksBytes(model.Tokens);
         var specials = new Dictionary<string, int> { [EndOfText] = model.EndOfTextId };
-        return FromRanks(ranks, model.Tokens.ToArray(), model.Pattern, specials);
+        return FromRanks(TiktokenFormat, ranks, model.Tokens.ToArray(), model.Pattern, specials);
     }
 
     static CodeTokenizer LoadTiktoken(string dir)
@@ -148,21 +151,42 @@ public sealed class CodeTokenizer
         }
         if (meta.VocabSize != tokens.Length + specials.Count)
             throw new SparseCircuitsException($"{metaPath}: vocab_size is {meta.VocabSize} but the files hold {tokens.Length + specials.Count} tokens");
-        var tokenizer = FromRanks(ranks, tokens, meta.Pattern, specials);
+        var tokenizer = FromRanks(TiktokenFormat, ranks, tokens, meta.Pattern, specials);
         tokenizer.SourceFiles = [metaPath, ranksPath];
         return tokenizer;
     }
 
-    static CodeTokenizer FromRanks(byte[] ranks, byte[][] tokens, string pattern, Dictionary<string, int> specials)
+    static CodeTokenizer FromRanks(string format, byte[] ranks, byte[][] tokens, string pattern, Dictionary<string, int> specials)
     {
         var tokenBytes = new byte[tokens.Length + specials.Count][];
         tokens.CopyTo(tokenBytes, 0);
         foreach (var (text, id) in specials) tokenBytes[id] = Encoding.UTF8.GetBytes(text);
-        string hash = ContentHash(TiktokenFormat, pattern, specials, Hashing.Sha256(ranks));
+        string hash = ContentHash(format, pattern, specials, Hashing.Sha256(ranks));
         // The backend is never told about special tokens: it would map a pre-token equal to
         // "<|endoftext|>" to the special id, and text must stay plain text.
-        return new CodeTokenizer(TiktokenFormat, hash, tokenBytes, specials[EndOfText],
+        return new CodeTokenizer(format, hash, tokenBytes, specials[EndOfText],
             () => TiktokenTokenizer.Create(new MemoryStream(ranks, writable: false), CreatePreTokenizer(pattern), null, null));
+    }
+
+    /// <summary>
+    /// tinypython_2k's files: tiktoken's ranks (checked against encoder.json), the paper's
+    /// pattern, and the special tokens encoder.json names (<c>&lt;|endoftext|&gt;</c> appended when
+    /// it names none), which must follow the ranks without gaps.
+    /// </summary>
+    static CodeTokenizer LoadDataGym(string encoderPath, string mergesPath)
+    {
+        DataGymBpe bpe = DataGymBpe.Read(encoderPath, mergesPath);
+        var specials = bpe.SpecialTokens.ToDictionary(kv => kv.Key, kv => kv.Value);
+        if (!specials.ContainsKey(EndOfText)) specials[EndOfText] = bpe.Tokens.Length + specials.Count;
+        var ids = specials.Values.Order().ToArray();
+        for (int i = 0; i < ids.Length; i++)
+            if (ids[i] != bpe.Tokens.Length + i)
+                throw new SparseCircuitsException($"{encoderPath}: special token ids must follow the {bpe.Tokens.Length} mergeable tokens without gaps (got {string.Join(", ", ids)})");
+        if (bpe.Tokens.Length + specials.Count > BpeTrainer.MaxVocabSize)
+            throw new SparseCircuitsException($"{encoderPath}: {bpe.Tokens.Length + specials.Count} tokens is more than {BpeTrainer.MaxVocabSize}");
+        var tokenizer = FromRanks(DataGymFormat, TokenizerFiles.RanksBytes(bpe.Tokens), bpe.Tokens, PreTokenizerPattern.Paper, specials);
+        tokenizer.SourceFiles = [encoderPath, mergesPath];
+        return tokenizer;
     }
 
     static CodeTokenizer LoadGpt2(string vocabPath, string mergesPath)

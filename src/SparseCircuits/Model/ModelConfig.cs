@@ -20,6 +20,13 @@ public sealed record ModelConfig
     public int NLayer { get; init; } = 8;
     public int DModel { get; init; } = 256;
     public int DHead { get; init; } = 16;
+    /// <summary>
+    /// Attention width n_head * d_head (q, k, v and the input of attn.c_proj); null means d_model,
+    /// as in our models. The release's models may have heads wider or narrower than the residual
+    /// stream (docs/official-models.md). Left out of config files when null, so our configs and
+    /// their hashes stay what they were before the field existed.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public int? DAttn { get; init; }
     /// <summary>MLP hidden width; null means 4 * d_model (see <see cref="MlpWidth"/>).</summary>
     public int? DMlp { get; init; }
     /// <summary>Longest sequence the model accepts (and the size of <c>wpe</c> when learned).</summary>
@@ -33,7 +40,7 @@ public sealed record ModelConfig
     public bool BigramTable { get; init; }
     public ActivationSparsity ActivationSparsity { get; init; } = ActivationSparsity.Released;
 
-    [JsonIgnore] public int NHead => DModel / DHead;
+    [JsonIgnore] public int NHead => (DAttn ?? DModel) / DHead;
     [JsonIgnore] public int MlpWidth => DMlp ?? 4 * DModel;
 
     public ModelConfig WithVocab(int vocabSize) => this with { VocabSize = vocabSize };
@@ -64,7 +71,13 @@ public sealed record ModelConfig
         Positive(NLayer, "n_layer");
         Positive(DModel, "d_model");
         Positive(DHead, "d_head");
-        if (DModel % DHead != 0)
+        if (DAttn is int dAttn)
+        {
+            Positive(dAttn, "d_attn", " (or null for d_model)");
+            if (dAttn % DHead != 0)
+                throw new SparseCircuitsException($"model config: d_attn must be a multiple of d_head ({DHead}) so that n_head = d_attn / d_head; got {dAttn}");
+        }
+        else if (DModel % DHead != 0)
             throw new SparseCircuitsException($"model config: d_model must be a multiple of d_head ({DHead}) so that n_head = d_model / d_head; got {DModel}");
         if (DMlp is int dMlp) Positive(dMlp, "d_mlp", " (or null for 4 * d_model)");
         Positive(NCtx, "n_ctx");

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using SparseCircuits.Core;
 
 namespace SparseCircuits.Training;
@@ -27,6 +28,8 @@ public sealed record RunDirectory(string Path)
 }
 
 /// <summary>What a run was made from: enough to reproduce it.</summary>
+/// <param name="DataDir">the token shards it was trained on; empty for an imported run given none</param>
+/// <param name="Import">for a run made by <c>circuits import</c>: where its weights came from (absent otherwise)</param>
 public sealed record RunManifest(
     int Format,
     ToolVersions Versions,
@@ -36,7 +39,26 @@ public sealed record RunManifest(
     string DataDir,
     string ShardManifestSha256,
     string TokenizerHash,
-    IReadOnlyList<RunSession> Sessions);
+    IReadOnlyList<RunSession> Sessions,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] RunImport? Import = null);
 
 /// <summary>One invocation of the trainer on this run (the first, then each resume).</summary>
 public sealed record RunSession(string Started, long FromStep, string CommandLine);
+
+/// <summary>
+/// The source of an imported run (docs/official-models.md): which format, the files read with
+/// their sizes and SHA-256, the source's tokenizer name, config keys that had no effect, and
+/// what the import filled in.
+/// </summary>
+public sealed record RunImport(
+    string Kind,
+    IReadOnlyList<SourceFile> Files,
+    string TokenizerName,
+    IReadOnlyList<string> IgnoredKeys,
+    IReadOnlyList<string> Notes);
+
+/// <summary>One input file of an import.</summary>
+public sealed record SourceFile(string Path, long Bytes, string Sha256)
+{
+    public static SourceFile Of(string path) => new(System.IO.Path.GetFullPath(path), new FileInfo(path).Length, Hashing.Sha256File(path));
+}

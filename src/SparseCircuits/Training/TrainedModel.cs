@@ -46,6 +46,9 @@ public sealed class TrainedModel : IDisposable
     public (ShardManifest Shards, string Dir) Shards(string? dataDir = null)
     {
         string dir = dataDir ?? Json.ReadFile<RunManifest>(Run.ManifestFile).DataDir;
+        if (dir.Length == 0)
+            throw new SparseCircuitsException($"{Run.Path} was imported without token shards: make shards with its tokenizer " +
+                $"(circuits corpus tokenize --tokenizer {Run.TokenizerDir}) and pass them with --data");
         ShardManifest shards = ShardManifest.Load(dir);
         if (shards.TokenizerHash != Tokenizer.Hash)
             throw new SparseCircuitsException($"shards in {dir} were made with a different tokenizer than the model's; pass the run's shard directory");

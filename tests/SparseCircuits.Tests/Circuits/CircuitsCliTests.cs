@@ -243,7 +243,8 @@ public sealed class OutputPathCliTests(TinyRun run) : IClassFixture<TinyRun>
 {
     /// <summary>Every command with an output path (CommandTreeTests checks the CLI has no other).</summary>
     public static readonly string[] Covered =
-        ["corpus build", "corpus tokenize", "tokenizer train", "train", "tasks export", "tasks mine", "prune", "report", "run", "sweep", "frontier"];
+        ["corpus build", "corpus tokenize", "tokenizer train", "train", "tasks export", "tasks mine", "prune", "report", "run", "sweep", "frontier",
+         "import official", "export official"];
 
     [Fact]
     public void Unwritable_outputs_are_refused_before_the_work()
@@ -264,6 +265,8 @@ public sealed class OutputPathCliTests(TinyRun run) : IClassFixture<TinyRun>
         CliRunner.AssertCleanError(CliRunner.Run("run", "--source", run.CorpusDir, "--out", "/proc/x"), "cannot be written");
         CliRunner.AssertCleanError(CliRunner.Run("sweep", "--spec", "laptop", "--out", file), "is a file");
         CliRunner.AssertCleanError(CliRunner.Run("frontier", dir, "--out", file), "is a file");
+        CliRunner.AssertCleanError(CliRunner.Run("import", "official", Official.ReleaseFixtures.TinyModel, "--out", file), "is a file");
+        CliRunner.AssertCleanError(CliRunner.Run("export", "official", run.RunDir, "--out", "/proc/x"), "cannot be written");
         // prune used to fail only after its whole search.
         CliRunner.AssertCleanError(CliRunner.Run("prune", "--model", run.RunDir, "--file", run.TaskFile, "--target-loss", "5", "--compute-means",
             "--steps", "100000", "--out", file), "is a file");

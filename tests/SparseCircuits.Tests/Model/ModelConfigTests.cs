@@ -17,6 +17,8 @@ public sealed class ModelConfigTests
         { "d_head", Valid with { DHead = 0 } },
         { "d_model must be a multiple of d_head", Valid with { DModel = 40 } },
         { "d_mlp", Valid with { DMlp = 0 } },
+        { "d_attn must be a multiple of d_head", Valid with { DAttn = 40 } },
+        { "d_attn", Valid with { DAttn = 0 } },
         { "n_ctx", Valid with { NCtx = 0 } },
         { "norm_eps", Valid with { NormEps = 0 } },
         { "activation", Valid with { Activation = (MlpActivation)7 } },
@@ -73,6 +75,19 @@ public sealed class ModelConfigTests
         Assert.DoesNotContain("n_head", json); // derived, not stored
         var back = JsonSerializer.Deserialize<ModelConfig>(json, Json.Options);
         Assert.Equal(c, back);
+    }
+
+    [Fact]
+    public void Attention_width_is_left_out_of_files_when_null_and_read_when_set()
+    {
+        // Configs written before d_attn existed serialise (and hash) exactly as before.
+        Assert.DoesNotContain("d_attn", Json.Serialize(new SparseCircuits.Training.TrainingConfig()));
+        var wide = ConfigLoader.Load(new SparseCircuits.Training.TrainingConfig(), [], ["model.d_attn=512"]);
+        Assert.Equal(512, wide.Model.DAttn);
+        Assert.Equal(32, wide.Model.NHead); // d_attn / d_head
+        Assert.Contains("\"d_attn\": 512", Json.Serialize(wide));
+        var back = ConfigLoader.Load(new SparseCircuits.Training.TrainingConfig(), [System.Text.Json.Nodes.JsonNode.Parse(Json.Serialize(wide))!.AsObject()], []);
+        Assert.Equal(wide, back);
     }
 
     [Fact]
