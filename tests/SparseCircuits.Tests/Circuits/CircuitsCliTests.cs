@@ -243,7 +243,7 @@ public sealed class OutputPathCliTests(TinyRun run) : IClassFixture<TinyRun>
 {
     /// <summary>Every command with an output path (CommandTreeTests checks the CLI has no other).</summary>
     public static readonly string[] Covered =
-        ["corpus build", "corpus tokenize", "tokenizer train", "train", "tasks export", "tasks mine", "prune", "report", "run", "sweep", "frontier"];
+        ["corpus build", "corpus tokenize", "tokenizer train", "train", "tasks export", "tasks mine", "prune", "report", "run", "sweep run", "frontier"];
 
     [Fact]
     public void Unwritable_outputs_are_refused_before_the_work()
