@@ -118,13 +118,14 @@ public static class SlurmSweep
         var steps = new List<SbatchStep>();
         if (data) steps.Add(new("data", files.DataScript, overrides.SbatchOptions(), [], Hold: true));
         if (tasks.Count > 0) steps.Add(new("jobs", files.JobsScript, [$"--array={ArrayIndices(tasks)}", .. overrides.SbatchOptions()], data ? ["data"] : []));
+        // The new array waits for the data job, so the frontier waits for the last step submitted and the tasks still running.
         steps.Add(new("frontier", files.FrontierScript, overrides.SbatchOptions(frontier: true),
-            [.. steps.Select(s => s.Name), .. stillRunning]));
+            [.. steps.Select(s => s.Name).TakeLast(1), .. stillRunning]));
         var again = tasks.Select(t => t.Job).ToList();
         if (dryRun) return new SlurmSubmitResult(root, [], again, SbatchChain.Render(steps), null, cancel, null);
 
         using DirectoryLock sweepLock = SweepRunner.Lock(layout);
-        slurm.Cancel(cancel);
+        if (cancel.Count > 0) slurm.Cancel(cancel);
         SweepSubmission submission = SubmitAndRecord(layout, File.ReadAllText(files.Spec), SweepSpec.Load(files.Spec).Seed, steps, tasks, commandLine, slurm);
         return new SlurmSubmitResult(root, [], again, SbatchChain.Render(steps), submission, cancel, null);
     }
