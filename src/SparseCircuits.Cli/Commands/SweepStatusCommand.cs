@@ -13,11 +13,20 @@ public sealed class SweepStatusCommand : Command<SweepStatusCommand.Settings>
         [CommandArgument(0, "<SWEEP_DIR>")]
         [Description("Directory of a sweep (local or submitted with --scheduler slurm).")]
         public string Sweep { get; init; } = "";
+
+        [CommandOption("--json")]
+        [Description("Print the status as one JSON document (rows: name, files, phase, slurm_id, slurm_state, log; notes).")]
+        public bool Json { get; init; }
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)
     {
         SlurmSweepStatus status = SlurmSweepStatus.Read(settings.Sweep, new SlurmCommands());
+        if (settings.Json)
+        {
+            Console.WriteLine(Core.Json.Serialize(new { Format = 1, Sweep = status.Root, status.Data, status.Jobs, status.Frontier, status.Notes }));
+            return 0;
+        }
         var table = new Table().AddColumns("job", "files", "state", "slurm", "log");
         foreach (SlurmJobStatus row in status.All)
             table.AddRow(Markup.Escape(row.Name), row.Files, Phase(row.Phase), Markup.Escape(string.Join(' ', new[] { row.SlurmId, row.SlurmState }.OfType<string>())),
