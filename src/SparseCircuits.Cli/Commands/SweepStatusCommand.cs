@@ -27,11 +27,13 @@ public sealed class SweepStatusCommand : Command<SweepStatusCommand.Settings>
             Console.WriteLine(Core.Json.Serialize(new { Format = 1, Sweep = status.Root, status.Data, status.Jobs, status.Frontier, status.Notes }));
             return 0;
         }
-        var table = new Table().AddColumns("job", "files", "state", "slurm", "log");
+        var table = new Table().AddColumns("job", "files", "state", "slurm");
         foreach (SlurmJobStatus row in status.All)
-            table.AddRow(Markup.Escape(row.Name), row.Files, Phase(row.Phase), Markup.Escape(string.Join(' ', new[] { row.SlurmId, row.SlurmState }.OfType<string>())),
-                Markup.Escape(row.Phase is SweepJobPhase.Failed or SweepJobPhase.Unknown ? row.Log ?? "" : ""));
+            table.AddRow(Markup.Escape(row.Name), row.Files, Phase(row.Phase), Markup.Escape(string.Join(' ', new[] { row.SlurmId, row.SlurmState }.OfType<string>())));
         AnsiConsole.Write(table);
+        // Log paths are long: below the table, where they are not wrapped.
+        foreach (SlurmJobStatus row in status.All.Where(r => r.Log is not null && r.Phase is not SweepJobPhase.Finished))
+            Console.WriteLine($"log of {row.Name}: {row.Log}");
         foreach (string note in status.Notes) Console.WriteLine($"note: {note}");
         var counts = status.Jobs.GroupBy(j => j.Phase).OrderBy(g => g.Key).Select(g => $"{g.Count()} {Phase(g.Key)}");
         Console.WriteLine($"{status.Jobs.Count} jobs: {string.Join(", ", counts)}; data {Phase(status.Data.Phase)}, frontier {Phase(status.Frontier.Phase)}");
