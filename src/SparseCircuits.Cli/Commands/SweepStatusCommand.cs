@@ -45,7 +45,6 @@ public sealed class SweepStatusCommand : Command<SweepStatusCommand.Settings>
     static string Phase(SweepJobPhase phase) => phase switch
     {
         SweepJobPhase.NotSubmitted => "not submitted",
-        SweepJobPhase.Stuck => "stuck (a job it waits for failed)",
         _ => phase.ToString().ToLowerInvariant(),
     };
 }
