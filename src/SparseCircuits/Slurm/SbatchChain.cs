@@ -23,9 +23,9 @@ public static class SbatchChain
         {
             foreach (SbatchStep step in steps) ids[step.Name] = slurm.Submit(step.Script, Options(step, after => ids.GetValueOrDefault(after, after)));
         }
-        catch (SlurmUnavailableException)
+        catch
         {
-            if (ids.Count > 0) slurm.Cancel(ids.Values.ToList());
+            if (ids.Count > 0) slurm.Cancel(ids.Values.ToList()); // half a chain would wait forever on what was never submitted
             throw;
         }
         return ids;

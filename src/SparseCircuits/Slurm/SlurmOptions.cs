@@ -53,9 +53,6 @@ public sealed partial record SlurmOptions
         return options;
     }
 
-    /// <summary>True when no option is set (a resubmission then keeps the scripts' settings).</summary>
-    public bool IsEmpty => this == new SlurmOptions();
-
     [GeneratedRegex(@"^[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*$")]
     private static partial Regex NameList();
 

@@ -43,6 +43,7 @@ public static class SlurmSweep
         var layout = new SweepLayout(OutputPath.CheckDirectory(request.OutDir));
         var files = new SlurmFiles(layout);
         SweepSpec spec = request.Spec ?? (File.Exists(layout.SpecFile) ? SweepSpec.Load(layout.SpecFile)
+            : File.Exists(files.Spec) ? SweepSpec.Load(files.Spec) // submitted before, its data job never ran
             : throw new SparseCircuitsException($"{layout.Root} holds no sweep (no sweep.json); give a spec with --spec FILE|PRESET"));
         var toRun = SweepRunner.JobsToRun(layout.Root, spec); // refuses a spec the finished jobs contradict, before anything is written
         var names = spec.Models.Select(m => m.Name).ToList();
@@ -63,8 +64,8 @@ public static class SlurmSweep
             slurm.CheckInstalled();
             CheckPartitions(options, slurm);
         }
-        // Queued jobs read slurm/spec.json when they start: it must not change under them.
-        if (submissions.Count > 0 || !request.DryRun) CheckNothingQueued(layout, submissions, slurm);
+        // Queued jobs read slurm/spec.json when they start: it must not change under them, even in a dry run.
+        CheckNothingQueued(layout, submissions, slurm);
         string specJson = spec.ToJson() + "\n";
         if (request.DryRun)
         {
@@ -146,7 +147,14 @@ public static class SlurmSweep
             slurm.Cancel(ids.Values.ToList()); // jobs nobody can find again must not run
             throw new SparseCircuitsException($"could not record the submitted jobs in {layout.ManifestFile} ({e.Message}); they were cancelled");
         }
-        if (submission.DataJobId is string data) slurm.Release(data);
+        if (submission.DataJobId is string data)
+        {
+            try { slurm.Release(data); }
+            catch (SlurmUnavailableException e)
+            {
+                throw new SparseCircuitsException($"the jobs are submitted and recorded, but the data job {data} is still held ({e.Message}); release it with `scontrol release {data}`");
+            }
+        }
         return submission;
     }
 
