@@ -72,9 +72,13 @@ public static class SlurmSweep
             WriteScripts(files, specJson, scripts);
             return new SlurmSubmitResult(layout.Root, ScriptFiles(files), toRun, SbatchChain.Render(steps), null, [], null);
         }
-        using DirectoryLock sweepLock = SweepRunner.Lock(layout); // the data job records its session in the same manifest
-        WriteScripts(files, specJson, scripts);
-        SweepSubmission submission = SubmitAndRecord(layout, specJson, spec.Seed, steps, tasks, request.CommandLine, slurm);
+        SweepSubmission submission;
+        using (SweepRunner.Lock(layout)) // the data job records its session in the same manifest
+        {
+            WriteScripts(files, specJson, scripts);
+            submission = SubmitAndRecord(layout, specJson, spec.Seed, steps, tasks, request.CommandLine, slurm);
+        }
+        Release(submission, slurm);
         return new SlurmSubmitResult(layout.Root, ScriptFiles(files), toRun, SbatchChain.Render(steps), submission, [], null);
     }
 
@@ -102,7 +106,8 @@ public static class SlurmSweep
         SlurmSweepStatus status = SlurmSweepStatus.Read(root, slurm, requireQueue: true);
 
         static bool Again(SlurmJobStatus s) => s.Phase is SweepJobPhase.Failed or SweepJobPhase.Stuck or SweepJobPhase.NotSubmitted;
-        var names = SweepSpec.Load(files.Spec).Models.Select(m => m.Name).ToList();
+        SweepSpec spec = SweepSpec.Load(files.Spec); // the spec the scripts were written for: task i is its i-th model
+        var names = spec.Models.Select(m => m.Name).ToList();
         var tasks = status.Jobs.Where(Again).Select(j => new SweepSubmittedJob(j.Name, names.IndexOf(j.Name))).ToList();
         bool data = status.Data.Phase is SweepJobPhase.Failed or SweepJobPhase.Stuck;
         if (tasks.Count == 0 && !data && status.Frontier.Phase is not (SweepJobPhase.Failed or SweepJobPhase.Stuck))
@@ -125,13 +130,17 @@ public static class SlurmSweep
         var again = tasks.Select(t => t.Job).ToList();
         if (dryRun) return new SlurmSubmitResult(root, [], again, SbatchChain.Render(steps), null, cancel, null);
 
-        using DirectoryLock sweepLock = SweepRunner.Lock(layout);
-        if (cancel.Count > 0) slurm.Cancel(cancel);
-        SweepSubmission submission = SubmitAndRecord(layout, File.ReadAllText(files.Spec), SweepSpec.Load(files.Spec).Seed, steps, tasks, commandLine, slurm);
+        SweepSubmission submission;
+        using (SweepRunner.Lock(layout))
+        {
+            if (cancel.Count > 0) slurm.Cancel(cancel);
+            submission = SubmitAndRecord(layout, File.ReadAllText(files.Spec), spec.Seed, steps, tasks, commandLine, slurm);
+        }
+        Release(submission, slurm);
         return new SlurmSubmitResult(root, [], again, SbatchChain.Render(steps), submission, cancel, null);
     }
 
-    /// <summary>Submits the steps, records their ids in the manifest, then releases the held data job (it records its own session there).</summary>
+    /// <summary>Submits the steps and records their ids in the manifest; the data job stays held until <see cref="Release"/>.</summary>
     static SweepSubmission SubmitAndRecord(SweepLayout layout, string specJson, ulong seed, IReadOnlyList<SbatchStep> steps,
         IReadOnlyList<SweepSubmittedJob> tasks, string commandLine, ISlurmClient slurm)
     {
@@ -147,15 +156,21 @@ public static class SlurmSweep
             slurm.Cancel(ids.Values.ToList()); // jobs nobody can find again must not run
             throw new SparseCircuitsException($"could not record the submitted jobs in {layout.ManifestFile} ({e.Message}); they were cancelled");
         }
-        if (submission.DataJobId is string data)
-        {
-            try { slurm.Release(data); }
-            catch (SlurmUnavailableException e)
-            {
-                throw new SparseCircuitsException($"the jobs are submitted and recorded, but the data job {data} is still held ({e.Message}); release it with `scontrol release {data}`");
-            }
-        }
         return submission;
+    }
+
+    /// <summary>
+    /// Lets the held data job start, once its ids are recorded and the sweep's lock is given back:
+    /// the data job takes that lock and records its session in the manifest.
+    /// </summary>
+    static void Release(SweepSubmission submission, ISlurmClient slurm)
+    {
+        if (submission.DataJobId is not string data) return;
+        try { slurm.Release(data); }
+        catch (SlurmUnavailableException e)
+        {
+            throw new SparseCircuitsException($"the jobs are submitted and recorded, but the data job {data} is still held ({e.Message}); release it with `scontrol release {data}`");
+        }
     }
 
     /// <summary>Refuses a new submission while jobs of an earlier one are still queued or running: the same job must never run twice at once.</summary>

@@ -16,7 +16,11 @@ public sealed class SlurmSubmissionTests
         var layout = new SweepLayout(dir["sweep"]);
         var slurm = new FakeSlurm();
         SweepSubmission? recordedAtRelease = null;
-        slurm.OnRelease = _ => recordedAtRelease = Assert.Single(SweepManifest.TryLoad(layout)!.Submissions!);
+        slurm.OnRelease = _ =>
+        {
+            recordedAtRelease = Assert.Single(SweepManifest.TryLoad(layout)!.Submissions!);
+            using (SweepRunner.Lock(layout)) { } // the data job can take the sweep's lock as soon as it starts
+        };
 
         var result = SlurmSweep.Submit(SlurmTestSweep.Request(dir, spec, new SlurmOptions { Partition = "debug" }), slurm);
 
