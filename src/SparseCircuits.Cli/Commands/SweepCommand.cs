@@ -130,7 +130,9 @@ public sealed class SweepCommand : Command<SweepCommand.Settings>
         static string? FirstGiven(params (string Name, bool Given)[] options) => options.FirstOrDefault(o => o.Given).Name;
         string? slurmOption = FirstGiven(("--partition", s.Partition is not null), ("--time", s.Time is not null),
             ("--cpus-per-job", s.CpusPerJob is not null), ("--mem", s.Mem is not null), ("--account", s.Account is not null), ("--dry-run", s.DryRun));
-        string? localOption = FirstGiven(("--parallel", s.Parallel != 1), ("--job", s.Jobs.Length > 0), ("--prepare-only", s.PrepareOnly));
+        // On the cluster a job's threads are its CPUs (--cpus-per-job), so --threads would be ignored.
+        string? localOption = FirstGiven(("--parallel", s.Parallel != 1), ("--job", s.Jobs.Length > 0), ("--prepare-only", s.PrepareOnly),
+            ("--threads", s.Threads is not null));
         if (s.Scheduler is not null && s.Scheduler != "slurm") throw new SparseCircuitsException($"--scheduler must be slurm (got '{s.Scheduler}')");
         if (s.ResubmitFailed is not null)
         {

@@ -44,7 +44,9 @@ public sealed class SlurmCommands : ISlurmClient
     {
         var queue = new Dictionary<string, SlurmQueueEntry>(StringComparer.Ordinal);
         // --array: one line per array task, pending ones included (else they are folded into 12_[3-5]).
-        foreach (string line in Run("squeue", ["--noheader", "--array", "--me", "--format=%i|%T|%r"]).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        // --user rather than --me, which Slurm before 20.11 lacks.
+        string[] arguments = ["--noheader", "--array", $"--user={Environment.UserName}", "--format=%i|%T|%r"];
+        foreach (string line in Run("squeue", arguments).Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             string[] fields = line.Trim().Split('|');
             if (fields.Length == 3) queue[fields[0]] = new SlurmQueueEntry(fields[1], fields[2]);
