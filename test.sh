@@ -5,12 +5,16 @@ set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-# Debian packages the tests need: python3 (default corpus, syntax checks of generated code) and
+# Debian packages the tests need: python3 (default corpus, syntax checks of generated code),
 # chromium (the viewer's browser tests drive /usr/bin/chromium through Playwright's bundled
-# driver; never `playwright install`).
+# driver; never `playwright install`), and slurm-wlm with munge (the Slurm sweep test starts a
+# private one-node cluster of its own from these binaries; it neither needs nor touches the
+# system's Slurm or munge services).
 missing=()
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/sbin/slurmctld ] && [ -x /usr/sbin/slurmd ] && command -v sbatch >/dev/null 2>&1 || missing+=(slurm-wlm)
+[ -x /usr/sbin/munged ] && [ -x /usr/sbin/mungekey ] || missing+=(munge)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"

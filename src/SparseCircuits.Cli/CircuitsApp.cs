@@ -81,8 +81,16 @@ public static class CircuitsApp
                 export.AddCommand<ExportOfficialCommand>("official")
                     .WithDescription("A run in the release's format: final_model.pt + beeg_config.json for its load_model.");
             });
-            config.AddCommand<SweepCommand>("sweep")
-                .WithDescription("Train a grid of models (sparse x widths, dense baselines), then mean caches and circuits for each; resumable.");
+            config.AddBranch("sweep", sweep =>
+            {
+                sweep.SetDescription("Train a grid of models (sparse x widths, dense baselines), then mean caches and circuits for each; resumable, here or on a Slurm cluster.");
+                // `circuits sweep OPTIONS` runs `sweep run`; the named command is where --help shows the options.
+                sweep.SetDefaultCommand<SweepCommand>();
+                sweep.AddCommand<SweepCommand>("run")
+                    .WithDescription("What `circuits sweep` runs without a command: train, mean-cache and prune every job, here (--parallel) or as Slurm jobs (--scheduler slurm).");
+                sweep.AddCommand<SweepStatusCommand>("status")
+                    .WithDescription("State of every job of a sweep: its files joined with Slurm's queue and records.");
+            });
             config.AddCommand<FrontierCommand>("frontier")
                 .WithDescription("Table, plots and sparse-vs-dense circuit-size ratio at matched loss for a sweep directory.");
         });

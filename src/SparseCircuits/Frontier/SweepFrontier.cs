@@ -67,12 +67,18 @@ public static class SweepFrontier
 
     public static FrontierResult Write(string sweepDir, string? outDir = null) => Write([sweepDir], outDir);
 
+    /// <summary>Where the frontier of one sweep goes by default: <c>SWEEP_DIR/frontier</c>.</summary>
+    public static string DefaultDir(string sweepDir) => Path.Combine(sweepDir, "frontier");
+
+    /// <summary>The table as JSON, written last: a frontier folder with this file is complete.</summary>
+    public const string TableFile = "table.json";
+
     /// <param name="outDir">default: the frontier folder of a single sweep; required when pooling several</param>
     public static FrontierResult Write(IReadOnlyList<string> sweepDirs, string? outDir = null)
     {
         if (outDir is null && sweepDirs.Count != 1) throw new SparseCircuitsException("give --out DIR when pooling several sweeps");
         FrontierResult result = Compute(sweepDirs);
-        string dir = Path.GetFullPath(outDir ?? Path.Combine(sweepDirs[0], "frontier"));
+        string dir = Path.GetFullPath(outDir ?? DefaultDir(sweepDirs[0]));
         var files = new List<string>();
         void Text(string name, string text)
         {
@@ -87,7 +93,6 @@ public static class SweepFrontier
             files.Add(path);
         }
         Text("table.csv", FrontierFiles.Csv(result.Table));
-        Text("table.json", Json.Serialize(FrontierFiles.Json(result.Table)) + "\n");
         Text("comparison.json", Json.Serialize(new
         {
             Format = 1, result.Table.TargetLoss, result.Comparison.Tasks, result.Comparison.Ratio, result.Comparison.Summary,
@@ -100,6 +105,7 @@ public static class SweepFrontier
             Bytes($"{name}.png", plot.Png);
             Text($"{name}.svg", plot.Svg);
         }
+        Text(TableFile, Json.Serialize(FrontierFiles.Json(result.Table)) + "\n"); // last: its presence marks a complete frontier
         return result with { Files = files };
     }
 }

@@ -18,6 +18,11 @@ public sealed record SweepOptions
     public int Parallel { get; init; } = 1;
     /// <summary>Run only these jobs (by model name), in this process; used by the child processes of a parallel sweep.</summary>
     public IReadOnlyList<string>? OnlyJobs { get; init; }
+    /// <summary>
+    /// Only build the shared data, check the spec against every job and store it, then stop: the
+    /// data job of a sweep submitted to a cluster scheduler, whose jobs run elsewhere.
+    /// </summary>
+    public bool PrepareOnly { get; init; }
     public ISweepJobLauncher? Launcher { get; init; }
     public string CommandLine { get; init; } = "";
 }
@@ -46,6 +51,7 @@ public static class SweepRunner
     {
         if (options.Parallel < 1) throw new SparseCircuitsException($"--parallel must be >= 1 (got {options.Parallel})");
         if (options.Parallel > 1 && options.Launcher is null) throw new ArgumentException("a parallel sweep needs a job launcher", nameof(options));
+        if (options.PrepareOnly && options.OnlyJobs is not null) throw new SparseCircuitsException("--prepare-only runs no job; leave out --job");
         var layout = new SweepLayout(Path.GetFullPath(options.OutDir));
         bool child = options.OnlyJobs is not null;
         SweepSpec spec = ResolveSpec(layout, options.Spec); // reads only: a refused spec leaves no folder behind
@@ -62,15 +68,18 @@ public static class SweepRunner
         var reprune = new List<string>();
         foreach (SweepModel model in jobs)
         {
-            string fingerprint = Fingerprint(spec, model, shards.VocabSize, tokenizerHash);
-            bool pruningChanged = !CheckFingerprint(layout, spec, model, shards.VocabSize, fingerprint);
+            var (done, pruningChanged, fingerprint) = Check(layout, spec, model, shards);
             if (pruningChanged) reprune.Add(model.Name);
-            if (!pruningChanged && SweepJobResult.TryLoad(layout.JobResult(model.Name)) is { } done)
-                outcomes[model.Name] = new SweepJobOutcome(model.Name, true, Describe(done));
+            if (done is not null) outcomes[model.Name] = new SweepJobOutcome(model.Name, true, Describe(done));
             else pending.Add((model, fingerprint, Cost(spec, model, shards.VocabSize)));
         }
         // Stored only once every job agrees with it, so a refused spec leaves the sweep as it was.
         if (options.Spec is not null) AtomicFile.WriteAllText(layout.SpecFile, spec.ToJson() + "\n");
+        if (options.PrepareOnly)
+        {
+            RecordSession(layout, spec, tokenizerHash, options, parallel, threadsPerJob);
+            return new SweepRunResult(layout.Root, data, []);
+        }
         foreach (string name in reprune) // same trained model, new pruning settings: only the circuits are redone
         {
             File.Delete(layout.JobResult(name));
@@ -158,10 +167,36 @@ public static class SweepRunner
     }
 
     /// <summary>
-    /// Takes the sweep directory for this process: two sweeps writing one directory would train the
-    /// same job twice and refuse each other's specs halfway, so the second one stops at once.
+    /// The jobs of <paramref name="spec"/> that a run in <paramref name="outDir"/> would still run,
+    /// checked as <see cref="Run"/> checks them (data settings fixed per directory, a changed training
+    /// refused) without writing anything. Before the shared data exists, every job.
     /// </summary>
-    static DirectoryLock Lock(SweepLayout layout) =>
+    public static IReadOnlyList<string> JobsToRun(string outDir, SweepSpec spec)
+    {
+        var layout = new SweepLayout(Path.GetFullPath(outDir));
+        ResolveSpec(layout, spec);
+        if (!File.Exists(Path.Combine(layout.Shards, ShardManifest.FileName))) return spec.Models.Select(m => m.Name).ToList();
+        var shards = ShardManifest.Load(layout.Shards);
+        return spec.Models.Where(m => Check(layout, spec, m, shards).Done is null).Select(m => m.Name).ToList();
+    }
+
+    /// <summary>
+    /// A job's result when it is finished with exactly these settings (else null), whether only its
+    /// circuits must be redone, and its fingerprint; a changed training is refused.
+    /// </summary>
+    static (SweepJobResult? Done, bool PruningChanged, string Fingerprint) Check(SweepLayout layout, SweepSpec spec, SweepModel model, ShardManifest shards)
+    {
+        string fingerprint = Fingerprint(spec, model, shards.VocabSize, shards.TokenizerHash);
+        bool pruningChanged = !CheckFingerprint(layout, spec, model, shards.VocabSize, fingerprint);
+        return (pruningChanged ? null : SweepJobResult.TryLoad(layout.JobResult(model.Name)), pruningChanged, fingerprint);
+    }
+
+    /// <summary>
+    /// Takes the sweep directory for this process: two sweeps writing one directory would train the
+    /// same job twice and refuse each other's specs halfway, so the second one stops at once. A
+    /// submission to a cluster scheduler holds it while it records its job ids.
+    /// </summary>
+    public static DirectoryLock Lock(SweepLayout layout) =>
         DirectoryLock.Acquire(layout.Root, Path.GetFileName(layout.LockFile), "another sweep");
 
     /// <summary>SHA-256 of everything that decides a job's results.</summary>
@@ -201,11 +236,11 @@ public static class SweepRunner
 
     static void RecordSession(SweepLayout layout, SweepSpec spec, string tokenizerHash, SweepOptions options, int parallel, int threads)
     {
-        var previous = File.Exists(layout.ManifestFile) ? Json.ReadFile<SweepManifest>(layout.ManifestFile).Sessions : [];
+        SweepManifest? previous = SweepManifest.TryLoad(layout);
         var session = new SweepSession(DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture), options.CommandLine, parallel, threads);
         AtomicFile.WriteJson(layout.ManifestFile, new SweepManifest(SweepManifest.CurrentFormat, ToolVersions.Current(),
             Hashing.Sha256File(layout.SpecFile), spec.Seed, tokenizerHash, Hashing.Sha256File(Path.Combine(layout.Shards, ShardManifest.FileName)),
-            [.. previous, session]));
+            [.. previous?.Sessions ?? [], session], previous?.Submissions));
     }
 
     static void RunParallel(SweepLayout layout, List<(SweepModel Model, string Fingerprint, double Cost)> pending, int parallel, int threads,

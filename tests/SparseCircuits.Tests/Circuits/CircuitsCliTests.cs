@@ -133,7 +133,7 @@ public sealed class PruneAllTasksCliTests(TinyRun run) : IClassFixture<TinyRun>
 public sealed class JsonOutputCliTests(TinyRun run) : IClassFixture<TinyRun>
 {
     /// <summary>Every command with --json (CommandTreeTests checks the CLI has no other).</summary>
-    public static readonly string[] Covered = ["eval", "tasks eval"];
+    public static readonly string[] Covered = ["eval", "tasks eval", "sweep status"];
 
     [Fact]
     public void Json_output_parses_with_progress_shown_and_stdout_redirected()
@@ -143,6 +143,7 @@ public sealed class JsonOutputCliTests(TinyRun run) : IClassFixture<TinyRun>
             new[] { "eval", "--model", run.RunDir, "--tokens", "200", "--json" },
             new[] { "tasks", "eval", "--model", run.RunDir, "--file", run.TaskFile, "--split", "all", "--json" },
             new[] { "tasks", "eval", "--model", run.RunDir, "--task", "quote_assign", "-n", "8", "--json" },
+            new[] { "sweep", "status", SweepWithSpec(), "--json" },
         };
         foreach (string[] args in commands)
         {
@@ -150,6 +151,14 @@ public sealed class JsonOutputCliTests(TinyRun run) : IClassFixture<TinyRun>
             Assert.True(result.ExitCode == 0, result.Stderr);
             System.Text.Json.JsonDocument.Parse(result.Stdout).Dispose();
         }
+    }
+
+    /// <summary>A sweep directory holding only its spec: status lists its jobs as not started.</summary>
+    string SweepWithSpec()
+    {
+        string dir = run["status-sweep"];
+        SparseCircuits.Core.AtomicFile.WriteAllText(new SparseCircuits.Sweeps.SweepLayout(dir).SpecFile, SparseCircuits.Sweeps.SweepPresets.Get("laptop").ToJson());
+        return dir;
     }
 }
 
@@ -243,7 +252,7 @@ public sealed class OutputPathCliTests(TinyRun run) : IClassFixture<TinyRun>
 {
     /// <summary>Every command with an output path (CommandTreeTests checks the CLI has no other).</summary>
     public static readonly string[] Covered =
-        ["corpus build", "corpus tokenize", "tokenizer train", "train", "tasks export", "tasks mine", "prune", "report", "run", "sweep", "frontier",
+        ["corpus build", "corpus tokenize", "tokenizer train", "train", "tasks export", "tasks mine", "prune", "report", "run", "sweep run", "frontier",
          "import official", "export official"];
 
     [Fact]

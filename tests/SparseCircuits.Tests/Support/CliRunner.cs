@@ -10,9 +10,12 @@ public static class CliRunner
 {
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    public static Result Run(params string[] args)
+    public static Result Run(params string[] args) => Run(new Dictionary<string, string>(), args);
+
+    /// <summary>Runs with extra environment variables (e.g. SLURM_CONF of a test cluster, or a PATH without some command).</summary>
+    public static Result Run(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        using var process = Start(args);
+        using var process = Start(args, asForegroundJob: false, environment);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(300_000))
@@ -24,16 +27,16 @@ public static class CliRunner
     }
 
     /// <summary>Starts the executable with redirected output, for tests that talk to it while it runs (serve).</summary>
-    public static Process Start(params string[] args) => Start(args, asForegroundJob: false);
+    public static Process Start(params string[] args) => Start(args, asForegroundJob: false, new Dictionary<string, string>());
 
     /// <summary>
     /// Like a command typed at a terminal: SIGINT (Ctrl+C) reaches it. A test run started in the
     /// background (`cmd &` in a script, as CI may do) passes SIGINT down as ignored, and .NET, like
     /// every Unix program, leaves an inherited ignore alone; python3 resets it before exec.
     /// </summary>
-    public static Process StartInForeground(params string[] args) => Start(args, asForegroundJob: true);
+    public static Process StartInForeground(params string[] args) => Start(args, asForegroundJob: true, new Dictionary<string, string>());
 
-    static Process Start(string[] args, bool asForegroundJob)
+    static Process Start(string[] args, bool asForegroundJob, IReadOnlyDictionary<string, string> environment)
     {
         string exe = Path.Combine(AppContext.BaseDirectory, "circuits");
         var info = new ProcessStartInfo(asForegroundJob ? "python3" : exe)
@@ -47,6 +50,7 @@ public static class CliRunner
                 info.ArgumentList.Add(a);
         foreach (string a in args) info.ArgumentList.Add(a);
         info.Environment["SPARSE_CIRCUITS_THREADS"] = "1"; // tests run in parallel on a small machine
+        foreach (var (name, value) in environment) info.Environment[name] = value;
         return Process.Start(info)!;
     }
 

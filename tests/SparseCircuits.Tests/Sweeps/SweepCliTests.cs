@@ -58,4 +58,21 @@ public sealed class SweepCliTests
         CliRunner.AssertCleanError(CliRunner.Run("frontier", dir["unfinished"], dir["plain"]), "give --out DIR when pooling several sweeps");
         CliRunner.AssertCleanError(CliRunner.Run("frontier", dir["unfinished"], dir["plain"], "--out", dir["pooled"]), "not a sweep");
     }
+
+    [Fact]
+    public void Slurm_options_that_do_not_fit_together_or_a_machine_without_slurm_give_one_clear_error_line()
+    {
+        using var dir = new TempDir();
+        string[] sweep = ["sweep", "--spec", "laptop", "--out", dir["s"]];
+        CliRunner.AssertCleanError(CliRunner.Run([.. sweep, "--partition", "debug"]), "--partition needs --scheduler slurm");
+        CliRunner.AssertCleanError(CliRunner.Run([.. sweep, "--scheduler", "pbs"]), "--scheduler must be slurm (got 'pbs')");
+        CliRunner.AssertCleanError(CliRunner.Run([.. sweep, "--scheduler", "slurm", "--parallel", "2"]), "leave out --parallel");
+        CliRunner.AssertCleanError(CliRunner.Run("sweep", "--resubmit-failed", dir["s"], "--spec", "laptop"), "takes only the Slurm options");
+        CliRunner.AssertCleanError(CliRunner.Run("sweep", "--resubmit-failed", dir["s"]), "sweep directory not found");
+        CliRunner.AssertCleanError(CliRunner.Run("sweep", "status", dir["s"]), "sweep directory not found");
+        // sbatch is found on PATH: without it, one line says so and nothing is written.
+        CliRunner.AssertCleanError(CliRunner.Run(new Dictionary<string, string> { ["PATH"] = dir["no-bin"] }, [.. sweep, "--scheduler", "slurm"]),
+            "sbatch not found on PATH");
+        Assert.False(Directory.Exists(dir["s"]));
+    }
 }
