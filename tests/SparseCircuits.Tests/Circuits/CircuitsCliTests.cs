@@ -165,6 +165,40 @@ public sealed class JsonOutputCliTests(TinyRun run) : IClassFixture<TinyRun>
 /// <summary>Long commands stop on the first Ctrl+C with their outputs complete or absent.</summary>
 public sealed class InterruptCliTests(TinyRun run) : IClassFixture<TinyRun>
 {
+    /// <summary>
+    /// Every command of the CLI is here (CommandTreeTests walks the tree and checks): the long ones
+    /// with the test that interrupts them (a real signal to the process, or the library call it
+    /// makes with an interrupt at its first progress report), the short ones with why an interrupt
+    /// does not matter.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> Long = new Dictionary<string, string>
+    {
+        ["train"] = nameof(Train_stops_on_the_first_sigterm_with_only_complete_checkpoints),
+        ["prune"] = nameof(Prune_stops_on_the_first_ctrl_c_and_writes_nothing),
+        ["tasks eval"] = nameof(Tasks_eval_and_corpus_build_stop_on_the_first_ctrl_c_and_leave_no_partial_output),
+        ["corpus build"] = nameof(Tasks_eval_and_corpus_build_stop_on_the_first_ctrl_c_and_leave_no_partial_output),
+        ["run"] = nameof(Run_and_sweep_stop_on_the_first_ctrl_c_without_declaring_a_stage_done),
+        ["sweep run"] = nameof(Run_and_sweep_stop_on_the_first_ctrl_c_without_declaring_a_stage_done),
+        ["serve"] = nameof(Cli.ReportCliTests.Serve_answers_on_loopback_refuses_traversal_and_stops_on_ctrl_c),
+        ["means"] = nameof(InterruptedWorkTests.Means_stop_and_write_no_cache),
+        ["eval"] = nameof(InterruptedWorkTests.Evaluation_stops_at_its_first_report),
+        ["tokenizer train"] = nameof(InterruptedWorkTests.Tokenizer_training_stops_and_writes_no_tokenizer),
+        ["corpus tokenize"] = nameof(InterruptedWorkTests.Tokenizing_a_corpus_stops_and_writes_no_shards),
+        ["tasks mine"] = nameof(InterruptedWorkTests.Mining_and_sampling_check_the_cancellation_token),
+        ["sample"] = nameof(InterruptedWorkTests.Mining_and_sampling_check_the_cancellation_token),
+        ["report"] = nameof(Reports.ReportBuilderTests.Stops_at_its_first_progress_report_once_interrupted),
+    };
+
+    public static readonly IReadOnlyDictionary<string, string> Short = new Dictionary<string, string>
+    {
+        ["tasks list"] = "prints a table", ["tasks show"] = "prints a few pairs", ["tasks export"] = "writes one task's pairs at once",
+        ["show"] = "prints one circuit", ["tokenizer encode"] = "encodes one text", ["tokenizer decode"] = "decodes one list",
+        ["frontier"] = "reads finished job results and plots them: seconds",
+        ["sweep status"] = "reads a sweep directory and the Slurm queue",
+        ["import official"] = "reads and writes the weights once, atomically: 1 s for the fixture, 15 s for a 1.6 GB model",
+        ["export official"] = "writes the weights once, atomically: 16 s for a 1.6 GB model",
+    };
+
     [Fact]
     [Trait("Category", "Slow")]
     public async Task Prune_stops_on_the_first_ctrl_c_and_writes_nothing()

@@ -51,6 +51,8 @@ public sealed partial class CommandTreeTests
             // The behaviour tests of output paths and JSON output list the commands they cover; a new command must join them.
             Assert.True(!help.Stdout.Contains("--out ") || Circuits.OutputPathCliTests.Covered.Contains(name), $"{name} has --out but no unwritable-path test");
             Assert.True(!help.Stdout.Contains("--json") || Circuits.JsonOutputCliTests.Covered.Contains(name), $"{name} has --json but no parse test");
+            Assert.True(Circuits.InterruptCliTests.Long.ContainsKey(name) || Circuits.InterruptCliTests.Short.ContainsKey(name),
+                $"{name} is neither a long command with an interrupt test nor a short one");
         }
     }
 
