@@ -38,21 +38,52 @@ public static class TopKMask
 
     /// <summary>
     /// <paramref name="values"/> with the entries outside the <paramref name="k"/> largest of their row
-    /// set to 0 (no autograd); on CPU float32 the selection kernel writes it while each row is in cache.
+    /// set to 0, and the drop mask of <see cref="Drop"/> (for a backward pass); on CPU float32 the
+    /// zeroed copy is written by the selection kernel while each row is in cache. No autograd.
     /// </summary>
-    public static Tensor Keep(Tensor values, long k, bool byMagnitude)
+    public static (Tensor Kept, Tensor Drop) Keep(Tensor values, long k, bool byMagnitude)
     {
         long width = values.shape[^1];
         if (k < 0 || k > width) throw new ArgumentOutOfRangeException(nameof(k), k, $"must be in [0, {width}]");
-        using var _ = no_grad();
         if (values.device_type != DeviceType.CPU || values.dtype != ScalarType.Float32 || width > int.MaxValue)
         {
-            using Tensor drop = Reference(values, k, byMagnitude);
-            return values.masked_fill(drop, 0.0);
+            using var _ = no_grad();
+            Tensor drop = Reference(values, k, byMagnitude);
+            return (values.masked_fill(drop, 0.0), drop);
         }
         Tensor kept = empty(values.shape, ScalarType.Float32);
-        Kernel(values, (int)k, byMagnitude, kept).Dispose();
-        return kept;
+        return (kept, Kernel(values, (int)k, byMagnitude, kept));
+    }
+
+    /// <summary>
+    /// <paramref name="values"/> with 0 where <paramref name="drop"/> is true (same shape): the
+    /// backward of <see cref="Keep"/>. CPU float32 runs in C#; anything else is <c>masked_fill</c>.
+    /// </summary>
+    public static unsafe Tensor ZeroDropped(Tensor values, Tensor drop)
+    {
+        if (values.device_type != DeviceType.CPU || values.dtype != ScalarType.Float32 || drop.dtype != ScalarType.Bool
+            || !values.shape.SequenceEqual(drop.shape) || !drop.is_contiguous() || values.numel() == 0 || values.shape[^1] > int.MaxValue)
+        {
+            using var _ = no_grad();
+            return values.masked_fill(drop, 0.0);
+        }
+        Tensor source = values.is_contiguous() ? values : values.contiguous();
+        try
+        {
+            Tensor result = empty(values.shape, ScalarType.Float32);
+            int width = (int)values.shape[^1];
+            nint input = Address(source), mask = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(drop.bytes)), output = Address(result);
+            RowParallel.For(values.numel() / width, width, (first, end) =>
+            {
+                for (long r = first; r < end; r++)
+                    ZeroDroppedRow((float*)input + r * width, (bool*)mask + r * width, width, (float*)output + r * width);
+            });
+            return result;
+        }
+        finally
+        {
+            if (!ReferenceEquals(source, values)) source.Dispose();
+        }
     }
 
     static unsafe nint Address(Tensor floats) => (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(floats.bytes));

@@ -101,10 +101,10 @@ public sealed class AbsTopKTests
         Assert.Same(x, AbsTopK.Apply(x, 32));
     }
 
-    /// <summary>Both paths (the kernel's zeroed copy without autograd, masked_fill with it) against masked_fill of the libtorch selection.</summary>
+    /// <summary>The fused kernel (selection + zeroing forward, zeroing backward) against masked_fill with the libtorch selection.</summary>
     [Theory]
     [InlineData(1), InlineData(15), InlineData(16), InlineData(17), InlineData(128), InlineData(512)]
-    public void Forward_and_backward_equal_masked_fill_of_the_reference_selection(int width)
+    public void Fused_forward_and_backward_equal_masked_fill_of_the_reference_selection(int width)
     {
         using var scope = NewDisposeScope();
         var g = new Generator((ulong)width + 11, CPU);
@@ -114,17 +114,26 @@ public sealed class AbsTopKTests
         int k = Math.Max(1, width / 8);
         foreach (Tensor input in new[] { values, values.t().contiguous().t() }) // contiguous and strided
         {
-            Tensor x = input.clone().requires_grad_(), referenceX = input.clone().requires_grad_();
-            Tensor y = AbsTopK.Apply(x, k);
+            Tensor fusedX = input.clone().requires_grad_(), referenceX = input.clone().requires_grad_();
+            Tensor fused = AbsTopK.Apply(fusedX, k);
             Tensor reference = referenceX.masked_fill(TopKMask.Reference(referenceX.detach(), k, byMagnitude: true), 0.0);
-            (y * upstream).sum().backward();
+            (fused * upstream).sum().backward();
             (reference * upstream).sum().backward();
-            Assert.True(y.Same(reference), $"forward, width {width}");
-            Assert.True(x.grad!.Same(referenceX.grad!), $"backward, width {width}");
+            Assert.True(fused.Same(reference), $"forward, width {width}");
+            Assert.True(fusedX.grad!.Same(referenceX.grad!), $"backward, width {width}");
             using (no_grad()) Assert.True(AbsTopK.Apply(input, k).Same(reference), $"no-grad path, width {width}");
-            Assert.True(AbsTopK.Apply(input, k).Same(reference), $"input without grad, width {width}");
         }
+    }
+
+    [Fact]
+    public void Zeroing_of_a_gradient_matches_masked_fill_on_any_layout_and_dtype()
+    {
+        using var scope = NewDisposeScope();
+        var g = new Generator(12, CPU);
+        Tensor drop = rand(33, 40, generator: g) < 0.7;
+        Tensor values = randn(40, 33, generator: g).t(); // strided
+        Assert.True(TopKMask.ZeroDropped(values, drop).Same(values.masked_fill(drop, 0.0)));
         Tensor doubles = values.to(ScalarType.Float64);
-        Assert.True(TopKMask.Keep(doubles, k, byMagnitude: true).Same(doubles.masked_fill(TopKMask.Reference(doubles, k, true), 0.0)));
+        Assert.True(TopKMask.ZeroDropped(doubles, drop).Same(doubles.masked_fill(drop, 0.0)));
     }
 }
