@@ -95,7 +95,9 @@ public sealed class TasksEvalCommand : Command<TasksEvalCommand.Settings>
                 cancellation.ThrowIfCancellationRequested();
                 bar.Status(task.Name);
                 var data = TaskDataset.FromTask(task, trained.Tokenizer, split, settings.N, settings.Seed, options);
-                result.Add(Evaluate(data, trained, settings.BatchSize));
+                // A bar per task: progress within a large task, and a place where Ctrl+C stops it between batches.
+                using (var prompts = progress.Start($"  {task.Name}", 2 * data.Pairs.Count, "prompts"))
+                    result.Add(Evaluate(data, trained, settings.BatchSize, prompts));
                 bar.Advance(1);
             }
             return result;
@@ -127,12 +129,12 @@ public sealed class TasksEvalCommand : Command<TasksEvalCommand.Settings>
         return 0;
     }
 
-    static TaskRow Evaluate(TaskDataset data, TrainedModel trained, int batchSize)
+    static TaskRow Evaluate(TaskDataset data, TrainedModel trained, int batchSize, IProgressTask? progress = null)
     {
         var dropped = data.Dropped.ToDictionary(kv => PairEncoder.Name(kv.Key), kv => kv.Value);
         if (!data.Available || data.Pairs.Count == 0)
             return new TaskRow(data.Name, false, data.UnavailableReason, 0, data.Candidates, dropped, null, null, null, null, false);
-        TaskScore score = TaskEvaluator.Evaluate(trained.Model, data, batchSize);
+        TaskScore score = TaskEvaluator.Evaluate(trained.Model, data, batchSize, progress: progress);
         return new TaskRow(data.Name, true, null, score.Pairs, data.Candidates, dropped, score.Loss, score.OfficialLoss, score.Accuracy, score.LogitDiff, score.Solved);
     }
 }
