@@ -72,7 +72,7 @@ public static class TopKMask
         {
             Tensor result = empty(values.shape, ScalarType.Float32);
             int width = (int)values.shape[^1];
-            nint input = Address(source), mask = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(drop.bytes)), output = Address(result);
+            nint input = TensorMemory.Address(source), mask = TensorMemory.Address(drop), output = TensorMemory.Address(result);
             RowParallel.For(values.numel() / width, width, (first, end) =>
             {
                 for (long r = first; r < end; r++)
@@ -85,8 +85,6 @@ public static class TopKMask
             if (!ReferenceEquals(source, values)) source.Dispose();
         }
     }
-
-    static unsafe nint Address(Tensor floats) => (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(floats.bytes));
 
     /// <summary>The same selection with libtorch ops (any device and dtype).</summary>
     public static Tensor Reference(Tensor values, long k, bool byMagnitude)
@@ -120,10 +118,10 @@ public static class TopKMask
             if (numel == 0) return drop;
             int width = (int)values.shape[^1];
             long rows = numel / width;
-            float* input = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(source.bytes));
-            bool* output = (bool*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(drop.bytes));
+            float* input = (float*)TensorMemory.Address(source);
+            bool* output = (bool*)TensorMemory.Address(drop);
             // Native memory does not move, so raw pointers may cross into the worker threads.
-            nint inputAddress = (nint)input, outputAddress = (nint)output, keptAddress = kept is null ? 0 : Address(kept);
+            nint inputAddress = (nint)input, outputAddress = (nint)output, keptAddress = kept is null ? 0 : TensorMemory.Address(kept);
             RowParallel.For(rows, width, (first, end) =>
             {
                 float* rowsIn = (float*)inputAddress;

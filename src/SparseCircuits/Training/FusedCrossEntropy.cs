@@ -62,13 +62,11 @@ public static class FusedCrossEntropy
             int width = (int)source.shape[1];
             Tensor gradient = empty_like(source);
             var rowLoss = new double[rows];
-            long* target = (long*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(ids.bytes));
+            long* target = (long*)TensorMemory.Address(ids);
             for (long r = 0; r < rows; r++)
                 if (target[r] < 0 || target[r] >= width)
                     throw new ArgumentException($"target id {target[r]} at row {r} is outside the vocabulary [0, {width})");
-            // Native memory does not move, so raw addresses may cross into the worker threads.
-            nint input = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(source.bytes));
-            nint output = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(gradient.bytes));
+            nint input = TensorMemory.Address(source), output = TensorMemory.Address(gradient);
             nint targetAddress = (nint)target;
             float invRows = 1f / rows;
             RowParallel.For(rows, width, (first, end) =>
