@@ -52,7 +52,12 @@ public sealed record Circuit
     public required TaskScore ValCircuit { get; init; }
     public required IReadOnlyList<CircuitNode> Nodes { get; init; }
     public required IReadOnlyList<CircuitEdge> Edges { get; init; }
+    /// <summary>Loss (and edges) of every evaluated prefix of the chosen ranking, on val.</summary>
     public required IReadOnlyList<LossCurvePoint> LossCurve { get; init; }
+    /// <summary>The backward elimination after the cut (null when off, and in older files).</summary>
+    public RefinementInfo? Refinement { get; init; }
     public required CircuitValidationResult Validation { get; init; }
     public double Seconds { get; init; }
+    /// <summary>CPU time of the whole prune, all threads (0 in files written before it was recorded).</summary>
+    public double CpuSeconds { get; init; }
 }
