@@ -27,16 +27,18 @@ public static class LinearKernelChoice
     }
 
     /// <summary>
-    /// The densest weight at which the sparse path was still faster than the dense one for a
-    /// training step's forward and backward of one layer (bench <c>sparse-kernels</c>, 2-core Zen 5;
-    /// the table is in docs/benchmarks.md). The dense path is slower per FLOP at narrow widths, so
-    /// the crossover moves to sparser weights as the width grows; bf16 dense matmuls are about
-    /// four times as fast as fp32 here, so bf16's crossover is sparser.
+    /// The densest weight at which the sparse path measured at least as fast as the dense one in
+    /// both a training step and a pruning step, on whole 4-layer models with AbsTopK 1/4 (bench
+    /// <c>sparse-kernels</c>, 2-core Zen 5, one thread, machine loaded; docs/benchmarks.md
+    /// "Sparse-aware execution"). Against fp32 matmuls: from 1/16 at every width measured (128,
+    /// 256, 512; at 1/8 d_model 128 pruning and d_model 512 training were slower). Against bf16
+    /// matmuls (about four times fp32's speed here): even at d_model 512 and 1/32 (training 0.96-1.01x,
+    /// pruning 1.16-1.27x), slower at 128 and 256 at every density down to 1/64: 0 means never.
     /// </summary>
-    public static double CrossoverDensity(int width, MatmulPrecision precision) => (precision, width) switch
+    public static double CrossoverDensity(int width, MatmulPrecision precision) => precision switch
     {
-        (MatmulPrecision.Fp32, _) => 1.0 / 8,
-        (_, _) => 1.0 / 16,
+        MatmulPrecision.Fp32 => 1.0 / 16,
+        _ => width >= 512 ? 1.0 / 32 : 0,
     };
 }
 

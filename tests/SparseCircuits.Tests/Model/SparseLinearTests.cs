@@ -223,5 +223,6 @@ public sealed class SparseLinearTests
         if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
             Assert.True(LinearKernelChoice.PrefersSparse(512, 2048, 1.0 / 32, 4096, MatmulPrecision.Bf16));
         Assert.False(LinearKernelChoice.PrefersSparse(512, 2048, 1.0 / 32, 1, MatmulPrecision.Fp32)); // one token: not worth a layout
+        Assert.False(LinearKernelChoice.PrefersSparse(128, 512, 1.0 / 64, 4096, MatmulPrecision.Bf16)); // bf16 dense won at width 128
     }
 }
