@@ -82,7 +82,7 @@ public sealed class PruneCommand : Command<PruneCommand.Settings>
         public bool Calibrate { get; init; }
 
         [CommandOption("--no-refine")]
-        [Description("Keep the ranking's cut as it is (default: shrink it by backward elimination on the validation prompts).")]
+        [Description("Keep the ranking's cut as it is (default: shrink it by backward elimination on the validation prompts, at most refine_evaluations evaluations).")]
         public bool NoRefine { get; init; }
 
         [CommandOption("--set <FIELD=VALUE>")]
@@ -114,7 +114,7 @@ public sealed class PruneCommand : Command<PruneCommand.Settings>
         {
             TargetLoss = settings.TargetLoss, Method = method, Ablation = settings.Ablation, Runs = settings.Runs, BudgetMinutes = settings.Budget, Steps = settings.Steps,
             KCoef = settings.KCoef, LearningRate = settings.LearningRate, TieQk = settings.TieQk, Calibrate = settings.Calibrate, Seed = settings.Seed,
-            Refine = !settings.NoRefine,
+            RefineEvaluations = settings.NoRefine ? 0 : PruningConfig.DefaultRefineEvaluations,
         };
         config = ConfigLoader.Load(config, (string?)null, settings.Set).Validate();
 

@@ -78,13 +78,14 @@ public static class CircuitPruning
         TaskScore valCircuit = best.Score;
         LogitCalibration? calibration = best.Calibration;
         RefinementInfo? refinement = null;
-        if (config.Refine && best.Units > 0)
+        if (config.RefineEvaluations > 0 && best.Units > 0)
         {
             var scorer = new KeptSetScorer(model, ablation, task.Val, config.Calibrate);
             CircuitRefinement.Result refined;
-            using (var bar = progress.Start($"{task.Name}: refining {best.Nodes} nodes", CircuitRefinement.MaxEvaluations(best.Units), "evals"))
+            using (var bar = progress.Start($"{task.Name}: refining {best.Nodes} nodes",
+                Math.Min(config.RefineEvaluations, CircuitRefinement.MaxEvaluations(best.Units)), "evals"))
                 refined = CircuitRefinement.Run(scorer, units, bestRanking.Take(best.Units).ToList(), best.Score, best.Calibration, config.TargetLoss,
-                    () => cpu.Elapsed.TotalMinutes >= config.BudgetMinutes, bar);
+                    () => scorer.Evaluations >= config.RefineEvaluations || cpu.Elapsed.TotalMinutes >= config.BudgetMinutes, bar);
             (keep, valCircuit, calibration, refinement) = (refined.Keep, refined.Score, refined.Calibration, refined.Info);
             progress.Info($"{task.Name}: refined {best.Nodes} -> {keep.Count(b => b)} nodes ({refinement.Evaluations} evaluations, {refinement.Seconds:0} s)");
         }

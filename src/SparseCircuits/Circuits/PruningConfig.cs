@@ -70,11 +70,13 @@ public sealed record PruningConfig
     public ulong Seed { get; init; }
     /// <summary>Fit a scale and shift of the final logits when scoring circuits (off by default; always reported).</summary>
     public bool Calibrate { get; init; }
+    public const int DefaultRefineEvaluations = 400;
     /// <summary>
-    /// Shrink the chosen cut by backward elimination on the validation prompts
-    /// (<see cref="CircuitRefinement"/>); every accepted state still reaches the target.
+    /// The most validation evaluations spent shrinking the chosen cut by backward elimination
+    /// (<see cref="CircuitRefinement"/>; every accepted state still reaches the target); 0: keep
+    /// the cut. A count rather than a time, so the circuit does not depend on the machine.
     /// </summary>
-    public bool Refine { get; init; } = true;
+    public int RefineEvaluations { get; init; } = DefaultRefineEvaluations;
     /// <summary>Random node sets of the circuit's size used as controls.</summary>
     public int ControlSets { get; init; } = 20;
 
@@ -101,6 +103,7 @@ public sealed record PruningConfig
         if (!double.IsFinite(InitMean)) Fail("init_mean", "finite", InitMean);
         if (!(InitStd >= 0 && double.IsFinite(InitStd))) Fail("init_std", "a finite number >= 0", InitStd);
         if (Runs < 1) Fail("runs", ">= 1", Runs);
+        if (RefineEvaluations < 0) Fail("refine_evaluations", ">= 0", RefineEvaluations);
         if (BudgetMinutes is { } minutes && !(minutes > 0 && double.IsFinite(minutes))) Fail("budget_minutes", "a finite number > 0 or null", minutes);
         if (ControlSets < 0) Fail("control_sets", ">= 0", ControlSets);
         return this;

@@ -93,4 +93,28 @@ public sealed class CircuitRefinementTests
         Assert.True(result.Score.Loss <= 0.15);
         Assert.Equal(scorer.Evaluations - 1, result.Info.Evaluations);
     }
+
+    [Fact]
+    public void Pruning_refines_within_its_evaluation_cap_and_not_at_all_at_zero()
+    {
+        using var model = PlantedModel.Create();
+        using var means = PlantedModel.Means(model);
+        var config = new PruningConfig { Steps = 150, Runs = 1, ControlSets = 2 };
+
+        Circuit refined = CircuitPruning.Run(model, means, PlantedModel.Task(), config, NullProgress.Instance);
+        Assert.NotNull(refined.Refinement);
+        Assert.Equal(4, refined.Refinement!.UnitsBefore);            // the cut is already the planted circuit...
+        Assert.Equal(4, refined.Refinement.Evaluations);              // ...so each unit is tried once and kept
+        Assert.False(refined.Refinement.Stopped);
+        Assert.Equal(4, refined.NodeCount);
+        Assert.True(refined.CpuSeconds > 0);
+
+        Circuit capped = CircuitPruning.Run(model, means, PlantedModel.Task(), config with { RefineEvaluations = 2 }, NullProgress.Instance);
+        Assert.Equal(2, capped.Refinement!.Evaluations);
+        Assert.True(capped.Refinement.Stopped);
+
+        Circuit off = CircuitPruning.Run(model, means, PlantedModel.Task(), config with { RefineEvaluations = 0 }, NullProgress.Instance);
+        Assert.Null(off.Refinement);
+        Assert.Equal(refined.Nodes.Select(n => n.Id), off.Nodes.Select(n => n.Id));
+    }
 }
