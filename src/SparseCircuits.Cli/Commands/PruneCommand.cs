@@ -45,9 +45,8 @@ public sealed class PruneCommand : Command<PruneCommand.Settings>
         public string Method { get; init; } = "learned";
 
         [CommandOption("--runs <N>")]
-        [Description("Mask-learning runs of the hyperparameter search (k_coef / lr / seed around the centres); the most when --budget is given.")]
-        [DefaultValue(PruningConfig.DefaultRuns)]
-        public int Runs { get; init; } = PruningConfig.DefaultRuns;
+        [Description("Mask-learning runs of the hyperparameter search (k_coef / lr / seed around the centres); the smallest circuit wins. Default: 1, or as many as fit in --budget.")]
+        public int? Runs { get; init; }
 
         [CommandOption("--budget <MINUTES>")]
         [Description("CPU minutes the search may use (runs while one more fits, then the refinement until it is spent); default: no limit.")]

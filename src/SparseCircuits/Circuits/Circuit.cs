@@ -13,7 +13,11 @@ public sealed record CircuitTask(string Name, string? Source, int TrainPrompts, 
 /// <summary>One run of the hyperparameter search and the circuit it gave on the validation split.</summary>
 public sealed record SearchRun(SearchSetting Setting, int Nodes, double ValLoss, double LastTrainTaskLoss, int OpenNodesAtEnd, double Seconds);
 
-/// <summary>Whether scale+shift calibration was used and what it fitted (identity when off).</summary>
+/// <summary>
+/// Whether the cut used scale+shift calibration (<paramref name="Enabled"/>), and the scale and
+/// shift fitted on val to the final circuit (fitted and reported either way; files from before
+/// session 7 hold 1 and 0 when off).
+/// </summary>
 public sealed record CalibrationInfo(bool Enabled, double Scale, double Shift);
 
 /// <summary>

@@ -41,18 +41,18 @@ public static class CircuitPruning
         int evaluationsPerCut = 2 * (int)Math.Ceiling(Math.Log2(units.Count + 1)) + 2;
         if (config.Method == PruningMethod.LearnedMask)
         {
-            for (int run = 0; run < config.Runs; run++)
+            for (int run = 0; run < config.MaxRuns; run++)
             {
                 if (run > 0 && !AnotherRunFits(config, cpu.Elapsed, run)) break;
                 var runClock = Stopwatch.StartNew();
                 SearchSetting setting = config.Setting(run);
                 LearnedMasks.Result masks;
-                using (var bar = progress.Start($"{task.Name}: masks {run + 1}/{config.Runs} (k_coef {setting.KCoef:g3}, lr {setting.LearningRate:g3})", config.Steps, "steps"))
+                using (var bar = progress.Start($"{task.Name}: masks {run + 1}/{config.MaxRuns} (k_coef {setting.KCoef:g3}, lr {setting.LearningRate:g3})", config.Steps, "steps"))
                     masks = LearnedMasks.Train(model, ablation, units, task.Train, config, setting, bar);
                 double[] unitScores = masks.Tau.Select(t => (double)t).ToArray();
                 int[] ranking = MaskUnits.Rank(unitScores);
                 DiscretizationResult cut;
-                using (var bar = progress.Start($"{task.Name}: cut {run + 1}/{config.Runs}", evaluationsPerCut, "evals"))
+                using (var bar = progress.Start($"{task.Name}: cut {run + 1}/{config.MaxRuns}", evaluationsPerCut, "evals"))
                     cut = Discretization.Run(model, ablation, units, ranking, task.Val, config.TargetLoss, config.Calibrate, bar);
                 search.Add(new SearchRun(setting, cut.Nodes, cut.Score.Loss, masks.LastTaskLoss, masks.OpenNodes, runClock.Elapsed.TotalSeconds));
                 progress.Info($"{task.Name} run {run + 1}: k_coef {setting.KCoef:g3}, lr {setting.LearningRate:g3}: {cut.Nodes} nodes at val loss {cut.Score.Loss:0.####}");
@@ -90,6 +90,9 @@ public static class CircuitPruning
             progress.Info($"{task.Name}: refined {best.Nodes} -> {keep.Count(b => b)} nodes ({refinement.Evaluations} evaluations, {refinement.Seconds:0} s)");
         }
 
+        // Reported either way: the scale and shift that fit the final circuit on val, and (in the
+        // validation) its test sufficiency with them, next to the uncalibrated one.
+        calibration ??= new KeptSetScorer(model, ablation, task.Val, calibrate: true).Score(keep).Calibration;
         IReadOnlyList<NodeId> kept = space.Selected(keep);
         IReadOnlyList<CircuitEdge> edges = CircuitGraph.Edges(model, kept);
         CircuitValidationResult validation;
@@ -110,7 +113,7 @@ public static class CircuitPruning
             Hyperparameters = config,
             Chosen = chosen,
             Search = search,
-            Calibration = calibration is { } cal ? new CalibrationInfo(true, cal.Scale, cal.Shift) : new CalibrationInfo(false, 1, 0),
+            Calibration = new CalibrationInfo(config.Calibrate, calibration!.Scale, calibration.Shift),
             NodeCount = kept.Count,
             EdgeCount = CircuitGraph.PaperEdgeCount(edges),
             EdgeCountsByKind = new[] { CircuitGraph.Weight, CircuitGraph.AttentionScore, CircuitGraph.Residual }

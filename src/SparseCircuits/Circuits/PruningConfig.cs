@@ -19,7 +19,8 @@ public enum PruningMethod
 public sealed record PruningConfig
 {
     public const double DefaultTargetLoss = Tasks.TaskScore.SolvedLoss;
-    public const int DefaultSteps = 300, DefaultRuns = 3;
+    public const int DefaultSteps = 600, DefaultRuns = 1, BudgetRunLimit = 27;
+    public const double DefaultKCoefSetpoint = 0.5;
     public const double DefaultKCoef = 1e-4, DefaultLearningRate = 3e-3;
 
     public double TargetLoss { get; init; } = DefaultTargetLoss;
@@ -52,19 +53,25 @@ public sealed record PruningConfig
     /// When set, k_coef adapts during mask learning so the hard mask's training task loss settles
     /// at this fraction of the target loss (k_coef is then only the starting value); null: fixed.
     /// </summary>
-    public double? KCoefSetpoint { get; init; }
+    public double? KCoefSetpoint { get; init; } = DefaultKCoefSetpoint;
     /// <summary>Fraction of the steps over which k_coef ramps up linearly from 0 (0: constant from the start).</summary>
     public double KCoefRamp { get; init; }
     public double InitMean { get; init; } = 0.1;
     public double InitStd { get; init; } = 0.01;
     /// <summary>One mask entry for q channel j and k channel j of the same layer (they open and close together).</summary>
     public bool TieQk { get; init; }
-    /// <summary>Search runs (k_coef / lr / seed settings around the centres), the smallest circuit wins; the most when a CPU budget is set.</summary>
-    public int Runs { get; init; } = DefaultRuns;
+    /// <summary>
+    /// Search runs (k_coef / lr / seed settings around the centres), the smallest circuit wins.
+    /// Null: one run, or with a CPU budget as many as fit (at most <see cref="BudgetRunLimit"/>).
+    /// </summary>
+    public int? Runs { get; init; }
+
+    /// <summary>The most mask runs this config allows.</summary>
+    public int MaxRuns => Runs ?? (BudgetMinutes is null ? DefaultRuns : BudgetRunLimit);
     /// <summary>
     /// CPU minutes (all threads of this process) the whole search may use: mask runs start while
     /// another one fits in its share, the refinement stops when the budget is spent. Null: no limit
-    /// (<see cref="Runs"/> runs and a complete refinement).
+    /// (<see cref="MaxRuns"/> runs and a refinement of up to <see cref="RefineEvaluations"/> evaluations).
     /// </summary>
     public double? BudgetMinutes { get; init; }
     public ulong Seed { get; init; }
@@ -102,7 +109,7 @@ public sealed record PruningConfig
         if (KCoefSetpoint is { } setpoint && !(setpoint > 0 && setpoint <= 1)) Fail("k_coef_setpoint", "in (0, 1] or null", setpoint);
         if (!double.IsFinite(InitMean)) Fail("init_mean", "finite", InitMean);
         if (!(InitStd >= 0 && double.IsFinite(InitStd))) Fail("init_std", "a finite number >= 0", InitStd);
-        if (Runs < 1) Fail("runs", ">= 1", Runs);
+        if (Runs is < 1) Fail("runs", ">= 1 or null", Runs);
         if (RefineEvaluations < 0) Fail("refine_evaluations", ">= 0", RefineEvaluations);
         if (BudgetMinutes is { } minutes && !(minutes > 0 && double.IsFinite(minutes))) Fail("budget_minutes", "a finite number > 0 or null", minutes);
         if (ControlSets < 0) Fail("control_sets", ">= 0", ControlSets);

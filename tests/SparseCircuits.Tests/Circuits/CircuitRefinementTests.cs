@@ -108,6 +108,18 @@ public sealed class CircuitRefinementTests
         Assert.False(refined.Refinement.Stopped);
         Assert.Equal(4, refined.NodeCount);
         Assert.True(refined.CpuSeconds > 0);
+        // Calibration is off for the cut, but fitted to the final circuit on val and reported.
+        Assert.False(refined.Calibration.Enabled);
+        var space = new NodeSpace(model.Config);
+        using (var ablation = new NodeAblation(space, means, AblationKind.Mean))
+        {
+            var task = PlantedModel.Task();
+            double[] d = TaskEvaluator.LogitDifferences(model, task.Val, ablation.Fixed(space.Selection(CircuitFile.NodeIds(refined))));
+            var fit = LogitCalibration.Fit(task.Val, d);
+            Assert.Equal(fit.Scale, refined.Calibration.Scale, 9);
+            Assert.Equal(fit.Shift, refined.Calibration.Shift, 9);
+        }
+        Assert.NotNull(refined.Validation.SufficiencyCalibrated);
 
         Circuit capped = CircuitPruning.Run(model, means, PlantedModel.Task(), config with { RefineEvaluations = 2 }, NullProgress.Instance);
         Assert.Equal(2, capped.Refinement!.Evaluations);
