@@ -52,7 +52,7 @@ public sealed class CircuitsCliTests(TinyRun run) : IClassFixture<TinyRun>
         CliRunner.AssertCleanError(CliRunner.Run("prune", "--model", fresh, "--file", run.TaskFile, "--quiet"), "full model cannot reach the target");
 
         string outDir = run["out"];
-        var prune = CliRunner.Run("prune", "--model", fresh, "--file", run.TaskFile, "--target-loss", "5", "--steps", "3", "--budget", "2",
+        var prune = CliRunner.Run("prune", "--model", fresh, "--file", run.TaskFile, "--target-loss", "5", "--steps", "3", "--runs", "2",
             "--out", outDir, "--quiet");
         Assert.True(prune.ExitCode == 0, prune.Stderr);
         Assert.Contains("sufficiency", prune.Stdout);
@@ -81,6 +81,10 @@ public sealed class CircuitsCliTests(TinyRun run) : IClassFixture<TinyRun>
         CliRunner.AssertCleanError(CliRunner.Run("prune", "--model", run.RunDir), "--task NAME, --file F.jsonl or --all-tasks");
         CliRunner.AssertCleanError(CliRunner.Run("prune", "--model", run.RunDir, "--file", run.TaskFile, "--method", "magic"), "--method");
         CliRunner.AssertCleanError(CliRunner.Run("prune", "--model", run.RunDir, "--file", run.TaskFile, "--target-loss", "-1"), "target_loss");
+        CliRunner.AssertCleanError(CliRunner.Run("prune", "--model", run.RunDir, "--file", run.TaskFile, "--budget", "0"), "budget_minutes");
+        CliRunner.AssertCleanError(CliRunner.Run("prune", "--model", run.RunDir, "--file", run.TaskFile, "--runs", "0"), "runs");
+        CliRunner.AssertCleanError(CliRunner.Run("prune", "--model", run.RunDir, "--file", run.TaskFile, "--set", "k_coef_setpoint=2"), "k_coef_setpoint");
+        CliRunner.AssertCleanError(CliRunner.Run("prune", "--model", run.RunDir, "--file", run.TaskFile, "--set", "no_such_field=1"), "no_such_field");
         CliRunner.AssertCleanError(CliRunner.Run("prune", "--model", run.RunDir, "--file", run["missing.jsonl"]), "file not found");
         CliRunner.AssertCleanError(CliRunner.Run("means", "--model", run["missing"]), "not found");
         CliRunner.AssertCleanError(CliRunner.Run("show", "--circuit", run["missing.json"]), "not found");
@@ -104,7 +108,7 @@ public sealed class PruneAllTasksCliTests(TinyRun run) : IClassFixture<TinyRun>
     {
         string outDir = run["all-circuits"];
         var result = CliRunner.Run("prune", "--model", run.RunDir, "--all-tasks", "--compute-means", "--target-loss", "5", "--steps", "2",
-            "--budget", "1", "--out", outDir, "--quiet");
+            "--runs", "1", "--out", outDir, "--quiet");
         Assert.True(result.ExitCode == 0, result.Stderr + result.Stdout);
         var summary = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, TaskSuiteSummary.FileName)))!;
         var rows = summary["tasks"]!.AsArray();
@@ -206,7 +210,7 @@ public sealed class InterruptCliTests(TinyRun run) : IClassFixture<TinyRun>
         string outDir = run["interrupted"];
         // A mask search of a million steps would run for hours.
         await StopsOnFirstSignal("INT", ["prune", "--model", run.RunDir, "--file", run.TaskFile, "--compute-means",
-            "--steps", "1000000", "--budget", "1", "--target-loss", "5", "--out", outDir]);
+            "--steps", "1000000", "--runs", "1", "--target-loss", "5", "--out", outDir]);
         Assert.False(File.Exists(Path.Combine(outDir, "circuit.json")), "a circuit was written after the interrupt");
     }
 

@@ -67,7 +67,7 @@ public sealed class OfficialCliTests
         Assert.Contains("single_double_quote", eval.Stdout);
 
         string circuits = dir["circuits"];
-        var prune = CliRunner.Run("prune", "--model", run, "--task", "single_double_quote", "--target-loss", "5", "--steps", "3", "--budget", "2",
+        var prune = CliRunner.Run("prune", "--model", run, "--task", "single_double_quote", "--target-loss", "5", "--steps", "3", "--runs", "2",
             "--out", Path.Combine(circuits, "single_double_quote"), "--quiet");
         Assert.True(prune.ExitCode == 0, prune.Stderr);
         Circuit circuit = CircuitFile.Load(Path.Combine(circuits, "single_double_quote"));
