@@ -1,0 +1,44 @@
+using SparseCircuits.Core;
+using SparseCircuits.Data;
+using SparseCircuits.Training;
+using static TorchSharp.torch;
+
+namespace SparseCircuits.Bridges;
+
+/// <param name="Config">the sparse model's training config (streams must be 1)</param>
+/// <param name="DenseRun">the frozen dense run the sparse model is trained next to</param>
+public sealed record BridgeTrainingRequest(TrainingConfig Config, BridgeConfig Bridges, string DenseRun, string DataDir, string OutDir,
+    bool Resume = false, long? StopAfterStep = null, string CommandLine = "");
+
+/// <summary>
+/// <c>circuits bridges train</c>: a weight-sparse model and its bridges trained next to a frozen
+/// dense model (docs/bridges.md). The run directory is an ordinary training run (every command
+/// that takes a model reads its sparse model) plus <c>bridges.json</c> and the bridge maps in each
+/// checkpoint; it resumes exactly like <c>circuits train</c>.
+/// </summary>
+public static class BridgeTraining
+{
+    /// <summary>Seeds the bridge weights apart from the model's own initialisation (which uses the seed itself).</summary>
+    const ulong BridgeSeedSalt = 0xB81D6E5;
+
+    public static TrainingResult Run(BridgeTrainingRequest request, IProgressReporter progress, CancellationToken cancellation = default)
+    {
+        TrainingConfig config = request.Config.Validate();
+        BridgeConfig bridgeConfig = request.Bridges.Validate();
+        TorchRuntime.EnsureInitialized();
+        ShardManifest shards = ShardManifest.Load(request.DataDir);
+        using TrainedModel dense = DenseReference.Load(request.DenseRun);
+        if (shards.VocabSize != dense.Config.Model.VocabSize)
+            throw new SparseCircuitsException($"shards in {request.DataDir} use a vocabulary of {shards.VocabSize} but the dense run {dense.Run.Path} has vocab_size {dense.Config.Model.VocabSize}");
+        DenseReference.CheckPair(dense, config.Model, shards.TokenizerHash, $"shards in {request.DataDir}");
+        dense.Model.MatmulPrecision = config.MatmulPrecision;
+
+        var info = new BridgeRunInfo(dense.Run.Path, dense.CheckpointDir, DenseReference.WeightsHash(dense), dense.Tokenizer.Hash,
+            BridgeSites.For(config.Model.NLayer), bridgeConfig);
+        using var generator = new Generator().manual_seed((long)(config.Seed ^ BridgeSeedSalt));
+        using var bridges = new BridgeSet(config.Model.NLayer, dense.Config.Model.DModel, config.Model.DModel, bridgeConfig.EncoderTopK, generator);
+        var objective = new BridgeObjective(dense.Model, bridges, bridgeConfig, info);
+        return Trainer.Run(new TrainingRequest(config, request.DataDir, request.OutDir, request.Resume, request.StopAfterStep, request.CommandLine, objective),
+            progress, cancellation);
+    }
+}
