@@ -70,6 +70,10 @@ public static class CircuitsApp
                 bridges.SetDescription("Bridges between a dense model and a weight-sparse one trained next to it: train, measure, steer.");
                 bridges.AddCommand<BridgesTrainCommand>("train")
                     .WithDescription("Train a weight-sparse model plus bridges at every sublayer input next to a frozen dense run; resumable.");
+                bridges.AddCommand<BridgesEvalCommand>("eval")
+                    .WithDescription("Per bridge site: NMSE both ways, KL and next-token loss of both hybrids, next to both models' loss.");
+                bridges.AddCommand<BridgesSteerCommand>("steer")
+                    .WithDescription("Steer the dense model through a sparse circuit node via its bridge, with random-channel controls; table, JSON, plot.");
             });
             config.AddCommand<ReportCommand>("report")
                 .WithDescription("One self-contained HTML file: model card, task table, circuit graphs, node panels, embeddings.");

@@ -27,12 +27,20 @@ public sealed record BridgeConfig
     /// sum by n / m, so every site gets the same weight over n / m steps.
     /// </summary>
     public int? KlSitesPerStep { get; init; }
+    /// <summary>
+    /// Factor on the learning rate for the bridge maps. The model's matrices read normalised inputs;
+    /// a bridge's input is a raw residual, and at the model's learning rate Adam's per-weight steps
+    /// move a map's output by more than the sparse residual's whole spread each step.
+    /// </summary>
+    public double LearningRateScale { get; init; } = 0.1;
 
     public BridgeConfig Validate()
     {
         Check(NmseWeight, "nmse_weight");
         Check(KlDenseToSparseWeight, "kl_dense_to_sparse_weight");
         Check(KlSparseToDenseWeight, "kl_sparse_to_dense_weight");
+        if (!(LearningRateScale > 0 && double.IsFinite(LearningRateScale)))
+            throw new SparseCircuitsException($"bridges config: learning_rate_scale must be > 0; got {LearningRateScale}");
         if (KlSitesPerStep is int m && m < 1) throw new SparseCircuitsException($"bridges config: kl_sites_per_step must be >= 1 or null (all); got {m}");
         if (EncoderTopK is double k && !(k > 0 && k <= 1))
             throw new SparseCircuitsException($"bridges config: encoder_top_k must be in (0, 1] or null (off); got {k}");

@@ -10,15 +10,20 @@ public static class BridgeLosses
 
     /// <summary>
     /// Normalised MSE of <paramref name="prediction"/> against <paramref name="target"/> (both
-    /// (..., width)): per token, the mean squared error over channels divided by the target's
-    /// variance over channels, then the mean over tokens. The denominator is held fixed (no
-    /// gradient flows through it), so the loss cannot fall by inflating the target's variance.
+    /// (..., width)): the squared error of each token's vector, averaged over tokens, divided by
+    /// the target's variance over the same tokens (the mean squared distance of a token's vector
+    /// from the mean vector), so predicting the mean scores 1. The denominator is held fixed (no
+    /// gradient flows through it), so the loss cannot fall by inflating the target's spread.
+    /// Normalising over the tokens rather than each token by its own spread matters: a token whose
+    /// sparse embedding row was pruned to zero has a zero residual, and its own spread is zero.
     /// </summary>
     public static Tensor Nmse(Tensor prediction, Tensor target)
     {
-        Tensor error = (prediction - target).square().mean([-1]); // (...)
-        Tensor variance = target.detach().var([-1], unbiased: false, keepdim: false).clamp_min(VarianceFloor); // (...)
-        return (error / variance).mean();
+        long width = target.shape[^1];
+        Tensor error = (prediction - target).square().sum([-1]).mean(); // per token, then over tokens
+        Tensor flat = target.detach().reshape(-1, width); // (tokens, width)
+        Tensor variance = (flat - flat.mean([0], keepdim: true)).square().sum([-1]).mean().clamp_min(VarianceFloor);
+        return error / variance;
     }
 
     /// <summary>

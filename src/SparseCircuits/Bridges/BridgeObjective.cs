@@ -27,7 +27,7 @@ public sealed class BridgeObjective(SparseGpt dense, BridgeSet bridges, BridgeCo
 
     public string CheckpointFile => BridgeSet.FileName;
 
-    public IReadOnlyList<OptimizedParameter> Parameters { get; } = bridges.Parameters();
+    public IReadOnlyList<OptimizedParameter> Parameters { get; } = bridges.Parameters(config.LearningRateScale);
 
     public IReadOnlyDictionary<string, Tensor> Export() => bridges.Export();
 

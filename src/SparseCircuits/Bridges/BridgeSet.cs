@@ -8,10 +8,14 @@ namespace SparseCircuits.Bridges;
 /// <summary>
 /// The bridge maps of a dense and a sparse model (docs/bridges.md), one pair per site of
 /// <see cref="BridgeSites"/>: an encoder dense -> sparse, <c>AbsTopK(W_e h + b_e)</c>, and a decoder
-/// sparse -> dense, <c>W_d h + b_d</c>. Weights are laid out like torch.nn.Linear (out, in). Stored as
-/// <c>bridges.safetensors</c> in each checkpoint, named per site:
-/// <c>{site}.encoder.weight</c> (d_sparse, d_dense), <c>{site}.encoder.bias</c>,
-/// <c>{site}.decoder.weight</c> (d_dense, d_sparse), <c>{site}.decoder.bias</c>, e.g. <c>2.resid_mid.decoder.weight</c>.
+/// sparse -> dense, <c>W_d h + b_d</c>, both linear up to the AbsTopK. Each map works in units of the
+/// dense residual's RMS s at its site (a fixed number of the frozen dense model, measured once on
+/// held-out text): <c>f(h) = AbsTopK(W_e (h / s) + b_e)</c>, <c>g(h) = s (W_d h + b_d)</c>, so the
+/// encoder reads unit-scale inputs and the decoder writes them, whatever the dense model's scale.
+/// Weights are laid out like torch.nn.Linear (out, in). Stored as <c>bridges.safetensors</c> in each
+/// checkpoint, named per site: <c>{site}.encoder.weight</c> (d_sparse, d_dense), <c>{site}.encoder.bias</c>,
+/// <c>{site}.decoder.weight</c> (d_dense, d_sparse), <c>{site}.decoder.bias</c> and <c>{site}.dense_rms</c>
+/// (a scalar, not trained), e.g. <c>2.resid_mid.decoder.weight</c>.
 /// </summary>
 public sealed class BridgeSet : IDisposable
 {
@@ -20,6 +24,7 @@ public sealed class BridgeSet : IDisposable
     public const string OptimizerPrefix = "bridges.";
 
     const double EncoderInitScale = 0.01;
+    const string DenseRmsName = "dense_rms";
 
     readonly OrderedDictionary<string, Tensor> _tensors = new(StringComparer.Ordinal);
     readonly int? _encoderK;
@@ -41,6 +46,7 @@ public sealed class BridgeSet : IDisposable
             Add($"{site}.encoder.bias", zeros(sparseWidth));
             Add($"{site}.decoder.weight", empty(denseWidth, sparseWidth).uniform_(-1 / Math.Sqrt(sparseWidth), 1 / Math.Sqrt(sparseWidth), generator));
             Add($"{site}.decoder.bias", zeros(denseWidth));
+            _tensors[$"{site}.{DenseRmsName}"] = ones(1).DetachFromDisposeScope();
         }
 
         void Add(string name, Tensor value) => _tensors[name] = value.requires_grad_(true).DetachFromDisposeScope();
@@ -52,25 +58,37 @@ public sealed class BridgeSet : IDisposable
 
     /// <summary>f_i: dense residual (..., d_dense) -> sparse residual (..., d_sparse).</summary>
     public Tensor Encode(string site, Tensor dense) =>
-        AbsTopK.Apply(nn.functional.linear(dense, Get(site, "encoder.weight"), Get(site, "encoder.bias")), _encoderK);
+        AbsTopK.Apply(nn.functional.linear(dense / Get(site, DenseRmsName), Get(site, "encoder.weight"), Get(site, "encoder.bias")), _encoderK);
 
     /// <summary>g_i: sparse residual (..., d_sparse) -> dense residual (..., d_dense).</summary>
     public Tensor Decode(string site, Tensor sparse) =>
-        nn.functional.linear(sparse, Get(site, "decoder.weight"), Get(site, "decoder.bias"));
+        nn.functional.linear(sparse, Get(site, "decoder.weight"), Get(site, "decoder.bias")) * Get(site, DenseRmsName);
 
     /// <summary>
     /// What one unit of sparse channel <paramref name="channel"/> adds to the decoded dense residual:
-    /// column <paramref name="channel"/> of the decoder weight (d_dense). The bias cancels in a
-    /// difference of two decoded residuals, which is what steering adds.
+    /// column <paramref name="channel"/> of the decoder weight times the site's dense RMS (d_dense).
+    /// The bias cancels in a difference of two decoded residuals, which is what steering adds.
     /// </summary>
-    public Tensor DecoderColumn(string site, int channel) => Get(site, "decoder.weight").select(1, channel);
+    public Tensor DecoderColumn(string site, int channel) => Get(site, "decoder.weight").select(1, channel) * Get(site, DenseRmsName);
+
+    /// <summary>Sets the dense residual RMS of a site (before training; afterwards it comes with the checkpoint).</summary>
+    public void SetDenseRms(string site, double rms)
+    {
+        if (!(rms > 0 && double.IsFinite(rms))) throw new SparseCircuitsException($"the dense residual at {site} has RMS {rms}; bridges need a positive scale");
+        using var _ = no_grad();
+        Get(site, DenseRmsName).fill_(rms);
+    }
+
+    /// <summary>The dense residual RMS a site's maps are scaled by.</summary>
+    public double DenseRms(string site) => Get(site, DenseRmsName).item<float>();
 
     /// <summary>Every tensor by its file name (the tensors themselves, not copies).</summary>
     public IReadOnlyDictionary<string, Tensor> Export() => _tensors;
 
-    /// <summary>The trainable tensors for the optimizer, with <see cref="OptimizerPrefix"/> names; no weight decay.</summary>
-    public IReadOnlyList<OptimizedParameter> Parameters() =>
-        _tensors.Select(kv => new OptimizedParameter(OptimizerPrefix + kv.Key, kv.Value, Decay: false)).ToList();
+    /// <summary>The trainable tensors (all but the RMS scales) for the optimizer, with <see cref="OptimizerPrefix"/> names; no weight decay.</summary>
+    public IReadOnlyList<OptimizedParameter> Parameters(double learningRateScale = 1) =>
+        _tensors.Where(kv => kv.Value.requires_grad)
+            .Select(kv => new OptimizedParameter(OptimizerPrefix + kv.Key, kv.Value, Decay: false, learningRateScale)).ToList();
 
     /// <summary>Copies tensors saved by <see cref="Export"/>; any missing, extra or misshapen one is a user error naming <paramref name="source"/>.</summary>
     public void Import(IReadOnlyDictionary<string, Tensor> tensors, string source)
