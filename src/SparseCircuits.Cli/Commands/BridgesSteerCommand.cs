@@ -72,7 +72,7 @@ public sealed class BridgesSteerCommand : Command<BridgesSteerCommand.Settings>
         Circuit circuit = CircuitFile.Load(circuitPath);
         if (circuit.Task.Name != task.Name)
             throw new SparseCircuitsException($"{circuitPath} is a circuit of task {circuit.Task.Name}, not {task.Name}");
-        NodeId node = BridgeSteering.CircuitNode(circuit, settings.Node);
+        NodeId node = BridgeSteering.CircuitNode(CircuitFile.NodeIds(circuit).ToList(), circuit.Task.Name, settings.Node);
         if (node.Layer >= pair.Sparse.Config.Model.NLayer || node.Index >= pair.Sparse.Config.Model.DModel)
             throw new SparseCircuitsException($"node {node} is outside the sparse model ({pair.Sparse.Config.Model.NLayer} layers, d_model {pair.Sparse.Config.Model.DModel})");
 
@@ -93,13 +93,7 @@ public sealed class BridgesSteerCommand : Command<BridgesSteerCommand.Settings>
             bar.Advance(1);
             return steered;
         });
-        var (png, svg) = SteeringPlot.Render(result);
-        string dir = Path.Combine(pair.Sparse.Run.Path, "bridges");
-        string stem = SteeringResult.Stem(task.Name, result.Node);
-        Directory.CreateDirectory(dir);
-        AtomicFile.WriteAllBytes(Path.Combine(dir, stem + ".png"), png);
-        AtomicFile.WriteAllText(Path.Combine(dir, stem + ".svg"), svg);
-        AtomicFile.WriteJson(Path.Combine(dir, stem + ".json"), result); // last: the report lists experiments by their JSON
+        string stem = SteeringPlot.Save(pair.Sparse.Run.Path, result);
         if (settings.Json)
         {
             Console.WriteLine(Core.Json.Serialize(result));
@@ -116,7 +110,7 @@ public sealed class BridgesSteerCommand : Command<BridgesSteerCommand.Settings>
         AnsiConsole.Write(table);
         Console.WriteLine($"P(counterfactual answer) of the dense model on {result.Prompts} prompts of {task.Name}; steered at {result.Site} " +
                           $"(RMS ratio dense/sparse {result.RmsRatio:0.000}); on the counterfactual prompts themselves: {P(result.DenseOnCounterfactual)}");
-        Console.WriteLine($"saved: {Path.Combine(dir, stem)}.{{json,png,svg}}");
+        Console.WriteLine($"saved: {stem}.{{json,png,svg}}");
         return 0;
     }
 

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace SparseCircuits.Bridges;
 
-/// <summary>One prompt to steer and its counterfactual: the contrast pair's other prompt, of the same token length.</summary>
+/// <summary>One prompt to steer and its counterfactual: the contrast pair's other prompt.</summary>
 public sealed record SteeringPrompt(TaskExample Actual, TaskExample Counterfactual);
 
 /// <summary>The dense model's mean probability of the counterfactual answer at each strength, steering through one sparse channel.</summary>
@@ -32,7 +32,8 @@ public sealed record SteeringResult(string Task, string Node, string Site, int C
 /// <summary>
 /// Steering a dense model through a bridge (docs/bridges.md, "Steering"): for a circuit node of the
 /// sparse model (channel c of a residual read by a sublayer), the counterfactual-minus-actual value
-/// of the sparse residual channel at every token, mapped through the site's decoder (its column c),
+/// of the sparse residual channel at every token (prompts of different lengths are aligned at their
+/// end after their common prefix, see <see cref="Alignment"/>), mapped through the site's decoder (its column c),
 /// scaled by the residual RMS ratio of the two models and by a strength, is added to the dense
 /// model's residual at the same site through a hook. Random channels of the same site outside the
 /// circuit are the control.
@@ -42,28 +43,23 @@ public static class BridgeSteering
     public static IReadOnlyList<double> DefaultStrengths { get; } = [0, 0.25, 0.5, 0.75, 1];
     const int BatchSize = 64;
 
-    /// <summary>
-    /// Both directions of every contrast pair of <paramref name="data"/> whose two prompts have the same
-    /// token length (the counterfactual is subtracted token by token); none is a user error.
-    /// </summary>
+    /// <summary>Both directions of every contrast pair of <paramref name="data"/>: each prompt steered towards the other.</summary>
     public static IReadOnlyList<SteeringPrompt> Prompts(TaskDataset data)
     {
-        var aligned = data.Pairs.Where(p => p.Positive.Length == p.Negative.Length).ToList();
-        if (aligned.Count == 0)
-            throw new SparseCircuitsException($"task {data.Name} has no contrast pair whose two prompts have the same number of tokens; steering subtracts the counterfactual token by token");
-        return aligned.SelectMany(p => new[]
+        if (data.Pairs.Count == 0) throw new SparseCircuitsException($"task {data.Name} gave no contrast pairs to steer");
+        return data.Pairs.SelectMany(p => new[]
         {
             new SteeringPrompt(new TaskExample(p.Positive, p.TokId, p.AltId), new TaskExample(p.Negative, p.AltId, p.TokId)),
             new SteeringPrompt(new TaskExample(p.Negative, p.AltId, p.TokId), new TaskExample(p.Positive, p.TokId, p.AltId)),
         }).ToList();
     }
 
-    /// <summary>The node, checked to be one of <paramref name="circuit"/>'s nodes and a residual channel read by a sublayer.</summary>
-    public static NodeId CircuitNode(Circuit circuit, string node)
+    /// <summary>The node, checked to be one of the <paramref name="task"/> circuit's <paramref name="circuit"/> nodes and a residual channel read by a sublayer.</summary>
+    public static NodeId CircuitNode(IReadOnlyCollection<NodeId> circuit, string task, string node)
     {
         NodeId id = NodeId.Parse(node);
-        if (!CircuitFile.NodeIds(circuit).Contains(id))
-            throw new SparseCircuitsException($"node {id} is not in the {circuit.Task.Name} circuit ({circuit.NodeCount} nodes)");
+        if (!circuit.Contains(id))
+            throw new SparseCircuitsException($"node {id} is not in the {task} circuit ({circuit.Count} nodes)");
         BridgeSites.Of(id);
         return id;
     }
@@ -114,7 +110,9 @@ public static class BridgeSteering
             var chunk = prompts.Skip(from).Take(BatchSize).ToList();
             TaskBatch actual = TaskBatch.From(chunk.Select(p => p.Actual).ToList());
             TaskBatch counterfactual = TaskBatch.From(chunk.Select(p => p.Counterfactual).ToList());
-            Tensor delta = SparseResidual(pair, counterfactual.Tokens, site) - SparseResidual(pair, actual.Tokens, site); // (B, T, d_sparse)
+            Tensor actualResidual = SparseResidual(pair, actual.Tokens, site); // (B, T, d_sparse)
+            Tensor index = tensor(Alignment(chunk, actual.Tokens.shape[1])).view(chunk.Count, -1, 1).expand_as(actualResidual); // (B, T, d_sparse)
+            Tensor delta = SparseResidual(pair, counterfactual.Tokens, site).gather(1, index) - actualResidual; // (B, T, d_sparse)
             onCounterfactual += CounterfactualProbability(pair.Dense.Model.forward(counterfactual.Tokens), counterfactual, swap: false).sum().item<float>();
             for (int c = 0; c < channels.Count; c++)
             {
@@ -148,6 +146,28 @@ public static class BridgeSteering
             (candidates[i], candidates[j]) = (candidates[j], candidates[i]);
         }
         return candidates.Take(count).Order().ToList();
+    }
+
+    /// <summary>
+    /// For each prompt (row) and position t of the actual prompt (padded to <paramref name="length"/>),
+    /// the counterfactual position compared with it: t itself within the two prompts' common prefix
+    /// (identical tokens, so identical residuals), after it the position as far from the
+    /// counterfactual's end as t is from the actual prompt's end (the cue may change the length);
+    /// clamped into the counterfactual. Positions past a prompt's end are padding no answer reads.
+    /// </summary>
+    public static long[] Alignment(IReadOnlyList<SteeringPrompt> prompts, long length)
+    {
+        var index = new long[prompts.Count * length];
+        for (int b = 0; b < prompts.Count; b++)
+        {
+            int[] actual = prompts[b].Actual.PromptIds, counterfactual = prompts[b].Counterfactual.PromptIds;
+            int prefix = 0;
+            while (prefix < actual.Length && prefix < counterfactual.Length && actual[prefix] == counterfactual[prefix]) prefix++;
+            int shift = counterfactual.Length - actual.Length;
+            for (int t = 0; t < length; t++)
+                index[b * length + t] = t < prefix ? t : Math.Clamp(t + shift, 0, counterfactual.Length - 1);
+        }
+        return index;
     }
 
     static Tensor SparseResidual(BridgedPair pair, Tensor tokens, string site)

@@ -49,6 +49,24 @@ public static class SteeringPlot
         return (plot.GetImageBytes(Width, Height, ImageFormat.Png), plot.GetSvgXml(Width, Height));
     }
 
+    /// <summary>The directory of a run's steering experiments.</summary>
+    public static string Directory(string runDir) => Path.Combine(runDir, "bridges");
+
+    /// <summary>
+    /// Writes <c>RUN/bridges/steer-{task}-{node}.{png,svg,json}</c>, each atomically, the JSON last
+    /// (the report lists experiments by it); returns the path without extension.
+    /// </summary>
+    public static string Save(string runDir, SteeringResult result)
+    {
+        var (png, svg) = Render(result);
+        string stem = Path.Combine(Directory(runDir), SteeringResult.Stem(result.Task, result.Node));
+        System.IO.Directory.CreateDirectory(Directory(runDir));
+        Core.AtomicFile.WriteAllBytes(stem + ".png", png);
+        Core.AtomicFile.WriteAllText(stem + ".svg", svg);
+        Core.AtomicFile.WriteJson(stem + ".json", result);
+        return stem;
+    }
+
     /// <summary>A strength as written in tables and file names.</summary>
     public static string Num(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
 }

@@ -1,0 +1,38 @@
+using SparseCircuits.Tests.Support;
+
+namespace SparseCircuits.Tests.Bridges;
+
+public sealed class BridgesCliTests(BridgedTinyPair pair) : IClassFixture<BridgedTinyPair>
+{
+    [Fact]
+    public void Eval_and_steer_print_json_that_parses_and_save_their_files()
+    {
+        var eval = CliRunner.Run("bridges", "eval", pair.BridgedDir, "--tokens", "64", "--json");
+        Assert.True(eval.ExitCode == 0, eval.Stderr);
+        using (var doc = System.Text.Json.JsonDocument.Parse(eval.Stdout))
+            Assert.Equal(4, doc.RootElement.GetProperty("sites").GetArrayLength());
+        Assert.True(File.Exists(Path.Combine(pair.BridgedDir, "bridges-eval.json")));
+
+        var steer = CliRunner.Run("bridges", "steer", pair.BridgedDir, "--task", BridgedTinyPair.Task, "--node", BridgedTinyPair.SteeredNode.ToString(),
+            "--strengths", "0,1", "--controls", "2", "--pairs", "8", "--json");
+        Assert.True(steer.ExitCode == 0, steer.Stderr);
+        using (var doc = System.Text.Json.JsonDocument.Parse(steer.Stdout))
+            Assert.Equal(2, doc.RootElement.GetProperty("controls").GetArrayLength());
+        string stem = Path.Combine(pair.BridgedDir, "bridges", $"steer-{BridgedTinyPair.Task}-1.mlp.act_in-3");
+        Assert.True(File.Exists(stem + ".png") && File.Exists(stem + ".svg") && File.Exists(stem + ".json"));
+    }
+
+    [Fact]
+    public void Bad_input_gives_one_error_line_and_a_nonzero_exit()
+    {
+        CliRunner.AssertCleanError(CliRunner.Run("bridges", "train", "--dense", pair.BridgedDir, "--data", pair.ShardDir, "--out", pair["cli-not-dense"], "--preset", "tiny"),
+            "is not a dense run");
+        CliRunner.AssertCleanError(CliRunner.Run("bridges", "steer", pair.BridgedDir, "--task", "no_such_task", "--node", "1.mlp.act_in[3]"), "unknown task 'no_such_task'");
+        CliRunner.AssertCleanError(CliRunner.Run("bridges", "steer", pair.BridgedDir, "--task", BridgedTinyPair.Task, "--node", "1.mlp.act_in[4]"),
+            $"is not in the {BridgedTinyPair.Task} circuit");
+        CliRunner.AssertCleanError(CliRunner.Run("bridges", "steer", pair.BridgedDir, "--task", BridgedTinyPair.Task, "--node", "1.mlp.post_act[7]"),
+            "not a residual channel read by a sublayer");
+        CliRunner.AssertCleanError(CliRunner.Run("bridges", "eval", pair.DenseDir), "has no bridges");
+        CliRunner.AssertCleanError(CliRunner.Run("bridges", "train", "--dense", pair.DenseDir, "--out", "/proc/x"), "cannot be written");
+    }
+}
