@@ -22,7 +22,7 @@ public sealed class BridgesSteerCommand : Command<BridgesSteerCommand.Settings>
         public string Task { get; init; } = "";
 
         [CommandOption("--node <NODE>")]
-        [Description("A node of the task's circuit that reads the residual: L.attn.act_in[c] or L.mlp.act_in[c].")]
+        [Description("A node of the task's circuit that reads the residual: L.attn.act_in[[c]] or L.mlp.act_in[[c]], e.g. 2.mlp.act_in[[17]].")]
         public string Node { get; init; } = "";
 
         [CommandOption("--circuit <FILE>")]
