@@ -59,6 +59,8 @@ public static class Trainer
                 if (Canonical(checkpoint.ConfigJson) != configJson)
                     throw new SparseCircuitsException($"checkpoint {checkpoint.Directory} was trained with a different config; resume with the run's own config.json");
                 ModelWeights.Import(model, checkpoint.Model, checkpoint.Directory);
+                if (companion is null && checkpoint.Extra.Count > 0)
+                    throw new SparseCircuitsException($"checkpoint {checkpoint.Directory} also holds {string.Join(", ", checkpoint.Extra.Keys)}: the run was trained with a companion; resume it with the command that started it (circuits bridges train --resume)");
                 if (companion is not null)
                     companion.Import(checkpoint.Extra.TryGetValue(companion.CheckpointFile, out var saved) ? saved
                         : throw new SparseCircuitsException($"checkpoint {checkpoint.Directory} has no {companion.CheckpointFile}; it was not trained with one"),

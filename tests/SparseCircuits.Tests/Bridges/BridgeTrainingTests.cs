@@ -81,10 +81,12 @@ public sealed class BridgeTrainingTests(BridgedTinyPair pair) : IClassFixture<Br
     }
 
     [Fact]
-    public void Resuming_next_to_another_dense_model_is_refused()
+    public void Resuming_next_to_another_dense_model_or_without_the_bridges_is_refused()
     {
         using var dir = new TempDir();
         BridgeTraining.Run(pair.Request(dir["run"], 10, stopAfter: 5), NullProgress.Instance);
+        var plain = Assert.Throws<SparseCircuitsException>(() => Trainer.Run(new TrainingRequest(pair.Config(10), pair.ShardDir, dir["run"], Resume: true), NullProgress.Instance));
+        Assert.Contains("circuits bridges train --resume", plain.Message);
         var info = BridgeRunInfo.Load(dir["run"]);
         (info with { DenseModelSha256 = "0000" }).Save(dir["run"]);
         var error = Assert.Throws<SparseCircuitsException>(() => BridgeTraining.Run(pair.Request(dir["run"], 10, resume: true), NullProgress.Instance));
