@@ -7,7 +7,8 @@ using static TorchSharp.torch;
 
 namespace SparseCircuits.Tests.Bridges;
 
-public sealed class BridgeSteeringTests(BridgedTinyPair pair) : IClassFixture<BridgedTinyPair>
+[Collection(BridgedTinyPairCollection.Name)]
+public sealed class BridgeSteeringTests(BridgedTinyPair pair)
 {
     /// <summary>Random equal-length prompt pairs with fixed answers: steering needs no task the tiny model solves.</summary>
     static IReadOnlyList<SteeringPrompt> RandomPrompts(int vocab)

@@ -6,7 +6,8 @@ using SparseCircuits.Training;
 
 namespace SparseCircuits.Tests.Bridges;
 
-public sealed class BridgeTrainingTests(BridgedTinyPair pair) : IClassFixture<BridgedTinyPair>
+[Collection(BridgedTinyPairCollection.Name)]
+public sealed class BridgeTrainingTests(BridgedTinyPair pair)
 {
     [Fact]
     public void A_tiny_bridged_pair_trains_and_its_bridge_losses_fall()

@@ -62,3 +62,10 @@ public sealed class BridgedTinyPair : IDisposable
         _data.Dispose();
     }
 }
+
+/// <summary>The test classes that read <see cref="BridgedTinyPair"/> share one (it trains two models and prunes a circuit).</summary>
+[CollectionDefinition(Name)]
+public sealed class BridgedTinyPairCollection : ICollectionFixture<BridgedTinyPair>
+{
+    public const string Name = "bridged tiny pair";
+}

@@ -2,7 +2,8 @@ using SparseCircuits.Tests.Support;
 
 namespace SparseCircuits.Tests.Bridges;
 
-public sealed class BridgesCliTests(BridgedTinyPair pair) : IClassFixture<BridgedTinyPair>
+[Collection(BridgedTinyPairCollection.Name)]
+public sealed class BridgesCliTests(BridgedTinyPair pair)
 {
     [Fact]
     public void Eval_and_steer_print_json_that_parses_and_save_their_files()

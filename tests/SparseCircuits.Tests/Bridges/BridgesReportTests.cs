@@ -6,7 +6,8 @@ using SparseCircuits.Tests.Support;
 
 namespace SparseCircuits.Tests.Bridges;
 
-public sealed class BridgesReportTests(BridgedTinyPair pair) : IClassFixture<BridgedTinyPair>
+[Collection(BridgedTinyPairCollection.Name)]
+public sealed class BridgesReportTests(BridgedTinyPair pair)
 {
     [Fact]
     public void A_report_of_a_bridged_run_has_a_bridges_page_with_the_site_table_and_steering_plots()
