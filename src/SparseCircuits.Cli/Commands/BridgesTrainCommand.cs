@@ -37,7 +37,7 @@ public sealed class BridgesTrainCommand : Command<BridgesTrainCommand.Settings>
         public string[] Set { get; init; } = [];
 
         [CommandOption("--data <DIR>")]
-        [Description("Token shards (default: the ones the dense run was trained on).")]
+        [Description("Token shards (default: the ones the dense run was trained on; on --resume the run's own).")]
         public string? Data { get; init; }
 
         [CommandOption("--max-steps <N>")]
@@ -71,7 +71,8 @@ public sealed class BridgesTrainCommand : Command<BridgesTrainCommand.Settings>
         BridgeRunInfo? existing = settings.Resume ? BridgeRunInfo.TryLoad(run.Path) : null;
         string denseRun = settings.Dense ?? existing?.DenseRun
             ?? throw new SparseCircuitsException($"--resume: {run.Path} holds no bridged run; give --dense to start one");
-        string data = settings.Data ?? DenseDataDir(denseRun);
+        // On resume the run's own shards (its manifest), else the dense run's.
+        string data = settings.Data ?? (existing is not null && File.Exists(run.ManifestFile) ? Json.ReadFile<RunManifest>(run.ManifestFile).DataDir : DenseDataDir(denseRun));
         var trainingSets = settings.Set.Where(s => !s.StartsWith(BridgePrefix, StringComparison.Ordinal)).ToList();
         var bridgeSets = settings.Set.Where(s => s.StartsWith(BridgePrefix, StringComparison.Ordinal)).Select(s => s[BridgePrefix.Length..]).ToList();
 

@@ -24,6 +24,19 @@ public sealed class BridgesCliTests(BridgedTinyPair pair)
     }
 
     [Fact]
+    public void Train_starts_from_the_dense_runs_shards_and_resumes_with_only_out_and_resume()
+    {
+        string outDir = pair["cli-train"];
+        var first = CliRunner.Run("bridges", "train", "--dense", pair.DenseDir, "--out", outDir, "--preset", "tiny", "--set", "model.n_ctx=32", "--set", "steps=4",
+            "--set", "eval_tokens=128", "--set", "checkpoint_interval=2", "--set", "bridges.kl_sites_per_step=1", "--stop-after", "2", "--quiet");
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        var resumed = CliRunner.Run("bridges", "train", "--out", outDir, "--resume", "--quiet");
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        Assert.Equal(4, SparseCircuits.Training.MetricsLog.Read(outDir).Count);
+        Assert.Equal(1, SparseCircuits.Bridges.BridgeRunInfo.Load(outDir).Config.KlSitesPerStep);
+    }
+
+    [Fact]
     public void Bad_input_gives_one_error_line_and_a_nonzero_exit()
     {
         CliRunner.AssertCleanError(CliRunner.Run("bridges", "train", "--dense", pair.BridgedDir, "--data", pair.ShardDir, "--out", pair["cli-not-dense"], "--preset", "tiny"),
