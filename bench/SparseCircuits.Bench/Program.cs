@@ -8,6 +8,7 @@ var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.Ordi
     ["profile"] = StepProfile.Run,
     ["streams"] = StreamsBench.Run,
     ["forward"] = ForwardBench.Run,
+    ["sparse-kernels"] = SparseKernelsBench.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

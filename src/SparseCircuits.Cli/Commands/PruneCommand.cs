@@ -44,10 +44,13 @@ public sealed class PruneCommand : Command<PruneCommand.Settings>
         [DefaultValue("learned")]
         public string Method { get; init; } = "learned";
 
-        [CommandOption("--budget <N>")]
-        [Description("Mask-learning runs of the hyperparameter search (k_coef / lr / seed around the centres).")]
-        [DefaultValue(PruningConfig.DefaultBudget)]
-        public int Budget { get; init; } = PruningConfig.DefaultBudget;
+        [CommandOption("--runs <N>")]
+        [Description("Mask-learning runs of the hyperparameter search (k_coef / lr / seed around the centres); the smallest circuit wins. Default: 1, or as many as fit in --budget.")]
+        public int? Runs { get; init; }
+
+        [CommandOption("--budget <MINUTES>")]
+        [Description("CPU minutes the search may use (runs while one more fits, then the refinement until it is spent); default: no limit.")]
+        public double? Budget { get; init; }
 
         [CommandOption("--steps <N>")]
         [Description("Mask-learning steps per run.")]
@@ -77,6 +80,14 @@ public sealed class PruneCommand : Command<PruneCommand.Settings>
         [Description("Fit a scale and shift of the final logits when scoring circuits (reported in the file).")]
         public bool Calibrate { get; init; }
 
+        [CommandOption("--no-refine")]
+        [Description("Keep the ranking's cut as it is (default: shrink it by backward elimination on the validation prompts, at most refine_evaluations evaluations).")]
+        public bool NoRefine { get; init; }
+
+        [CommandOption("--set <FIELD=VALUE>")]
+        [Description("Any pruning config field (snake_case, e.g. temperature_end=0.1, batch_prompts=64); applied after the options above.")]
+        public string[] Set { get; init; } = [];
+
         [CommandOption("--seed <S>")]
         [DefaultValue(0UL)]
         public ulong Seed { get; init; }
@@ -98,11 +109,13 @@ public sealed class PruneCommand : Command<PruneCommand.Settings>
             "attribution" => PruningMethod.Attribution,
             _ => throw new SparseCircuitsException($"--method must be learned or attribution; got '{settings.Method}'"),
         };
-        var config = new PruningConfig
+        PruningConfig config = new PruningConfig
         {
-            TargetLoss = settings.TargetLoss, Method = method, Ablation = settings.Ablation, Budget = settings.Budget, Steps = settings.Steps,
+            TargetLoss = settings.TargetLoss, Method = method, Ablation = settings.Ablation, Runs = settings.Runs, BudgetMinutes = settings.Budget, Steps = settings.Steps,
             KCoef = settings.KCoef, LearningRate = settings.LearningRate, TieQk = settings.TieQk, Calibrate = settings.Calibrate, Seed = settings.Seed,
-        }.Validate();
+            RefineEvaluations = settings.NoRefine ? 0 : PruningConfig.DefaultRefineEvaluations,
+        };
+        config = ConfigLoader.Load(config, (string?)null, settings.Set).Validate();
 
         using var trained = TrainedModel.Load(settings.Model, settings.Checkpoint);
         ModelReference model = ModelReference.Of(trained);

@@ -58,16 +58,16 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         [Description("Skip tasks the model cannot bring to --target-loss instead of pruning them at its own loss + 0.05.")]
         public bool StrictTarget { get; init; }
 
-        [CommandOption("--budget <N>")]
+        [CommandOption("--runs <N>")]
         [Description("Mask-learning runs per task (the hyperparameter search; `circuits prune` defaults to 3).")]
-        [DefaultValue(PipelineOptions.DefaultPruningBudget)]
-        public int Budget { get; init; } = PipelineOptions.DefaultPruningBudget;
+        [DefaultValue(PipelineOptions.DefaultPruningRuns)]
+        public int Runs { get; init; } = PipelineOptions.DefaultPruningRuns;
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)
     {
         string outDir = Core.OutputPath.CheckDirectory(settings.Out ?? Path.Combine("runs", settings.Preset));
-        var pruning = (PipelineOptions.DefaultPruning with { TargetLoss = settings.TargetLoss, Budget = settings.Budget }).Validate();
+        var pruning = (PipelineOptions.DefaultPruning with { TargetLoss = settings.TargetLoss, Runs = settings.Runs }).Validate();
         var tasks = (PipelineOptions.DefaultTasks with
         {
             Tasks = settings.Tasks.Length > 0 ? settings.Tasks : null,

@@ -13,7 +13,11 @@ public sealed record CircuitTask(string Name, string? Source, int TrainPrompts, 
 /// <summary>One run of the hyperparameter search and the circuit it gave on the validation split.</summary>
 public sealed record SearchRun(SearchSetting Setting, int Nodes, double ValLoss, double LastTrainTaskLoss, int OpenNodesAtEnd, double Seconds);
 
-/// <summary>Whether scale+shift calibration was used and what it fitted (identity when off).</summary>
+/// <summary>
+/// Whether the cut used scale+shift calibration (<paramref name="Enabled"/>), and the scale and
+/// shift fitted on val to the final circuit (fitted and reported either way; files from before
+/// session 7 hold 1 and 0 when off).
+/// </summary>
 public sealed record CalibrationInfo(bool Enabled, double Scale, double Shift);
 
 /// <summary>
@@ -52,7 +56,12 @@ public sealed record Circuit
     public required TaskScore ValCircuit { get; init; }
     public required IReadOnlyList<CircuitNode> Nodes { get; init; }
     public required IReadOnlyList<CircuitEdge> Edges { get; init; }
+    /// <summary>Loss (and edges) of every evaluated prefix of the chosen ranking, on val.</summary>
     public required IReadOnlyList<LossCurvePoint> LossCurve { get; init; }
+    /// <summary>The backward elimination after the cut (null when off, and in older files).</summary>
+    public RefinementInfo? Refinement { get; init; }
     public required CircuitValidationResult Validation { get; init; }
     public double Seconds { get; init; }
+    /// <summary>CPU time of the whole prune, all threads (0 in files written before it was recorded).</summary>
+    public double CpuSeconds { get; init; }
 }

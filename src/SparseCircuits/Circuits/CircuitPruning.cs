@@ -20,6 +20,7 @@ public static class CircuitPruning
         task.Validate(model.Config.NCtx, model.Config.VocabSize);
         TorchRuntime.EnsureInitialized();
         var clock = Stopwatch.StartNew();
+        var cpu = CpuClock.StartNew();
         var space = new NodeSpace(model.Config);
         var units = new MaskUnits(space, config.TieQk);
         using var ablation = new NodeAblation(space, means, config.Ablation);
@@ -34,27 +35,30 @@ public static class CircuitPruning
 
         DiscretizationResult? best = null;
         double[] bestScores = [];
+        int[] bestRanking = [];
         SearchSetting? chosen = null;
         var search = new List<SearchRun>();
         int evaluationsPerCut = 2 * (int)Math.Ceiling(Math.Log2(units.Count + 1)) + 2;
         if (config.Method == PruningMethod.LearnedMask)
         {
-            for (int run = 0; run < config.Budget; run++)
+            for (int run = 0; run < config.MaxRuns; run++)
             {
+                if (run > 0 && !AnotherRunFits(config, cpu.Elapsed, run)) break;
                 var runClock = Stopwatch.StartNew();
                 SearchSetting setting = config.Setting(run);
                 LearnedMasks.Result masks;
-                using (var bar = progress.Start($"{task.Name}: masks {run + 1}/{config.Budget} (k_coef {setting.KCoef:g3}, lr {setting.LearningRate:g3})", config.Steps, "steps"))
+                using (var bar = progress.Start($"{task.Name}: masks {run + 1}/{config.MaxRuns} (k_coef {setting.KCoef:g3}, lr {setting.LearningRate:g3})", config.Steps, "steps"))
                     masks = LearnedMasks.Train(model, ablation, units, task.Train, config, setting, bar);
                 double[] unitScores = masks.Tau.Select(t => (double)t).ToArray();
+                int[] ranking = MaskUnits.Rank(unitScores);
                 DiscretizationResult cut;
-                using (var bar = progress.Start($"{task.Name}: cut {run + 1}/{config.Budget}", evaluationsPerCut, "evals"))
-                    cut = Discretization.Run(model, ablation, units, MaskUnits.Rank(unitScores), task.Val, config.TargetLoss, config.Calibrate, bar);
+                using (var bar = progress.Start($"{task.Name}: cut {run + 1}/{config.MaxRuns}", evaluationsPerCut, "evals"))
+                    cut = Discretization.Run(model, ablation, units, ranking, task.Val, config.TargetLoss, config.Calibrate, bar);
                 search.Add(new SearchRun(setting, cut.Nodes, cut.Score.Loss, masks.LastTaskLoss, masks.OpenNodes, runClock.Elapsed.TotalSeconds));
                 progress.Info($"{task.Name} run {run + 1}: k_coef {setting.KCoef:g3}, lr {setting.LearningRate:g3}: {cut.Nodes} nodes at val loss {cut.Score.Loss:0.####}");
                 if (best is null || cut.Nodes < best.Nodes || (cut.Nodes == best.Nodes && cut.Score.Loss < best.Score.Loss))
                 {
-                    (best, chosen) = (cut, setting);
+                    (best, chosen, bestRanking) = (cut, setting, ranking);
                     bestScores = units.UnitOfNode.Select(u => unitScores[u]).ToArray();
                 }
             }
@@ -64,17 +68,39 @@ public static class CircuitPruning
             double[] nodeScores;
             using (var bar = progress.Start($"{task.Name}: attribution", task.Train.Count, "prompts"))
                 nodeScores = AttributionScores.Compute(model, ablation, task.Train, progress: bar);
+            bestRanking = MaskUnits.Rank(units.UnitScores(nodeScores));
             using (var bar = progress.Start($"{task.Name}: cut", evaluationsPerCut, "evals"))
-                best = Discretization.Run(model, ablation, units, MaskUnits.Rank(units.UnitScores(nodeScores)), task.Val, config.TargetLoss, config.Calibrate, bar);
+                best = Discretization.Run(model, ablation, units, bestRanking, task.Val, config.TargetLoss, config.Calibrate, bar);
             bestScores = nodeScores;
         }
 
-        IReadOnlyList<NodeId> kept = space.Selected(best!.Keep);
+        bool[] keep = best!.Keep;
+        TaskScore valCircuit = best.Score;
+        LogitCalibration? calibration = best.Calibration;
+        RefinementInfo? refinement = null;
+        if (config.RefineEvaluations > 0 && best.Units > 0)
+        {
+            var scorer = new KeptSetScorer(model, ablation, task.Val, config.Calibrate);
+            CircuitRefinement.Result refined;
+            using (var bar = progress.Start($"{task.Name}: refining {best.Nodes} nodes",
+                Math.Min(config.RefineEvaluations, CircuitRefinement.MaxEvaluations(best.Units)), "evals"))
+                refined = CircuitRefinement.Run(scorer, units, bestRanking.Take(best.Units).ToList(), best.Score, best.Calibration, config.TargetLoss,
+                    () => scorer.Evaluations >= config.RefineEvaluations || cpu.Elapsed.TotalMinutes >= config.BudgetMinutes, bar);
+            (keep, valCircuit, calibration, refinement) = (refined.Keep, refined.Score, refined.Calibration, refined.Info);
+            progress.Info($"{task.Name}: refined {best.Nodes} -> {keep.Count(b => b)} nodes ({refinement.Evaluations} evaluations, {refinement.Seconds:0} s)");
+        }
+
+        // Reported either way: the scale and shift that fit the final circuit on val, and (in the
+        // validation) its test sufficiency with them, next to the uncalibrated one.
+        calibration ??= new KeptSetScorer(model, ablation, task.Val, calibrate: true).Score(keep).Calibration;
+        IReadOnlyList<NodeId> kept = space.Selected(keep);
         IReadOnlyList<CircuitEdge> edges = CircuitGraph.Edges(model, kept);
         CircuitValidationResult validation;
         using (var bar = progress.Start($"{task.Name}: validating on test", CircuitValidation.Evaluations(config.ControlSets), "evals"))
-            validation = CircuitValidation.Run(model, means, space, best.Keep, task.Test, config.ControlSets, config.Seed, best.Calibration, bar);
+            validation = CircuitValidation.Run(model, means, space, keep, task.Test, config.ControlSets, config.Seed, calibration, bar);
 
+        if (config.BudgetMinutes is not null)
+            progress.Info($"{task.Name}: search used {cpu.Elapsed.TotalMinutes:0.0} of {config.BudgetMinutes:0.##} CPU minutes ({search.Count} runs)");
         float[] meanValues = means.Flat(space);
         ModelConfig c = model.Config;
         return new Circuit
@@ -87,13 +113,13 @@ public static class CircuitPruning
             Hyperparameters = config,
             Chosen = chosen,
             Search = search,
-            Calibration = best.Calibration is { } cal ? new CalibrationInfo(true, cal.Scale, cal.Shift) : new CalibrationInfo(false, 1, 0),
+            Calibration = new CalibrationInfo(config.Calibrate, calibration!.Scale, calibration.Shift),
             NodeCount = kept.Count,
             EdgeCount = CircuitGraph.PaperEdgeCount(edges),
             EdgeCountsByKind = new[] { CircuitGraph.Weight, CircuitGraph.AttentionScore, CircuitGraph.Residual }
                 .ToDictionary(k => k, k => edges.Count(e => e.Kind == k)),
             ValFullModel = valFull,
-            ValCircuit = best.Score,
+            ValCircuit = valCircuit,
             Nodes = kept.Select(n =>
             {
                 int index = space.IndexOf(n);
@@ -101,8 +127,20 @@ public static class CircuitPruning
             }).ToList(),
             Edges = edges,
             LossCurve = best.Curve,
+            Refinement = refinement,
             Validation = validation,
             Seconds = clock.Elapsed.TotalSeconds,
+            CpuSeconds = cpu.Elapsed.TotalSeconds,
         };
     }
+
+    /// <summary>
+    /// Share of a CPU budget the mask runs may take; the rest goes to the refinement, which
+    /// shrinks the best cut further (and stops when the budget is spent).
+    /// </summary>
+    public const double SearchShare = 0.6;
+
+    /// <summary>Whether one more mask run (as long as the mean of those so far) fits in the search's share of the budget.</summary>
+    public static bool AnotherRunFits(PruningConfig config, TimeSpan used, int runsSoFar) =>
+        config.BudgetMinutes is not { } budget || used.TotalMinutes * (runsSoFar + 1) / runsSoFar <= SearchShare * budget;
 }

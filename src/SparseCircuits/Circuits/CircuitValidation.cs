@@ -15,8 +15,8 @@ public sealed record ZeroAblationScores(TaskScore Sufficiency, TaskScore Necessi
 /// docs/method.md, "Validation", on held-out prompts (the test split): the full model; sufficiency
 /// (everything outside the circuit mean-ablated); necessity (only the circuit mean-ablated);
 /// controls (random node sets of the circuit's size kept, everything else mean-ablated);
-/// zero-ablation sufficiency and necessity. All uncalibrated; when the circuit was found with
-/// calibration, <paramref name="SufficiencyCalibrated"/> applies its scale and shift.
+/// zero-ablation sufficiency and necessity. All uncalibrated; <paramref name="SufficiencyCalibrated"/>
+/// applies the scale and shift fitted to the circuit on val (null when none was given).
 /// </summary>
 public sealed record CircuitValidationResult(
     string Split,

@@ -4,8 +4,12 @@ using SparseCircuits.Tasks;
 
 namespace SparseCircuits.Circuits;
 
-/// <summary>One point of the loss-vs-k curve: the first <paramref name="Units"/> ranked units kept (<paramref name="Nodes"/> nodes).</summary>
-public sealed record LossCurvePoint(int Units, int Nodes, double Loss, double Accuracy);
+/// <summary>
+/// One point of the loss-vs-k curve: the first <paramref name="Units"/> ranked units kept
+/// (<paramref name="Nodes"/> nodes, <paramref name="Edges"/> paper edges; null in files written
+/// before edges were stored).
+/// </summary>
+public sealed record LossCurvePoint(int Units, int Nodes, double Loss, double Accuracy, int? Edges = null);
 
 /// <summary>The chosen cut of a ranking.</summary>
 public sealed record DiscretizationResult(int Units, int Nodes, bool[] Keep, TaskScore Score, LogitCalibration? Calibration, IReadOnlyList<LossCurvePoint> Curve);
@@ -65,18 +69,14 @@ public static class Discretization
     public static DiscretizationResult Run(SparseGpt model, NodeAblation ablation, MaskUnits units, IReadOnlyList<int> ranking,
         IReadOnlyList<TaskExample> val, double target, bool calibrate, IProgressTask? progress = null)
     {
+        var scorer = new KeptSetScorer(model, ablation, val, calibrate);
         var evaluated = new Dictionary<int, (TaskScore Score, LogitCalibration? Calibration)>();
         (TaskScore Score, LogitCalibration? Calibration) Evaluate(int k)
         {
             if (evaluated.TryGetValue(k, out var known)) return known;
-            using var scope = TorchSharp.torch.NewDisposeScope();
-            bool[] keep = units.Keep(ranking, k);
-            double[] d = TaskEvaluator.LogitDifferences(model, val, ablation.Fixed(keep));
-            LogitCalibration? calibration = calibrate ? LogitCalibration.Fit(val, d) : null;
-            var result = (TaskEvaluator.Score(calibration is null ? d : calibration.Apply(val, d)), calibration);
-            evaluated[k] = result;
+            var result = evaluated[k] = scorer.Score(units.Keep(ranking, k));
             progress?.Advance(1);
-            progress?.Status($"k = {k}: loss {result.Item1.Loss:0.000}");
+            progress?.Status($"k = {k}: loss {result.Score.Loss:0.000}");
             return result;
         }
 
@@ -84,7 +84,11 @@ public static class Discretization
         int best = SmallestPassing(n, k => Evaluate(k).Score.Loss, target);
         foreach (int k in CoarseGrid(n)) Evaluate(k);
         var curve = evaluated.OrderBy(kv => kv.Key)
-            .Select(kv => new LossCurvePoint(kv.Key, units.Keep(ranking, kv.Key).Count(b => b), kv.Value.Score.Loss, kv.Value.Score.Accuracy))
+            .Select(kv =>
+            {
+                bool[] keep = units.Keep(ranking, kv.Key);
+                return new LossCurvePoint(kv.Key, keep.Count(b => b), kv.Value.Score.Loss, kv.Value.Score.Accuracy, scorer.Edges(keep));
+            })
             .ToList();
         bool[] chosen = units.Keep(ranking, best);
         return new DiscretizationResult(best, chosen.Count(b => b), chosen, evaluated[best].Score, evaluated[best].Calibration, curve);

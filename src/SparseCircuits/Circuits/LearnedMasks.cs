@@ -19,6 +19,7 @@ public static class LearnedMasks
 {
     public sealed record Result(float[] Tau, double LastTaskLoss, int OpenNodes);
 
+
     public static Result Train(SparseGpt model, NodeAblation ablation, MaskUnits units, IReadOnlyList<TaskExample> train,
         PruningConfig config, SearchSetting setting, IProgressTask? progress = null)
     {
@@ -31,13 +32,15 @@ public static class LearnedMasks
         var sampler = new PromptSampler(train, config.BatchPrompts, setting.Seed);
         double lastTaskLoss = double.NaN;
         int open = 0;
+        var penalty = new AdaptivePenalty(setting.KCoef, config.KCoefSetpoint is { } fraction ? fraction * config.TargetLoss : null);
         for (int step = 0; step < config.Steps; step++)
         {
             using var scope = NewDisposeScope();
             IReadOnlyList<TaskExample> prompts = sampler.Next();
+            double temperature = Temperature(step, config);
             Tensor NodeMask()
             {
-                Tensor unitMask = StraightThroughMask.Apply(tau, config.Temperature); // (units)
+                Tensor unitMask = StraightThroughMask.Apply(tau, temperature); // (units)
                 return unitOfNode is null ? unitMask : unitMask.index_select(0, unitOfNode); // (nodes)
             }
             tau.grad?.zero_();
@@ -55,7 +58,7 @@ public static class LearnedMasks
                 taskLossSum += chunkLoss.item<float>();
             }
             Tensor openNodes = NodeMask().sum(); // forward: the number of open nodes; backward: sum of sigmoid'
-            (setting.KCoef * openNodes).backward();
+            (KCoef(step, config, penalty.KCoef) * openNodes).backward();
             ClipGradient(tau, config.GradClip);
             double lr = LearningRate(step, config.Steps, setting.LearningRate, config.WarmupFraction);
             adam.Step(lr);
@@ -64,8 +67,9 @@ public static class LearnedMasks
 
             lastTaskLoss = taskLossSum;
             open = (int)openNodes.item<float>();
+            penalty.Observe(taskLossSum);
             progress?.Set(step + 1);
-            if (step % 10 == 0 || step == config.Steps - 1) progress?.Status($"task loss {lastTaskLoss:0.000}, open nodes {open}");
+            if (step % 10 == 0 || step == config.Steps - 1) progress?.Status($"task loss {lastTaskLoss:0.000}, open nodes {open}, k_coef {penalty.KCoef:g2}");
         }
         return new Result(tau.detach().data<float>().ToArray(), lastTaskLoss, open);
     }
@@ -92,6 +96,26 @@ public static class LearnedMasks
         Tensor tau = empty(count);
         using (no_grad()) tau.normal_(config.InitMean, config.InitStd, generator).clamp_(-1, 1);
         return tau.requires_grad_(true).DetachFromDisposeScope();
+    }
+
+    /// <summary>
+    /// The sigmoid temperature of the straight-through gradient at <paramref name="step"/>: constant,
+    /// or annealed geometrically from temperature to temperature_end (a sharper surrogate late,
+    /// closer to the hard mask the cut uses).
+    /// </summary>
+    public static double Temperature(int step, PruningConfig config) =>
+        config.TemperatureEnd is not { } end || config.Steps <= 1
+            ? config.Temperature
+            : config.Temperature * Math.Pow(end / config.Temperature, step / (double)(config.Steps - 1));
+
+    /// <summary>
+    /// The penalty per open node at <paramref name="step"/>: ramped linearly from 0 over the first
+    /// k_coef_ramp of the steps (the task loss shapes tau before the penalty starts closing nodes), then constant.
+    /// </summary>
+    public static double KCoef(int step, PruningConfig config, double kCoef)
+    {
+        int ramp = (int)Math.Ceiling(config.KCoefRamp * config.Steps);
+        return step >= ramp ? kCoef : kCoef * (step + 1) / ramp;
     }
 
     /// <summary>Linear warmup over the first warmup_fraction of steps, then linear decay towards 0.</summary>

@@ -10,15 +10,25 @@ namespace SparseCircuits.Circuits;
 public sealed record PrefixEdgePoint(int Units, int Nodes, int Edges, double Loss);
 
 /// <summary>
-/// Edges of the smaller circuits along a pruned circuit's loss-vs-k curve. circuit.json stores the
-/// loss of every evaluated prefix of the chosen ranking (<see cref="Circuit.LossCurve"/>) but only
-/// the nodes of the chosen cut; the prefixes no larger than the cut are subsets of it, ordered by
-/// the stored unit scores, so their edges can be counted from the model's weights. Larger prefixes
-/// (looser cut, lower loss) are not recoverable and are left out.
+/// A pruned circuit's loss-vs-edges curve: every evaluated prefix of the chosen ranking
+/// (<see cref="Circuit.LossCurve"/>) and every smaller circuit the refinement accepted
+/// (<see cref="Circuit.Refinement"/>), each with its paper edges. Files since the refinement store
+/// the edges of every point. Older files stored only the chosen cut's nodes: there the prefixes no
+/// larger than the cut (subsets of it, ordered by the stored unit scores) are recounted from the
+/// model's weights, and larger prefixes are left out.
 /// </summary>
 public static class PrefixEdgeCurve
 {
     public static IReadOnlyList<PrefixEdgePoint> Compute(SparseGpt model, Circuit circuit)
+    {
+        if (circuit.LossCurve.All(p => p.Edges is not null))
+            return circuit.LossCurve.Select(p => new PrefixEdgePoint(p.Units, p.Nodes, p.Edges!.Value, p.Loss))
+                .Concat((circuit.Refinement?.Steps ?? []).Select(s => new PrefixEdgePoint(s.Units, s.Nodes, s.Edges, s.Loss)))
+                .ToList();
+        return Recount(model, circuit);
+    }
+
+    static IReadOnlyList<PrefixEdgePoint> Recount(SparseGpt model, Circuit circuit)
     {
         var space = new NodeSpace(model.Config);
         var units = new MaskUnits(space, circuit.Hyperparameters.TieQk);

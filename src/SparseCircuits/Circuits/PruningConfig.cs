@@ -19,7 +19,8 @@ public enum PruningMethod
 public sealed record PruningConfig
 {
     public const double DefaultTargetLoss = Tasks.TaskScore.SolvedLoss;
-    public const int DefaultSteps = 300, DefaultBudget = 3;
+    public const int DefaultSteps = 600, DefaultRuns = 1, BudgetRunLimit = 27;
+    public const double DefaultKCoefSetpoint = 0.5;
     public const double DefaultKCoef = 1e-4, DefaultLearningRate = 3e-3;
 
     public double TargetLoss { get; init; } = DefaultTargetLoss;
@@ -46,15 +47,43 @@ public sealed record PruningConfig
     /// <summary>Total gradient L2 norm is clipped to this before each step.</summary>
     public double GradClip { get; init; } = 1.0;
     public double Temperature { get; init; } = 1.0;
+    /// <summary>When set, the temperature anneals geometrically to this value over the steps (null: constant).</summary>
+    public double? TemperatureEnd { get; init; }
+    /// <summary>
+    /// When set, k_coef adapts during mask learning so the hard mask's training task loss settles
+    /// at this fraction of the target loss (k_coef is then only the starting value); null: fixed.
+    /// </summary>
+    public double? KCoefSetpoint { get; init; } = DefaultKCoefSetpoint;
+    /// <summary>Fraction of the steps over which k_coef ramps up linearly from 0 (0: constant from the start).</summary>
+    public double KCoefRamp { get; init; }
     public double InitMean { get; init; } = 0.1;
     public double InitStd { get; init; } = 0.01;
     /// <summary>One mask entry for q channel j and k channel j of the same layer (they open and close together).</summary>
     public bool TieQk { get; init; }
-    /// <summary>Search runs (k_coef / lr / seed settings around the centres), the smallest circuit wins.</summary>
-    public int Budget { get; init; } = DefaultBudget;
+    /// <summary>
+    /// Search runs (k_coef / lr / seed settings around the centres), the smallest circuit wins.
+    /// Null: one run, or with a CPU budget as many as fit (at most <see cref="BudgetRunLimit"/>).
+    /// </summary>
+    public int? Runs { get; init; }
+
+    /// <summary>The most mask runs this config allows.</summary>
+    public int MaxRuns => Runs ?? (BudgetMinutes is null ? DefaultRuns : BudgetRunLimit);
+    /// <summary>
+    /// CPU minutes (all threads of this process) the whole search may use: mask runs start while
+    /// another one fits in its share, the refinement stops when the budget is spent. Null: no limit
+    /// (<see cref="MaxRuns"/> runs and a refinement of up to <see cref="RefineEvaluations"/> evaluations).
+    /// </summary>
+    public double? BudgetMinutes { get; init; }
     public ulong Seed { get; init; }
     /// <summary>Fit a scale and shift of the final logits when scoring circuits (off by default; always reported).</summary>
     public bool Calibrate { get; init; }
+    public const int DefaultRefineEvaluations = 400;
+    /// <summary>
+    /// The most validation evaluations spent shrinking the chosen cut by backward elimination
+    /// (<see cref="CircuitRefinement"/>; every accepted state still reaches the target); 0: keep
+    /// the cut. A count rather than a time, so the circuit does not depend on the machine.
+    /// </summary>
+    public int RefineEvaluations { get; init; } = DefaultRefineEvaluations;
     /// <summary>Random node sets of the circuit's size used as controls.</summary>
     public int ControlSets { get; init; } = 20;
 
@@ -75,9 +104,14 @@ public sealed record PruningConfig
         if (!(WarmupFraction >= 0 && WarmupFraction < 1)) Fail("warmup_fraction", "in [0, 1)", WarmupFraction);
         if (!(GradClip > 0)) Fail("grad_clip", "> 0", GradClip);
         if (!(Temperature > 0 && double.IsFinite(Temperature))) Fail("temperature", "a finite number > 0", Temperature);
+        if (TemperatureEnd is { } end && !(end > 0 && double.IsFinite(end))) Fail("temperature_end", "a finite number > 0 or null", end);
+        if (!(KCoefRamp >= 0 && KCoefRamp < 1)) Fail("k_coef_ramp", "in [0, 1)", KCoefRamp);
+        if (KCoefSetpoint is { } setpoint && !(setpoint > 0 && setpoint <= 1)) Fail("k_coef_setpoint", "in (0, 1] or null", setpoint);
         if (!double.IsFinite(InitMean)) Fail("init_mean", "finite", InitMean);
         if (!(InitStd >= 0 && double.IsFinite(InitStd))) Fail("init_std", "a finite number >= 0", InitStd);
-        if (Budget < 1) Fail("budget", ">= 1", Budget);
+        if (Runs is < 1) Fail("runs", ">= 1 or null", Runs);
+        if (RefineEvaluations < 0) Fail("refine_evaluations", ">= 0", RefineEvaluations);
+        if (BudgetMinutes is { } minutes && !(minutes > 0 && double.IsFinite(minutes))) Fail("budget_minutes", "a finite number > 0 or null", minutes);
         if (ControlSets < 0) Fail("control_sets", ">= 0", ControlSets);
         return this;
 

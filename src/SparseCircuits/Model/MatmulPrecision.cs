@@ -32,15 +32,22 @@ public static class MatmulPrecisions
     });
 }
 
-/// <summary>One model's precision switch, shared by all of its modules so a single assignment changes every matmul.</summary>
-sealed class MatmulPrecisionSetting
+/// <summary>
+/// One model's matmul switches, shared by all of its modules so a single assignment changes every
+/// matmul: the number format (<see cref="Precision"/>) and the linear layers' kernels
+/// (<see cref="Kernels"/>: dense libtorch or <see cref="SparseLinear"/>).
+/// </summary>
+sealed class MatmulSettings
 {
-    public MatmulPrecision Value { get; set; }
+    public MatmulPrecision Precision { get; set; }
+    public LinearKernelSetting Kernels { get; } = new();
 
-    /// <summary><paramref name="layer"/> applied to <paramref name="x"/> in this precision; the result is float32.</summary>
+    /// <summary><paramref name="layer"/> applied to <paramref name="x"/> in this precision with the chosen kernels; the result is float32.</summary>
     public Tensor Linear(Linear layer, Tensor x)
     {
-        if (Value == MatmulPrecision.Fp32) return layer.forward(x);
+        if (Kernels.LayoutFor(layer.weight!, x, Precision) is SparseWeight layout)
+            return SparseLinear.Apply(x, layer.weight!, layer.bias, layout, Precision);
+        if (Precision == MatmulPrecision.Fp32) return layer.forward(x);
         return nn.functional.linear(x.to(ScalarType.BFloat16), layer.weight!.to(ScalarType.BFloat16), layer.bias?.to(ScalarType.BFloat16))
             .to(x.dtype);
     }
@@ -48,7 +55,7 @@ sealed class MatmulPrecisionSetting
     /// <summary>Causal scaled dot-product attention (scale 1/sqrt(d_head)) in this precision; the result has q's dtype.</summary>
     public Tensor Attention(Tensor q, Tensor k, Tensor v)
     {
-        if (Value == MatmulPrecision.Fp32) return nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
+        if (Precision == MatmulPrecision.Fp32) return nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
         return nn.functional.scaled_dot_product_attention(q.to(ScalarType.BFloat16), k.to(ScalarType.BFloat16), v.to(ScalarType.BFloat16), is_casual: true)
             .to(q.dtype);
     }

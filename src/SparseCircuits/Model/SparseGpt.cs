@@ -32,14 +32,14 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
     readonly Linear lm_head;
     readonly Tensor final_logits_bias;
     readonly Parameter? bigram_table;
-    readonly MatmulPrecisionSetting precision;
+    readonly MatmulSettings matmul;
 
     /// <param name="generator">random source for the initial weights; null uses torch's global generator</param>
     public SparseGpt(ModelConfig config, Generator? generator = null) : base(nameof(SparseGpt))
     {
         Config = config.Validate();
-        precision = new MatmulPrecisionSetting();
-        transformer = new Transformer(config, precision);
+        matmul = new MatmulSettings();
+        transformer = new Transformer(config, matmul);
         lm_head = nn.Linear(config.DModel, config.VocabSize, hasBias: false);
         register_module("transformer", transformer);
         register_module("lm_head", lm_head);
@@ -57,7 +57,22 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
     /// The number format of every matmul (the linear layers, attention and the unembedding);
     /// parameters, activations between matmuls and gradients stay float32 either way.
     /// </summary>
-    public MatmulPrecision MatmulPrecision { get => precision.Value; set => precision.Value = value; }
+    public MatmulPrecision MatmulPrecision { get => matmul.Precision; set => matmul.Precision = value; }
+
+    /// <summary>
+    /// Which kernels the linear layers (c_attn, c_proj, c_fc, lm_head) run: dense libtorch matmuls,
+    /// <see cref="SparseLinear"/> over the weights' nonzeros, or per layer whichever is faster at its
+    /// shape and density (<see cref="LinearKernels.Auto"/>). Same function either way, up to float
+    /// summation order; the sparse kernels compute forward and input gradient in float32.
+    /// </summary>
+    public LinearKernels LinearKernels { get => matmul.Kernels.Value; set => matmul.Kernels.Value = value; }
+
+    /// <summary>
+    /// Builds each sparse layout once and reuses it until the returned scope is disposed; the
+    /// weights must not change meanwhile (pruning: frozen weights). Outside such a scope every
+    /// forward builds the layouts from the current weights.
+    /// </summary>
+    public IDisposable CacheSparseLayouts() => matmul.Kernels.Cache();
 
     /// <summary>Logits (B, T, vocab) for tokens (B, T) with T &lt;= n_ctx.</summary>
     public override Tensor forward(Tensor tokens) => forward(tokens, null);
@@ -123,7 +138,7 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
     Tensor Head(Tensor x, Tensor tokens)
     {
         x = transformer.ln_f.forward(x);
-        Tensor logits = precision.Linear(lm_head, x) + final_logits_bias; // (B, T, vocab)
+        Tensor logits = matmul.Linear(lm_head, x) + final_logits_bias; // (B, T, vocab)
         if (bigram_table is not null)
             logits = logits + bigram_table.index_select(0, tokens.flatten()).view(tokens.shape[0], tokens.shape[1], -1); // (B, T, vocab)
         return logits;
@@ -179,7 +194,7 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
         public readonly ModuleList<Block> h;
         public readonly RmsNorm ln_f;
 
-        public Transformer(ModelConfig c, MatmulPrecisionSetting precision) : base(nameof(Transformer))
+        public Transformer(ModelConfig c, MatmulSettings matmul) : base(nameof(Transformer))
         {
             wte = nn.Embedding(c.VocabSize, c.DModel);
             register_module("wte", wte);
@@ -188,7 +203,7 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
                 wpe = nn.Embedding(c.NCtx, c.DModel);
                 register_module("wpe", wpe);
             }
-            h = nn.ModuleList(Enumerable.Range(0, c.NLayer).Select(i => new Block(c, i, precision)).ToArray());
+            h = nn.ModuleList(Enumerable.Range(0, c.NLayer).Select(i => new Block(c, i, matmul)).ToArray());
             register_module("h", h);
             ln_f = new RmsNorm(c.DModel, c.NormEps);
             register_module("ln_f", ln_f);
@@ -202,13 +217,13 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
         readonly Mlp mlp;
         readonly LayerHookNames names;
 
-        public Block(ModelConfig c, int layer, MatmulPrecisionSetting precision) : base(nameof(Block))
+        public Block(ModelConfig c, int layer, MatmulSettings matmul) : base(nameof(Block))
         {
             names = new LayerHookNames(layer);
             ln_1 = new RmsNorm(c.DModel, c.NormEps);
-            attn = new CausalSelfAttention(c, names, precision);
+            attn = new CausalSelfAttention(c, names, matmul);
             ln_2 = new RmsNorm(c.DModel, c.NormEps);
-            mlp = new Mlp(c, names, precision);
+            mlp = new Mlp(c, names, matmul);
             register_module("ln_1", ln_1);
             register_module("attn", attn);
             register_module("ln_2", ln_2);
@@ -251,11 +266,11 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
         readonly Linear c_attn, c_proj;
         readonly SinkLogits? attn_imp;
         readonly LayerHookNames names;
-        readonly MatmulPrecisionSetting precision;
+        readonly MatmulSettings matmul;
 
-        public CausalSelfAttention(ModelConfig c, LayerHookNames names, MatmulPrecisionSetting precision) : base(nameof(CausalSelfAttention))
+        public CausalSelfAttention(ModelConfig c, LayerHookNames names, MatmulSettings matmul) : base(nameof(CausalSelfAttention))
         {
-            (this.names, this.precision) = (names, precision);
+            (this.names, this.matmul) = (names, matmul);
             (nHead, dHead) = (c.NHead, c.DHead);
             int heads = nHead * dHead;
             var s = c.ActivationSparsity;
@@ -277,7 +292,7 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
             long B = x.shape[0], T = x.shape[1];
             x = Hooks.Run(hooks, names[HookPoints.AttnActIn], AbsTopK.Apply(x, kIn));
 
-            Tensor[] qkv = precision.Linear(c_attn, x).chunk(3, dim: -1); // 3 x (B, T, H*D)
+            Tensor[] qkv = matmul.Linear(c_attn, x).chunk(3, dim: -1); // 3 x (B, T, H*D)
             Tensor q = Hooks.Run(hooks, names[HookPoints.AttnQ], AbsTopK.Apply(qkv[0], kQ));
             Tensor k = Hooks.Run(hooks, names[HookPoints.AttnK], AbsTopK.Apply(qkv[1], kK));
             Tensor v = Hooks.Run(hooks, names[HookPoints.AttnV], AbsTopK.Apply(qkv[2], kV));
@@ -289,7 +304,7 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
             if (attn_imp is null && (hooks is null || !hooks.Has(names[HookPoints.AttnPattern])))
             {
                 // Same math as below, fused; scale defaults to 1/sqrt(d_head).
-                y = precision.Attention(q, k, v); // (B, H, T, D)
+                y = matmul.Attention(q, k, v); // (B, H, T, D)
             }
             else
             {
@@ -303,7 +318,7 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
             y = y.transpose(1, 2).reshape(B, T, nHead * dHead); // (B, T, H*D), heads side by side
             y = Hooks.Run(hooks, names[HookPoints.AttnY], y);
 
-            Tensor delta = AbsTopK.Apply(precision.Linear(c_proj, y), kOut);
+            Tensor delta = AbsTopK.Apply(matmul.Linear(c_proj, y), kOut);
             return Hooks.Run(hooks, names[HookPoints.AttnResidDelta], delta);
         }
     }
@@ -337,11 +352,11 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
         readonly MlpActivation activation;
         readonly Linear c_fc, c_proj;
         readonly LayerHookNames names;
-        readonly MatmulPrecisionSetting precision;
+        readonly MatmulSettings matmul;
 
-        public Mlp(ModelConfig c, LayerHookNames names, MatmulPrecisionSetting precision) : base(nameof(Mlp))
+        public Mlp(ModelConfig c, LayerHookNames names, MatmulSettings matmul) : base(nameof(Mlp))
         {
-            (this.names, this.precision) = (names, precision);
+            (this.names, this.matmul) = (names, matmul);
             activation = c.Activation;
             var s = c.ActivationSparsity;
             (kIn, kNeuron, kOut) = (AbsTopK.K(s.MlpIn, c.DModel), AbsTopK.K(s.MlpNeuron, c.MlpWidth), AbsTopK.K(s.MlpOut, c.DModel));
@@ -354,10 +369,10 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
         public Tensor forward(Tensor x, Hooks? hooks)
         {
             x = Hooks.Run(hooks, names[HookPoints.MlpActIn], AbsTopK.Apply(x, kIn));
-            Tensor h = precision.Linear(c_fc, x); // (B, T, d_mlp)
+            Tensor h = matmul.Linear(c_fc, x); // (B, T, d_mlp)
             h = activation == MlpActivation.Gelu ? nn.functional.gelu(h) : nn.functional.relu(h); // gelu: exact erf form
             h = Hooks.Run(hooks, names[HookPoints.MlpPostAct], AbsTopK.Apply(h, kNeuron));
-            Tensor delta = AbsTopK.Apply(precision.Linear(c_proj, h), kOut);
+            Tensor delta = AbsTopK.Apply(matmul.Linear(c_proj, h), kOut);
             return Hooks.Run(hooks, names[HookPoints.MlpResidDelta], delta);
         }
     }

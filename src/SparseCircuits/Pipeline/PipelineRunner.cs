@@ -26,8 +26,12 @@ public sealed record PipelineOptions(string OutDir, string Preset = "small", IRe
     /// steps on 128 (`circuits prune` keeps those); and targets relaxed to the model's own loss + 0.05
     /// for tasks a small model answers better than chance but not at 0.15.
     /// </summary>
-    public const int DefaultPruningBudget = 1;
-    public static PruningConfig DefaultPruning { get; } = new() { Budget = DefaultPruningBudget, Steps = 200, BatchPrompts = 64 };
+    public const int DefaultPruningRuns = 1;
+    /// <summary>
+    /// The pipeline prunes every task it can, so each search is shorter than `circuits prune`'s
+    /// (docs/circuits.md, "The search"): half the prompts per step, fewer steps, a smaller refinement.
+    /// </summary>
+    public static PruningConfig DefaultPruning { get; } = new() { Runs = DefaultPruningRuns, Steps = 400, BatchPrompts = 64, RefineEvaluations = 200 };
     public static TaskSuiteOptions DefaultTasks { get; } = new() { RelaxedTargetSlack = 0.05 };
 }
 

@@ -73,7 +73,9 @@ public static class CircuitViewBuilder
                 v.Sufficiency.Accuracy, ReportNumbers.Value(v.Necessity.Loss), v.Necessity.Accuracy, ReportNumbers.Known(v.Control.LossMean),
                 ReportNumbers.Known(v.Control.LossStd), ReportNumbers.Value(v.ZeroAblation.Sufficiency.Loss), ReportNumbers.Value(v.ZeroAblation.Necessity.Loss),
                 v.FullModel.Prompts),
-            LossCurve = circuit.LossCurve.Select(p => new LossCurveView(p.Nodes, ReportNumbers.Value(p.Loss), p.Accuracy)).ToList(),
+            LossCurve = circuit.LossCurve.Select(p => new LossCurveView(p.Nodes, ReportNumbers.Value(p.Loss), p.Accuracy, p.Edges))
+                .Concat((circuit.Refinement?.Steps ?? []).Select(s => new LossCurveView(s.Nodes, ReportNumbers.Value(s.Loss), s.Accuracy, s.Edges, LossCurveView.Refined)))
+                .ToList(),
             Layers = Enumerable.Range(0, config.NLayer).Select(layer => new LayerSummary(layer, nodes.Count(n => n.Layer == layer),
                 losses is null ? null : ReportNumbers.Value(losses.WithoutLayer[layer] - losses.Reference))).ToList(),
             Nodes = views,

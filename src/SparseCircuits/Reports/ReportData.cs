@@ -117,7 +117,15 @@ public sealed record ValidationView(
     double ZeroNecessityLoss,
     int TestPrompts);
 
-public sealed record LossCurveView(int Nodes, double Loss, double Accuracy);
+/// <summary>
+/// A point of the circuit's loss-vs-size curves: a prefix of the ranking (<paramref name="Stage"/>
+/// <c>prefix</c>) or a smaller circuit the refinement accepted (<c>refined</c>); edges are null for
+/// circuits from before edges were stored.
+/// </summary>
+public sealed record LossCurveView(int Nodes, double Loss, double Accuracy, int? Edges = null, string Stage = LossCurveView.Prefix)
+{
+    public const string Prefix = "prefix", Refined = "refined";
+}
 
 /// <summary><paramref name="AblationDelta"/> is null when the task could not be rebuilt.</summary>
 public sealed record LayerSummary(int Layer, int Nodes, double? AblationDelta);

@@ -49,7 +49,7 @@ public static class SweepPresets
             ],
             Tasks = TaskRegistry.ShortContext.Select(t => t.Name).ToList(),
             TargetLoss = 0.5,
-            Pruning = Obj(("steps", 150), ("batch_prompts", 64), ("budget", 1), ("control_sets", 10)),
+            Pruning = Obj(("steps", 150), ("batch_prompts", 64), ("runs", 1), ("control_sets", 10)),
             PruneRepeats = 3,
             Prompts = new SweepPrompts { MaxPromptTokens = 128, TrainPairs = 128, ValPairs = 64, TestPairs = 64 },
             MeansTokens = 65_536,
@@ -86,7 +86,7 @@ public static class SweepPresets
             ],
             Tasks = TaskRegistry.Names.ToList(),
             TargetLoss = Circuits.PruningConfig.DefaultTargetLoss,
-            Pruning = Obj(("budget", 2)),
+            Pruning = Obj(("runs", 2)),
             Prompts = new SweepPrompts { MaxPromptTokens = 128 },
         };
     }

@@ -280,7 +280,7 @@ public static class SweepRunner
         double parameters = config.Model.ParameterCount();
         double promptTokens = Math.Min(spec.Prompts.MaxPromptTokens ?? config.Model.NCtx, config.Model.NCtx);
         double training = 6 * parameters * config.Steps * config.TokensPerStep;
-        double prune = 6 * parameters * spec.Tasks.Count * pruning.Budget * pruning.Steps * pruning.BatchPrompts * promptTokens;
+        double prune = 6 * parameters * spec.Tasks.Count * pruning.MaxRuns * pruning.Steps * pruning.BatchPrompts * promptTokens;
         return (training + prune) / 1e12;
     }
 

@@ -53,7 +53,16 @@ public sealed record SweepSpec
 
     /// <summary>The pruning config of every job.</summary>
     public PruningConfig PruningConfig() =>
-        (ConfigLoader.Load(new PruningConfig(), Pruning is null ? [] : [Pruning], []) with { TargetLoss = TargetLoss }).Validate();
+        (ConfigLoader.Load(new PruningConfig(), Pruning is null ? [] : [WithLegacyNames(Pruning)], []) with { TargetLoss = TargetLoss }).Validate();
+
+    /// <summary>Specs written before the CPU-minute budget called the number of search runs "budget".</summary>
+    static JsonObject WithLegacyNames(JsonObject pruning)
+    {
+        if (!pruning.ContainsKey("budget") || pruning.ContainsKey("runs")) return pruning;
+        var renamed = new JsonObject();
+        foreach (var (key, value) in pruning) renamed[key == "budget" ? "runs" : key] = value?.DeepClone();
+        return renamed;
+    }
 
     /// <summary>The training config of <paramref name="model"/> for a tokenizer of <paramref name="vocabSize"/>.</summary>
     public TrainingConfig TrainingConfig(SweepModel model, int vocabSize)

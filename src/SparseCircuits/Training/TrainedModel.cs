@@ -29,7 +29,7 @@ public sealed class TrainedModel : IDisposable
         var tokenizer = CodeTokenizer.Load(run.TokenizerDir);
         if (tokenizer.VocabSize != config.Model.VocabSize)
             throw new SparseCircuitsException($"tokenizer in {run.TokenizerDir} has {tokenizer.VocabSize} tokens but the model has vocab_size {config.Model.VocabSize}");
-        var model = new SparseGpt(config.Model);
+        var model = new SparseGpt(config.Model) { LinearKernels = config.Kernels };
         ModelWeights.Import(model, checkpoint.Model, checkpoint.Directory);
         model.eval();
         return new TrainedModel

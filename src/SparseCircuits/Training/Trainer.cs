@@ -44,7 +44,7 @@ public static class Trainer
 
         var sampler = new RandomWindowSampler(train, config.BatchSize, config.Model.NCtx, config.Seed);
         using var generator = new Generator().manual_seed((long)config.Seed);
-        using var model = new SparseGpt(config.Model, generator) { MatmulPrecision = config.MatmulPrecision };
+        using var model = new SparseGpt(config.Model, generator) { MatmulPrecision = config.MatmulPrecision, LinearKernels = config.Kernels };
         var parameters = model.DescribeParameters();
         using var optimizer = new AdamWithDecoupledDecay(
             parameters.Select(p => new OptimizedParameter(p.Name, p.Tensor, Decay: p.IsSparseMatrix)).Concat(companion?.Parameters ?? []), config.Optimizer);
@@ -158,6 +158,7 @@ public static class Trainer
     {
         MatmulPrecision training = model.MatmulPrecision;
         model.MatmulPrecision = MatmulPrecision.Fp32;
+        using var layouts = model.CacheSparseLayouts(); // the weights stay fixed while evaluating
         try { return LanguageModelEval.Loss(model, val, tokens).LossNats; }
         finally { model.MatmulPrecision = training; }
     }

@@ -40,6 +40,16 @@ public sealed record TrainingConfig
     public MatmulPrecision MatmulPrecision { get; init; } = MatmulPrecision.Fp32;
 
     /// <summary>
+    /// Kernels of the linear layers (docs/method.md "Sparse-aware execution"): <c>auto</c> runs each
+    /// layer sparse once its weight is sparser than the measured crossover for its width and the
+    /// matmul precision, <c>dense</c> and <c>sparse</c> force one path. Same function up to float
+    /// summation order. Left out of config files at <c>auto</c>, so configs and their hashes stay
+    /// what they were before the field existed.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public LinearKernels Kernels { get; init; }
+
+    /// <summary>
     /// Parts each batch is split into and run at once, one per core with one libtorch thread each
     /// (<see cref="BatchStreams"/>); 1 = the whole batch on all threads.
     /// </summary>
@@ -73,6 +83,7 @@ public sealed record TrainingConfig
         if (KeepLastCheckpoints < 1) throw Bad("keep_last_checkpoints", ">= 1", KeepLastCheckpoints);
         if (Streams < 1 || BatchSize % Streams != 0) throw Bad("streams", $">= 1 and a divisor of batch_size {BatchSize}", Streams);
         if (!Enum.IsDefined(MatmulPrecision)) throw Bad("matmul_precision", "fp32 or bf16", MatmulPrecision);
+        if (!Enum.IsDefined(Kernels)) throw Bad("kernels", "auto, dense or sparse", Kernels);
         if (!Enum.IsDefined(GradientNormalization)) throw Bad("gradient_normalization", "none, normalize_rms or clip_rms", GradientNormalization);
         if (Optimizer is null) throw new SparseCircuitsException("training config: optimizer is missing");
         Optimizer.Validate();

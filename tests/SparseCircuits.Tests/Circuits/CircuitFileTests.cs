@@ -13,7 +13,7 @@ public sealed class CircuitFileTests
         using var model = PlantedModel.Create();
         using var means = PlantedModel.Means(model);
         var reference = new ModelReference("/runs/planted", "checkpoints/step_000001", 1, new string('c', 64));
-        return CircuitPruning.Run(model, means, PlantedModel.Task(), new PruningConfig { Steps = 150, Budget = 1, ControlSets = 3 }, NullProgress.Instance, reference, "planted.jsonl");
+        return CircuitPruning.Run(model, means, PlantedModel.Task(), new PruningConfig { Steps = 150, Runs = 1, ControlSets = 3 }, NullProgress.Instance, reference, "planted.jsonl");
     }
 
     [Fact]

@@ -10,7 +10,7 @@ namespace SparseCircuits.Tests.Circuits;
 public sealed class PlantedCircuitTests(ITestOutputHelper output)
 {
     static PruningConfig Config(PruningMethod method = PruningMethod.LearnedMask, bool tieQk = false, AblationKind ablation = AblationKind.Mean) =>
-        new() { Method = method, Steps = 200, ControlSets = 5, TieQk = tieQk, Ablation = ablation };
+        new() { Method = method, Steps = 200, Runs = 3, ControlSets = 5, TieQk = tieQk, Ablation = ablation };
 
     [Fact]
     public void The_planted_nodes_alone_solve_the_task_and_each_is_needed()

@@ -52,7 +52,7 @@ public sealed class RunCliTests
         CliRunner.AssertCleanError(CliRunner.Run("run", "--task", "no_such_task", "--out", dir["pipe"], "--quiet"), "unknown task 'no_such_task'");
         CliRunner.AssertCleanError(CliRunner.Run("run", "--task", dir["missing.jsonl"], "--out", dir["pipe"], "--quiet"), "task file not found");
         CliRunner.AssertCleanError(CliRunner.Run("run", "--target-loss", "0", "--out", dir["pipe"], "--quiet"), "target_loss");
-        CliRunner.AssertCleanError(CliRunner.Run("run", "--budget", "0", "--out", dir["pipe"], "--quiet"), "budget");
+        CliRunner.AssertCleanError(CliRunner.Run("run", "--runs", "0", "--out", dir["pipe"], "--quiet"), "runs");
         CliRunner.AssertCleanError(CliRunner.Run("run", "--preset", "huge", "--out", dir["pipe"], "--quiet"), "preset 'huge'");
         CliRunner.AssertCleanError(CliRunner.Run("run", "--set", "steps=0", "--out", dir["pipe"], "--quiet"), "steps");
         Assert.False(Directory.Exists(dir["pipe"]));

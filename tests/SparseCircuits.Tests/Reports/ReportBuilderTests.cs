@@ -60,7 +60,10 @@ public sealed class ReportBuilderTests(ReportRun run, ITestOutputHelper output) 
         Assert.Equal(run.Quotes.EdgeCount, quotes.Edges.Count(e => e.Kind == CircuitGraph.Weight));
         Assert.Equal(run.Quotes.EdgeCount, quotes.EdgeCount);
         Assert.Equal(quotes.Edges.Select(e => Math.Abs(e.Weight)).DefaultIfEmpty(0).Max(), quotes.MaxAbsWeight);
-        Assert.Equal(run.Quotes.LossCurve.Count, quotes.LossCurve.Count);
+        // The ranking's prefixes, then every smaller circuit the refinement accepted, all with edges.
+        Assert.Equal(run.Quotes.LossCurve.Count + (run.Quotes.Refinement?.Steps.Count ?? 0), quotes.LossCurve.Count);
+        Assert.Equal(run.Quotes.LossCurve.Count, quotes.LossCurve.Count(p => p.Stage == LossCurveView.Prefix));
+        Assert.All(quotes.LossCurve, p => Assert.NotNull(p.Edges));
         Assert.Equal([8, 2], quotes.Layers.Select(l => l.Nodes));
         AssertAblationsMatchAnIndependentEvaluation(quotes);
 

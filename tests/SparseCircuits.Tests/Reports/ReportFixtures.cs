@@ -42,7 +42,8 @@ public static class ReportFixtures
             EdgeCount = edges.Count(e => e.Kind == "weight"), // the paper's count
             TotalNodes = 2 * (64 + 3 * 64 + 64 + 64 + 256 + 64),
             Validation = new ValidationView(0.0412, 0.994, 0.1387, 0.961, 2.413, 0.371, 2.204, 0.318, 0.2251, 3.108, 512),
-            LossCurve = [new(4, 0.693, 0.5), new(8, 0.512, 0.71), new(13, 0.1387, 0.961), new(32, 0.0911, 0.98), new(128, 0.0507, 0.99), new(1024, 0.0421, 0.994)],
+            LossCurve = [new(4, 0.693, 0.5, 3), new(8, 0.512, 0.71, 9), new(13, 0.1387, 0.961, 21), new(32, 0.0911, 0.98, 70), new(128, 0.0507, 0.99, 400),
+                new(1024, 0.0421, 0.994, 5000), new(11, 0.141, 0.96, 16, LossCurveView.Refined), new(10, 0.1465, 0.955, 14, LossCurveView.Refined)],
             Layers = [new(0, 8, 1.274), new(1, 5, 0.866)],
             Nodes = nodes,
             Edges = edges,

@@ -46,7 +46,7 @@ public sealed class ReportRun : IDisposable
         MeanCache.Build(trained, null, 1024, NullProgress.Instance);
         using var means = MeanCache.Load(ModelReference.Of(trained));
         BinaryTask task = TaskSource.FromFile(TaskFile, trained.Tokenizer, 0, new TaskDatasetOptions { MaxPromptTokens = model.NCtx });
-        Circuit pruned = CircuitPruning.Run(trained.Model, means, task, new PruningConfig { TargetLoss = 5, Steps = 3, Budget = 1, ControlSets = 2 },
+        Circuit pruned = CircuitPruning.Run(trained.Model, means, task, new PruningConfig { TargetLoss = 5, Steps = 3, Runs = 1, ControlSets = 2 },
             NullProgress.Instance, ModelReference.Of(trained), TaskFile);
         Quotes = WithNodes(pruned, trained.Model, means, Nodes);
         CircuitFile.Save(Path.Combine(CircuitsDir, "quotes", CircuitFile.FileName), Quotes);

@@ -68,6 +68,8 @@ public sealed class ViewerBrowserTests(BrowserFixture browser) : IClassFixture<B
         Assert.Equal(circuit.Edges.Count, await EdgeCount(page));
         Assert.Equal(circuit.Rows.Count, await page.Locator("#graph .row-label").CountAsync());
         Assert.Equal(circuit.LossCurve.Count, await page.Locator("#loss-curve circle").CountAsync());
+        Assert.Equal(circuit.LossCurve.Count(p => p.Edges is not null), await page.Locator("#loss-edges-curve circle").CountAsync());
+        Assert.Equal(2, await page.Locator("#loss-edges-curve polyline").CountAsync());   // ranking prefixes and refinement
 
         // The node panel: edges both ways, task activations, attention, snippets.
         await page.Locator($"#graph g[data-node='{ReportFixtures.QueryNode}']").ClickAsync();

@@ -28,7 +28,7 @@ public sealed class SweepRunnerTests
             ],
             Tasks = [task],
             TargetLoss = 5, // an untrained model reaches it: this test is about the bookkeeping
-            Pruning = JsonNode.Parse("""{"steps": 3, "budget": 1, "control_sets": 2, "batch_prompts": 8}""")!.AsObject(),
+            Pruning = JsonNode.Parse("""{"steps": 3, "runs": 1, "control_sets": 2, "batch_prompts": 8}""")!.AsObject(),
             MeansTokens = 512,
         }.Validate();
     }

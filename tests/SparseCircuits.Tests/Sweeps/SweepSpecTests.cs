@@ -46,7 +46,7 @@ public sealed class SweepSpecTests
         Assert.Equal((10L, 32, 0.5, false, "tiny"), (sparse.Steps, sparse.Model.NCtx, sparse.WeightDensity, sparse.Dense, sparse.Preset));
         Assert.True(spec.TrainingConfig(spec.Model("d"), 300).Dense);
         var pruning = spec.PruningConfig();
-        Assert.Equal((0.4, 5, 1), (pruning.TargetLoss, pruning.Steps, pruning.Budget));
+        Assert.Equal((0.4, 5, 1), (pruning.TargetLoss, pruning.Steps, pruning.Runs));
         Assert.Equal(30, spec.TaskOptions().MaxPromptTokens);
 
         // What the sweep stores is read back identically.
@@ -65,7 +65,7 @@ public sealed class SweepSpecTests
         Fails(Valid.Replace("\"name\": \"d\"", "\"name\": \"s\""), "used twice");
         Fails(Valid.Replace("\"else_elif\"", "\"no_such_task\""), "tasks[0] 'no_such_task'");
         Fails(Valid.Replace("quotes.jsonl", "missing.jsonl"), "task file not found");
-        Fails(Valid.Replace("\"budget\": 1", "\"budget\": 0"), "pruning: pruning config: budget");
+        Fails(Valid.Replace("\"budget\": 1", "\"budget\": 0"), "pruning: pruning config: runs");   // the old name of runs
         Fails(Valid.Replace("\"max_prompt_tokens\": 30", "\"max_prompt_tokens\": 1"), "prompts.max_prompt_tokens");
         Fails(Valid.Replace("\"target_loss\": 0.4", "\"target_loss\": -1"), "target_loss must be");
         Fails(Valid.Replace("\"target_loss\": 0.4", "\"target_loss\": 0.4, \"prune_repeats\": 0"), "prune_repeats must be 1..10");

@@ -400,12 +400,26 @@
     left.appendChild(table({ id: 'layer-table' }, lc, (c.layers || []).map(l => row({ 'data-layer': l.layer }, lc, [fmtInt(l.layer), fmtInt(l.nodes), signed(l.ablation_delta)]))));
 
     left.appendChild(el('h2', {}, 'Loss against circuit size'));
-    const curve = (c.loss_curve || []).slice().sort((a, b) => num(a.nodes) - num(b.nodes));
+    // Prefixes of the ranking (the cut is the smallest passing one) and the smaller circuits the
+    // refinement accepted after it: a user can pick a smaller circuit at a slightly higher loss.
+    const stage = s => (c.loss_curve || []).filter(p => (p.stage || 'prefix') === s).sort((a, b) => num(a.nodes) - num(b.nodes));
+    const prefixes = stage('prefix'), refined = stage('refined');
+    const series = x => [
+      { name: 'ranking prefixes', colour: '#0969da', line: true, dots: true, points: prefixes.filter(p => Number.isFinite(num(p[x]))).map(p => [num(p[x]), num(p.loss)]) },
+      { name: 'refinement', colour: '#1a7f37', line: true, dots: true, points: refined.filter(p => Number.isFinite(num(p[x]))).map(p => [num(p[x]), num(p.loss)]) },
+    ].filter(s => s.points.length);
     left.appendChild(plot({
       id: 'loss-curve', width: 640, height: 260, xLog: true, xLabel: 'nodes kept', yLabel: 'task loss', empty: 'no loss curve',
-      series: [{ name: 'pruned circuit', colour: '#0969da', line: true, dots: true, points: curve.map(p => [num(p.nodes), num(p.loss)]) }],
+      series: series('nodes'),
       hlines: [{ y: num(c.target_loss), label: 'target', colour: '#cf222e' }],
-      vlines: curve.length ? [{ x: num(c.node_count), label: 'this circuit', colour: '#57606a' }] : [],
+      vlines: prefixes.length ? [{ x: num(c.node_count), label: 'this circuit', colour: '#57606a' }] : [],
+    }));
+    left.appendChild(plot({
+      id: 'loss-edges-curve', width: 640, height: 260, xLog: true, xLabel: 'edges (nonzero weights between kept nodes)', yLabel: 'task loss',
+      empty: 'no edge counts stored (circuit pruned before they were)',
+      series: series('edges'),
+      hlines: [{ y: num(c.target_loss), label: 'target', colour: '#cf222e' }],
+      vlines: prefixes.some(p => Number.isFinite(num(p.edges))) ? [{ x: num(c.edge_count), label: 'this circuit', colour: '#57606a' }] : [],
     }));
 
     const nodesById = new Map((c.nodes || []).map(n => [n.id, n]));

@@ -1,0 +1,111 @@
+using System.Runtime.Intrinsics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SparseCircuits.Model;
+
+/// <summary>
+/// Kernels of the model's linear layers: libtorch's dense matmul, <see cref="SparseLinear"/> over the
+/// weight's nonzeros, or per layer and call whichever measured faster at that shape and density
+/// (docs/benchmarks.md "Sparse-aware execution"). All three compute the same function up to float
+/// summation order.
+/// </summary>
+public enum LinearKernels { Auto, Dense, Sparse }
+
+public static class LinearKernelChoice
+{
+    /// <summary>
+    /// Whether <see cref="LinearKernels.Auto"/> runs a weight of <paramref name="inFeatures"/> x
+    /// <paramref name="outFeatures"/> at <paramref name="density"/> sparse: when its density is at
+    /// or below the crossover measured for the dense path's precision. The sparse kernels need
+    /// AVX-512 (elsewhere Vector512 is emulated and slow) and enough tokens to fill a block.
+    /// </summary>
+    public static bool PrefersSparse(int inFeatures, int outFeatures, double density, long tokens, MatmulPrecision precision)
+    {
+        if (!Vector512.IsHardwareAccelerated || tokens < 16) return false;
+        return density <= CrossoverDensity(Math.Min(inFeatures, outFeatures), precision);
+    }
+
+    /// <summary>
+    /// The densest weight at which the sparse path measured at least as fast as the dense one in
+    /// both a training step and a pruning step, on whole 4-layer models with AbsTopK 1/4 (bench
+    /// <c>sparse-kernels</c>, 2-core Zen 5, one thread, machine loaded; docs/benchmarks.md
+    /// "Sparse-aware execution"). Against fp32 matmuls: from 1/16 at every width measured (128,
+    /// 256, 512; at 1/8 d_model 128 pruning and d_model 512 training were slower). Against bf16
+    /// matmuls (about four times fp32's speed here): even at d_model 512 and 1/32 (training 0.96-1.01x,
+    /// pruning 1.16-1.27x), slower at 128 and 256 at every density down to 1/64: 0 means never.
+    /// </summary>
+    public static double CrossoverDensity(int width, MatmulPrecision precision) => precision switch
+    {
+        MatmulPrecision.Fp32 => 1.0 / 16,
+        _ => width >= 512 ? 1.0 / 32 : 0,
+    };
+}
+
+/// <summary>
+/// One model's kernel switch and its sparse layouts. A layout describes the weight's current
+/// nonzeros, so it is built at every call unless a <see cref="Cache"/> scope promises the weights
+/// stay fixed (pruning).
+/// </summary>
+sealed class LinearKernelSetting
+{
+    readonly object gate = new();
+    readonly Dictionary<Tensor, SparseWeight?> cache = new(ReferenceEqualityComparer.Instance);
+    int cacheScopes;
+
+    public LinearKernels Value { get; set; }
+
+    /// <summary>The layout to run <paramref name="weight"/> sparse with, or null to run it dense.</summary>
+    public SparseWeight? LayoutFor(Tensor weight, Tensor x, MatmulPrecision precision)
+    {
+        if (Value == LinearKernels.Dense || !Eligible(weight, x)) return null;
+        lock (gate)
+        {
+            if (cacheScopes > 0 && cache.TryGetValue(weight, out SparseWeight? cached)) return cached;
+        }
+        SparseWeight? layout = Choose(weight, x, precision);
+        lock (gate)
+        {
+            if (cacheScopes > 0) cache[weight] = layout;
+        }
+        return layout;
+    }
+
+    SparseWeight? Choose(Tensor weight, Tensor x, MatmulPrecision precision)
+    {
+        using var _ = no_grad();
+        if (Value == LinearKernels.Sparse) return SparseWeight.From(weight);
+        int outFeatures = (int)weight.shape[0], inFeatures = (int)weight.shape[1];
+        long tokens = x.numel() / Math.Max(1, inFeatures);
+        if (!Vector512.IsHardwareAccelerated || tokens < 16) return null;
+        double density = SparseWeight.CountNonzeros(weight) / ((double)outFeatures * inFeatures);
+        return LinearKernelChoice.PrefersSparse(inFeatures, outFeatures, density, tokens, precision) ? SparseWeight.From(weight) : null;
+    }
+
+    static bool Eligible(Tensor weight, Tensor x) =>
+        weight.dim() == 2 && weight.dtype == ScalarType.Float32 && weight.device_type == DeviceType.CPU
+        && x.dtype == ScalarType.Float32 && x.device_type == DeviceType.CPU && x.dim() >= 1
+        && weight.shape[0] < int.MaxValue && weight.shape[1] < int.MaxValue;
+
+    /// <summary>Builds each layout (and auto choice) once until the returned scope is disposed.</summary>
+    public IDisposable Cache()
+    {
+        lock (gate) cacheScopes++;
+        return new Scope(this);
+    }
+
+    sealed class Scope(LinearKernelSetting owner) : IDisposable
+    {
+        bool disposed;
+
+        public void Dispose()
+        {
+            if (disposed) return;
+            disposed = true;
+            lock (owner.gate)
+            {
+                if (--owner.cacheScopes == 0) owner.cache.Clear();
+            }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+using System.Text.Json.Nodes;
+using SparseCircuits.Core;
+using SparseCircuits.Model;
+using SparseCircuits.Tests.Support;
+using SparseCircuits.Training;
+using Xunit;
+
+namespace SparseCircuits.Tests.Training;
+
+public sealed class SparseKernelTrainingTests(SyntheticData data) : IClassFixture<SyntheticData>
+{
+    TrainingConfig Tiny(int steps) => TrainingPresets.Get("tiny", data.VocabSize) with
+    {
+        Steps = steps, BatchSize = 4, LogInterval = 1, EvalInterval = steps, CheckpointInterval = steps, EvalTokens = 512,
+        WeightDensity = 0.125, AnnealFraction = 0.2,
+        Model = ModelPresets.Get("tiny", data.VocabSize) with { NCtx = 32, ActivationSparsity = ActivationSparsity.PaperText },
+    };
+
+    [Fact]
+    public void Kernels_are_left_out_of_config_files_at_auto_and_read_when_set()
+    {
+        // Configs written before the field existed serialise (and hash) exactly as before.
+        Assert.DoesNotContain("kernels", Json.Serialize(new TrainingConfig()));
+        var sparse = ConfigLoader.Load(new TrainingConfig(), [], ["kernels=sparse"]);
+        Assert.Equal(LinearKernels.Sparse, sparse.Kernels);
+        Assert.Contains("\"kernels\": \"sparse\"", Json.Serialize(sparse));
+        Assert.Equal(sparse, ConfigLoader.Load(new TrainingConfig(), [JsonNode.Parse(Json.Serialize(sparse))!.AsObject()], []));
+        Assert.Contains("kernels", Assert.Throws<SparseCircuitsException>(() => (Tiny(1) with { Kernels = (LinearKernels)7 }).Validate()).Message);
+    }
+
+    [Fact]
+    public void Sparse_kernels_train_to_the_same_losses_as_dense_ones() => SameLosses(40);
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public void Sparse_kernels_train_to_the_same_losses_as_dense_ones_over_200_steps() => SameLosses(200);
+
+    void SameLosses(int steps)
+    {
+        using var dir = new TempDir();
+        var dense = Tiny(steps) with { Kernels = LinearKernels.Dense };
+        var sparse = dense with { Kernels = LinearKernels.Sparse };
+        Trainer.Run(new TrainingRequest(dense, data.ShardDir, dir["dense"]), NullProgress.Instance);
+        Trainer.Run(new TrainingRequest(sparse, data.ShardDir, dir["sparse"]), NullProgress.Instance);
+        var a = MetricsLog.Read(dir["dense"]);
+        var b = MetricsLog.Read(dir["sparse"]);
+        Assert.Equal(steps, b.Count);
+        // The same batches and weights: the first loss agrees to float rounding, later ones stay close.
+        Assert.Equal(a[0].TrainLoss, b[0].TrainLoss, 4);
+        for (int i = 0; i < a.Count; i++) Assert.True(Math.Abs(a[i].TrainLoss - b[i].TrainLoss) < 0.02, $"step {i + 1}: {a[i].TrainLoss} vs {b[i].TrainLoss}");
+        Assert.Equal(a[^1].ValLoss!.Value, b[^1].ValLoss!.Value, 1);
+    }
+}
