@@ -39,7 +39,7 @@ public sealed class BridgedTinyPair : IDisposable
         var data = TaskDataset.FromTask(TaskRegistry.Get(Task), trained.Tokenizer, null, 24, 0, new TaskDatasetOptions { MaxPromptTokens = 32 });
         var examples = TaskExample.FromPairs(data.Pairs);
         var task = new BinaryTask(Task, examples, examples, examples);
-        Circuit pruned = CircuitPruning.Run(trained.Model, means, task, new PruningConfig { TargetLoss = 5, Steps = 3, Budget = 1, ControlSets = 2 },
+        Circuit pruned = CircuitPruning.Run(trained.Model, means, task, new PruningConfig { TargetLoss = 5, Steps = 3, Runs = 1, ControlSets = 2 },
             NullProgress.Instance, ModelReference.Of(trained), null);
         CircuitFile.Save(Path.Combine(BridgedDir, "circuits", Task, CircuitFile.FileName), Reports.ReportRun.WithNodes(pruned, trained.Model, means, CircuitNodes));
     }
