@@ -2,7 +2,6 @@ using System.ComponentModel;
 using SparseCircuits.Bridges;
 using SparseCircuits.Core;
 using SparseCircuits.Data;
-using SparseCircuits.Model;
 using SparseCircuits.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -108,7 +107,7 @@ public sealed class BridgesTrainCommand : Command<BridgesTrainCommand.Settings>
     {
         int vocab = ShardManifest.Load(data).VocabSize;
         // One stream: the bridged step runs as one pass (BridgeObjective).
-        TrainingConfig preset = TrainingPresets.Get(settings.Preset, vocab) with { MatmulPrecision = MatmulPrecisions.Fastest(), Streams = 1 };
+        TrainingConfig preset = TrainingPresets.ForThisMachine(settings.Preset, vocab) with { Streams = 1 };
         TrainingConfig config = ConfigLoader.Load(preset, settings.Config, sets);
         if (settings.MaxSteps is long steps) config = config with { Steps = steps };
         if (settings.Seed is ulong seed) config = config with { Seed = seed };
