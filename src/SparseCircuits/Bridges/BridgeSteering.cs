@@ -121,7 +121,7 @@ public static class BridgeSteering
                 for (int k = 0; k < strengths.Count; k++)
                 {
                     double strength = strengths[k];
-                    Hooks? hooks = strength == 0 ? null : new Hooks().Replace(site, x => x + edit * strength);
+                    var hooks = new Hooks().Replace(site, x => x + edit * strength);
                     Tensor logits = pair.Dense.Model.forward(actual.Tokens, hooks);
                     sums[c][k] += CounterfactualProbability(logits, actual, swap: true).sum().item<float>();
                 }
