@@ -65,6 +65,16 @@ public static class CircuitsApp
                 .WithDescription("Find the smallest circuit for a task at a target loss; validate it; write circuit.json.");
             config.AddCommand<ShowCommand>("show")
                 .WithDescription("Print a circuit.json: size, validation, nodes and edges.");
+            config.AddBranch("bridges", bridges =>
+            {
+                bridges.SetDescription("Bridges between a dense model and a weight-sparse one trained next to it: train, measure, steer.");
+                bridges.AddCommand<BridgesTrainCommand>("train")
+                    .WithDescription("Train a weight-sparse model plus bridges at every sublayer input next to a frozen dense run; resumable.");
+                bridges.AddCommand<BridgesEvalCommand>("eval")
+                    .WithDescription("Per bridge site: NMSE both ways, KL and next-token loss of both hybrids, next to both models' loss.");
+                bridges.AddCommand<BridgesSteerCommand>("steer")
+                    .WithDescription("Steer the dense model through a sparse circuit node via its bridge, with random-channel controls; table, JSON, plot.");
+            });
             config.AddCommand<ReportCommand>("report")
                 .WithDescription("One self-contained HTML file: model card, task table, circuit graphs, node panels, embeddings.");
             config.AddCommand<ServeCommand>("serve")

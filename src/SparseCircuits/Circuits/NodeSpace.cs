@@ -13,6 +13,15 @@ public readonly record struct NodeId(int Layer, NodeLocation Location, int Index
 
     /// <summary>The id used in circuit files: <c>2.attn.q[17]</c>.</summary>
     public override string ToString() => $"{Point}[{Index}]";
+
+    /// <summary>Reads an id written by <see cref="ToString"/>, e.g. <c>2.attn.q[17]</c>; anything else is a user error.</summary>
+    public static NodeId Parse(string text)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(text.Trim(), @"^(\d+)\.([a-z_.]+)\[(\d+)\]$");
+        if (!match.Success || !int.TryParse(match.Groups[1].Value, out int layer) || !int.TryParse(match.Groups[3].Value, out int index))
+            throw new Core.SparseCircuitsException($"node '{text}' is not a node id like 2.mlp.act_in[17] (layer.site[channel])");
+        return new NodeId(layer, NodeLocations.Parse(match.Groups[2].Value), index);
+    }
 }
 
 /// <summary>The nodes at one hook point: a contiguous range of global node numbers.</summary>

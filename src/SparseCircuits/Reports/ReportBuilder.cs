@@ -64,6 +64,7 @@ public static class ReportBuilder
             NodeProfiles = profiles,
             Embeddings = EmbeddingViewBuilder.Build(trained.Model, tokenTexts, options.EmbeddingTokensPerSide,
                 nodesByCircuit.ToDictionary(kv => kv.Key, kv => kv.Value)),
+            Bridges = BridgesReportPage.TryBuild(trained.Run.Path),
         };
     }
 

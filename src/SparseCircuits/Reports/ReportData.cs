@@ -27,6 +27,8 @@ public sealed record ReportData
     public required EmbeddingView Embeddings { get; init; }
     /// <summary>Sweep comparison (issue 7), absent for a single model.</summary>
     public FrontierPage? Frontier { get; init; }
+    /// <summary>Bridges to a dense model (docs/bridges.md), present when the run was trained with them.</summary>
+    public BridgesPage? Bridges { get; init; }
 }
 
 /// <summary>Model card: shape, size, sparsity, loss and the flattened training config for display.</summary>
@@ -218,6 +220,10 @@ public sealed record TokenWeight(string Token, double Weight);
 /// <summary>The sweep page: plots as inline SVG, the per-model table, and the headline comparison in words.</summary>
 public sealed record FrontierPage(string Summary, IReadOnlyList<ReportFigure> Figures, IReadOnlyList<string> Columns,
     IReadOnlyList<IReadOnlyList<string>> Rows);
+
+/// <summary>The bridges page: a summary in words, the per-site quality table, steering plots as inline SVG.</summary>
+public sealed record BridgesPage(string Summary, IReadOnlyList<string> Columns, IReadOnlyList<IReadOnlyList<string>> Rows,
+    IReadOnlyList<ReportFigure> Figures);
 
 /// <summary>A figure drawn outside the page (e.g. by ScottPlot) and inlined as SVG markup.</summary>
 public sealed record ReportFigure(string Title, string Svg, string Caption);

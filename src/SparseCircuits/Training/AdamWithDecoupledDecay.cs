@@ -77,7 +77,7 @@ public sealed class AdamWithDecoupledDecay : IDisposable
             v.mul_(beta2).addcmul_(grad, grad, value: 1 - beta2);
             Tensor denominator = _scratch[v.dtype].narrow(0, 0, v.numel()).view(v.shape);
             denominator.copy_(v).sqrt_().div_(biasCorrection2Sqrt).add_(_config.Eps);
-            _parameters[i].Value.addcdiv_(m, denominator, value: -stepSize);
+            _parameters[i].Value.addcdiv_(m, denominator, value: -stepSize * _parameters[i].LearningRateScale);
         }
     }
 

@@ -10,7 +10,8 @@ public sealed class Checkpoint(
     OrderedDictionary<string, Tensor> optimizer,
     TrainerState state,
     string configJson,
-    double? valLoss) : IDisposable
+    double? valLoss,
+    IReadOnlyDictionary<string, OrderedDictionary<string, Tensor>>? extra = null) : IDisposable
 {
     public long Step { get; } = step;
     public string Directory { get; } = directory;
@@ -21,10 +22,13 @@ public sealed class Checkpoint(
     public TrainerState State { get; } = state;
     public string ConfigJson { get; } = configJson;
     public double? ValLoss { get; } = valLoss;
+    /// <summary>Further safetensors files of the checkpoint (a training companion's) by file name.</summary>
+    public IReadOnlyDictionary<string, OrderedDictionary<string, Tensor>> Extra { get; } = extra ?? new Dictionary<string, OrderedDictionary<string, Tensor>>();
 
     public void Dispose()
     {
         foreach (Tensor t in Model.Values) t.Dispose();
         foreach (Tensor t in Optimizer.Values) t.Dispose();
+        foreach (Tensor t in Extra.Values.SelectMany(file => file.Values)) t.Dispose();
     }
 }

@@ -17,6 +17,7 @@ namespace SparseCircuits.Training;
 ///     optimizer.safetensors   optimizer state: step, {name}.exp_avg, {name}.exp_avg_sq
 ///     trainer_state.json      <see cref="TrainerState"/> (step, tokens, sampler RNG, best val, config hash)
 ///     config.json             the run's config, byte for byte as given
+///     bridges.safetensors     tensors of a <see cref="ITrainingCompanion"/>, when the run has one (any extra file)
 ///     COMPLETE                <see cref="CheckpointManifest"/>: step, val loss, size + SHA-256 of each file above
 ///   step_000200/ ...
 ///   best.json                 <see cref="BestCheckpointPointer"/> to the lowest-val-loss checkpoint
@@ -71,9 +72,13 @@ public sealed partial class CheckpointStore
     /// be at <paramref name="step"/>; its <see cref="TrainerState.ConfigSha256"/> is filled in here.
     /// </summary>
     /// <param name="valLoss">validation loss at this step, if evaluated; decides the best checkpoint</param>
+    /// <param name="extraFiles">further safetensors files by file name (e.g. a companion's), listed and verified like the others</param>
     public string Save(long step, IReadOnlyDictionary<string, Tensor> model, IReadOnlyDictionary<string, Tensor> optimizer,
-        TrainerState state, string configJson, double? valLoss)
+        TrainerState state, string configJson, double? valLoss, IReadOnlyDictionary<string, IReadOnlyDictionary<string, Tensor>>? extraFiles = null)
     {
+        foreach (string file in extraFiles?.Keys ?? [])
+            if (DataFiles.Contains(file) || file == CompleteFile || !file.EndsWith(".safetensors", StringComparison.Ordinal) || Path.GetFileName(file) != file)
+                throw new ArgumentException($"extra checkpoint file '{file}' must be a plain *.safetensors name other than {string.Join(", ", DataFiles)}", nameof(extraFiles));
         ArgumentOutOfRangeException.ThrowIfNegative(step);
         if (state.Step != step) throw new ArgumentException($"trainer state is at step {state.Step} but the checkpoint is for step {step}", nameof(state));
         try { JsonDocument.Parse(configJson).Dispose(); }
@@ -90,7 +95,9 @@ public sealed partial class CheckpointStore
             byte[] config = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(configJson);
             AtomicFile.WriteAllBytes(Path.Combine(staging, ConfigFile), config);
             AtomicFile.WriteJson(Path.Combine(staging, StateFile), state with { ConfigSha256 = Hashing.Sha256(config) });
-            var digests = DataFiles.ToDictionary(f => f, f => Digest(Path.Combine(staging, f)));
+            foreach (var (file, tensors) in extraFiles ?? new Dictionary<string, IReadOnlyDictionary<string, Tensor>>())
+                SafeTensors.Write(Path.Combine(staging, file), tensors, tensorMetadata);
+            var digests = DataFiles.Concat(extraFiles?.Keys ?? []).ToDictionary(f => f, f => Digest(Path.Combine(staging, f)));
             // Last file written: until it exists nothing in the directory is trusted.
             AtomicFile.WriteJson(Path.Combine(staging, CompleteFile),
                 new CheckpointManifest(CheckpointManifest.CurrentFormat, step, valLoss, digests));
@@ -177,6 +184,13 @@ public sealed partial class CheckpointStore
             throw new SparseCircuitsException($"{dir} is not a complete checkpoint (no {CompleteFile} marker; was the save interrupted?)");
         CheckpointManifest manifest = ReadManifest(dir);
         foreach (string file in DataFiles) Verify(dir, file, manifest);
+        var extraFiles = manifest.Files.Keys.Where(f => !DataFiles.Contains(f)).Order(StringComparer.Ordinal).ToList();
+        foreach (string file in extraFiles)
+        {
+            if (Path.GetFileName(file) != file || !file.EndsWith(".safetensors", StringComparison.Ordinal))
+                throw new SparseCircuitsException($"{Path.Combine(dir, CompleteFile)} lists '{file}', which is not a checkpoint file name");
+            Verify(dir, file, manifest);
+        }
 
         string statePath = Path.Combine(dir, StateFile);
         TrainerState state = Json.ReadFile<TrainerState>(statePath);
@@ -189,14 +203,24 @@ public sealed partial class CheckpointStore
             throw new SparseCircuitsException($"{Path.Combine(dir, ConfigFile)} is not the config this checkpoint was trained with (hash differs from {StateFile})");
 
         OrderedDictionary<string, Tensor> model = SafeTensors.Read(Path.Combine(dir, ModelFile)).Tensors;
+        var extra = new Dictionary<string, OrderedDictionary<string, Tensor>>(StringComparer.Ordinal);
         try
         {
             OrderedDictionary<string, Tensor> optimizer = SafeTensors.Read(Path.Combine(dir, OptimizerFile)).Tensors;
-            return new Checkpoint(manifest.Step, dir, model, optimizer, state, Encoding.UTF8.GetString(config), manifest.ValLoss);
+            try
+            {
+                foreach (string file in extraFiles) extra[file] = SafeTensors.Read(Path.Combine(dir, file)).Tensors;
+            }
+            catch
+            {
+                foreach (Tensor t in optimizer.Values) t.Dispose();
+                throw;
+            }
+            return new Checkpoint(manifest.Step, dir, model, optimizer, state, Encoding.UTF8.GetString(config), manifest.ValLoss, extra);
         }
         catch
         {
-            foreach (Tensor t in model.Values) t.Dispose();
+            foreach (Tensor t in model.Values.Concat(extra.Values.SelectMany(e => e.Values))) t.Dispose();
             throw;
         }
     }

@@ -4,7 +4,10 @@ using SparseCircuits.Core;
 
 namespace SparseCircuits.Training;
 
-/// <summary>One line of <c>metrics.jsonl</c>. Optional fields appear only on the steps that compute them.</summary>
+/// <summary>
+/// One line of <c>metrics.jsonl</c>. Optional fields appear only on the steps that compute them;
+/// <paramref name="Terms"/> are the named parts of the training loss when it has several (bridges).
+/// </summary>
 public sealed record StepMetrics(
     long Step,
     long Tokens,
@@ -14,7 +17,8 @@ public sealed record StepMetrics(
     double TargetDensity,
     double? ValLoss = null,
     double? TokensPerSecond = null,
-    IReadOnlyDictionary<string, double>? Density = null);
+    IReadOnlyDictionary<string, double>? Density = null,
+    IReadOnlyDictionary<string, double>? Terms = null);
 
 /// <summary>
 /// Appends <see cref="StepMetrics"/> as JSON lines. On resume the lines after the checkpoint's step

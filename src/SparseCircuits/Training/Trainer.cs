@@ -7,8 +7,9 @@ using static TorchSharp.torch;
 namespace SparseCircuits.Training;
 
 /// <param name="StopAfterStep">stop (with a checkpoint) once this many steps are done, e.g. to split a run over sessions</param>
+/// <param name="Companion">parameters trained next to the model with their own loss (bridges), or null for plain training</param>
 public sealed record TrainingRequest(TrainingConfig Config, string DataDir, string OutDir, bool Resume = false,
-    long? StopAfterStep = null, string CommandLine = "");
+    long? StopAfterStep = null, string CommandLine = "", ITrainingCompanion? Companion = null);
 
 public sealed record TrainingResult(long Step, double? ValLoss, double UnigramValLoss, double TokensPerSecond, TimeSpan Elapsed, string CheckpointDir);
 
@@ -23,6 +24,10 @@ public static class Trainer
     public static TrainingResult Run(TrainingRequest request, IProgressReporter progress, CancellationToken cancellation = default)
     {
         TrainingConfig config = request.Config.Validate();
+        ITrainingCompanion? companion = request.Companion;
+        // The companion's batch runs as one pass; splitting it into streams is not implemented.
+        if (companion is not null && config.Streams != 1)
+            throw new SparseCircuitsException($"training config: streams must be 1 when training with {companion.CheckpointFile} (got {config.Streams})");
         TorchRuntime.EnsureInitialized();
         var run = new RunDirectory(Path.GetFullPath(request.OutDir));
         ShardManifest shards = ShardManifest.Load(request.DataDir);
@@ -42,7 +47,7 @@ public static class Trainer
         using var model = new SparseGpt(config.Model, generator) { MatmulPrecision = config.MatmulPrecision, LinearKernels = config.Kernels };
         var parameters = model.DescribeParameters();
         using var optimizer = new AdamWithDecoupledDecay(
-            parameters.Select(p => new OptimizedParameter(p.Name, p.Tensor, Decay: p.IsSparseMatrix)), config.Optimizer);
+            parameters.Select(p => new OptimizedParameter(p.Name, p.Tensor, Decay: p.IsSparseMatrix)).Concat(companion?.Parameters ?? []), config.Optimizer);
         var store = new CheckpointStore(run.CheckpointsDir, config.KeepLastCheckpoints);
 
         long step = 0, tokensSeen = 0;
@@ -54,6 +59,12 @@ public static class Trainer
                 if (Canonical(checkpoint.ConfigJson) != configJson)
                     throw new SparseCircuitsException($"checkpoint {checkpoint.Directory} was trained with a different config; resume with the run's own config.json");
                 ModelWeights.Import(model, checkpoint.Model, checkpoint.Directory);
+                if (companion is null && checkpoint.Extra.Count > 0)
+                    throw new SparseCircuitsException($"checkpoint {checkpoint.Directory} also holds {string.Join(", ", checkpoint.Extra.Keys)}: the run was trained with a companion; resume it with the command that started it (circuits bridges train --resume)");
+                if (companion is not null)
+                    companion.Import(checkpoint.Extra.TryGetValue(companion.CheckpointFile, out var saved) ? saved
+                        : throw new SparseCircuitsException($"checkpoint {checkpoint.Directory} has no {companion.CheckpointFile}; it was not trained with one"),
+                        Path.Combine(checkpoint.Directory, companion.CheckpointFile));
                 optimizer.ImportState(checkpoint.Optimizer);
                 (step, tokensSeen, bestVal) = (checkpoint.State.Step, checkpoint.State.TokensSeen, checkpoint.State.BestValLoss);
                 sampler.State = checkpoint.State.SamplerRngState;
@@ -67,6 +78,7 @@ public static class Trainer
         ScheduleConfig schedule = config.Schedule();
         var sparseTargets = SparseTargets(parameters, config);
         Tensor[] gradTensors = parameters.Select(p => (Tensor)p.Tensor).ToArray();
+        Tensor[] normalized = gradTensors.Concat(companion?.Parameters.Select(p => p.Value) ?? []).ToArray();
         var windows = new long[config.BatchSize * (config.Model.NCtx + 1)];
         int T = config.Model.NCtx;
         string? lastCheckpoint = store.Latest()?.Directory;
@@ -84,14 +96,16 @@ public static class Trainer
         {
             cancellation.ThrowIfCancellationRequested();
             double loss, gradRms, lr, density;
+            IReadOnlyDictionary<string, double>? terms = null;
             using (var scope = NewDisposeScope())
             {
                 sampler.Next(windows);
                 Tensor batch = tensor(windows).view(config.BatchSize, T + 1);
-                loss = BatchStreams.ForwardBackward(model, batch, gradTensors, config.Streams);
+                if (companion is null) loss = BatchStreams.ForwardBackward(model, batch, gradTensors, config.Streams);
+                else (loss, terms) = companion.ForwardBackward(model, batch, step);
                 if (!double.IsFinite(loss))
                     throw new SparseCircuitsException($"training loss became {loss} at step {step}; stopped without saving. Last good checkpoint: {lastCheckpoint ?? "none"}. Try a lower learning_rate.");
-                gradRms = GradientNormalizer.Apply(gradTensors, config.GradientNormalization);
+                gradRms = GradientNormalizer.Apply(normalized, config.GradientNormalization);
                 lr = SharkfinSchedule.LearningRate(schedule, step);
                 optimizer.Step(lr);
                 density = L0Annealing.Density(schedule, step);
@@ -120,7 +134,7 @@ public static class Trainer
                 intervalClock.Restart();
                 intervalTokens = 0;
             }
-            metrics.Write(new StepMetrics(step, tokensSeen, loss, lr, gradRms, config.Dense ? 1 : density, valLoss, rate, achieved));
+            metrics.Write(new StepMetrics(step, tokensSeen, loss, lr, gradRms, config.Dense ? 1 : density, valLoss, rate, achieved, terms));
             bar.Set(step);
             if (logNow) bar.Status($"loss {loss:0.000}" + (lastVal is double v ? $" · val {v:0.000}" : "") + $" · {rate / 1000:0.0}k tok/s");
 
@@ -129,7 +143,8 @@ public static class Trainer
                 metrics.Flush(); // metrics reach disk before the checkpoint that vouches for them
                 if (valLoss is double vl && (bestVal is null || vl < bestVal)) bestVal = vl;
                 var state = new TrainerState(step, tokensSeen, sampler.State, bestVal);
-                lastCheckpoint = store.Save(step, ModelWeights.Export(model), optimizer.ExportState(), state, configJson, valLoss);
+                lastCheckpoint = store.Save(step, ModelWeights.Export(model), optimizer.ExportState(), state, configJson, valLoss,
+                    companion is null ? null : new Dictionary<string, IReadOnlyDictionary<string, Tensor>> { [companion.CheckpointFile] = companion.Export() });
             }
         }
         metrics.Flush();
@@ -199,6 +214,7 @@ public static class Trainer
                 throw new SparseCircuitsException($"{run.Path} already holds a training run; pass --resume to continue it or choose another --out");
             if (Canonical(File.ReadAllText(run.ConfigFile)) != configJson)
                 throw new SparseCircuitsException($"{run.ConfigFile} differs from the requested config; resume with the same preset and options (or --config {run.ConfigFile})");
+            request.Companion?.PrepareRun(run.Path, resuming: true);
             return;
         }
         // Resuming nothing would silently start a fresh run under the wrong name.
@@ -208,6 +224,7 @@ public static class Trainer
         Directory.CreateDirectory(run.Path);
         string tokenizerSource = Path.Combine(request.DataDir, ShardManifest.TokenizerDirName);
         if (Directory.Exists(tokenizerSource)) CopyDirectory(tokenizerSource, run.TokenizerDir);
+        request.Companion?.PrepareRun(run.Path, resuming: false);
         AtomicFile.WriteAllText(run.ConfigFile, configJson + "\n"); // last: its presence marks a run
     }
 

@@ -137,7 +137,7 @@ public sealed class PruneAllTasksCliTests(TinyRun run) : IClassFixture<TinyRun>
 public sealed class JsonOutputCliTests(TinyRun run) : IClassFixture<TinyRun>
 {
     /// <summary>Every command with --json (CommandTreeTests checks the CLI has no other).</summary>
-    public static readonly string[] Covered = ["eval", "tasks eval", "sweep status"];
+    public static readonly string[] Covered = ["eval", "tasks eval", "sweep status", "bridges eval", "bridges steer"]; // bridges: BridgesCliTests
 
     [Fact]
     public void Json_output_parses_with_progress_shown_and_stdout_redirected()
@@ -191,6 +191,8 @@ public sealed class InterruptCliTests(TinyRun run) : IClassFixture<TinyRun>
         ["tasks mine"] = nameof(InterruptedWorkTests.Mining_and_sampling_check_the_cancellation_token),
         ["sample"] = nameof(InterruptedWorkTests.Mining_and_sampling_check_the_cancellation_token),
         ["report"] = nameof(Reports.ReportBuilderTests.Stops_at_its_first_progress_report_once_interrupted),
+        ["bridges train"] = nameof(Bridges.BridgeTrainingTests.Bridges_train_stops_at_its_first_report_once_interrupted),
+        ["bridges eval"] = nameof(Bridges.BridgeSteeringTests.Evaluation_reports_every_site_and_stops_at_its_first_report_once_interrupted),
     };
 
     public static readonly IReadOnlyDictionary<string, string> Short = new Dictionary<string, string>
@@ -201,6 +203,7 @@ public sealed class InterruptCliTests(TinyRun run) : IClassFixture<TinyRun>
         ["sweep status"] = "reads a sweep directory and the Slurm queue",
         ["import official"] = "reads and writes the weights once, atomically: 1 s for the fixture, 15 s for a 1.6 GB model",
         ["export official"] = "writes the weights once, atomically: 16 s for a 1.6 GB model",
+        ["bridges steer"] = "a few hundred short prompts through the dense model per strength and channel: seconds; files written at the end, atomically",
     };
 
     [Fact]
@@ -291,7 +294,7 @@ public sealed class OutputPathCliTests(TinyRun run) : IClassFixture<TinyRun>
     /// <summary>Every command with an output path (CommandTreeTests checks the CLI has no other).</summary>
     public static readonly string[] Covered =
         ["corpus build", "corpus tokenize", "tokenizer train", "train", "tasks export", "tasks mine", "prune", "report", "run", "sweep run", "frontier",
-         "import official", "export official"];
+         "import official", "export official", "bridges train"]; // bridges train: BridgesCliTests
 
     [Fact]
     public void Unwritable_outputs_are_refused_before_the_work()

@@ -270,6 +270,7 @@
     nav.replaceChildren();
     const links = [['overview', '#/', 'Overview'], ['embeddings', '#/embeddings', 'Embeddings']];
     if (DATA.frontier) links.push(['frontier', '#/frontier', 'Frontier']);
+    if (DATA.bridges) links.push(['bridges', '#/bridges', 'Bridges']);
     for (const [key, href, label] of links) nav.appendChild(el('a', { href, class: key === active ? 'active' : null, id: 'nav-' + key }, label));
   }
 
@@ -291,6 +292,7 @@
     } else if (view === '') show('overview', 'overview', overview);
     else if (view === 'embeddings') show('embeddings', 'embeddings', embeddingsView);
     else if (view === 'frontier' && DATA.frontier) show('frontier', 'frontier', frontierView);
+    else if (view === 'bridges' && DATA.bridges) show('bridges', 'bridges', bridgesView);
     else show(null, 'missing', () => notFound('No such page: ' + location.hash));
   }
   function show(navKey, key, render) {
@@ -787,6 +789,24 @@
     const looksNumeric = s => /^\s*[-+]?(\d|\.\d)[\d.,eE+%-]*\s*$/.test(String(s));
     app.appendChild(table({ id: 'frontier-table' }, cols, (f.rows || []).map(r =>
       el('tr', {}, r.map(cell => el('td', { class: looksNumeric(cell) ? 'num' : null }, String(cell)))))));
+  }
+
+  // ---------- bridges ----------
+
+  function bridgesView() {
+    const b = DATA.bridges;
+    document.title = `Bridges · ${DATA.title || 'Report'}`;
+    app.appendChild(el('h1', {}, 'Bridges to the dense model'));
+    app.appendChild(el('p', { id: 'bridges-summary', style: 'white-space: pre-wrap' }, b.summary || ''));
+    const cols = (b.columns || []).map(label => ({ label }));
+    app.appendChild(table({ id: 'bridges-table' }, cols, (b.rows || []).map(r =>
+      el('tr', {}, r.map((cell, i) => el('td', { class: i > 0 ? 'num' : null }, String(cell)))))));
+    for (const fig of b.figures || []) {
+      const svg = safeSvg(fig.svg);
+      app.appendChild(el('figure', { class: 'figure' }, el('h3', {}, fig.title),
+        svg || el('p', { class: 'empty' }, 'This figure could not be read.'),
+        el('figcaption', { class: 'muted small' }, fig.caption)));
+    }
   }
 
   window.addEventListener('hashchange', route);
