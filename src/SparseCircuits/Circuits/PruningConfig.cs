@@ -13,13 +13,15 @@ public enum PruningMethod
 
 /// <summary>
 /// Pruning hyperparameters. Defaults are the centres of the paper's search (docs/method.md, "Pruning to
-/// a circuit"): k_coef 1e-4, lr 3e-3, weight decay 1e-3, beta2 0.95, warmup 5% then linear decay,
-/// temperature 1, tau init N(0.1, 0.01), batch 64 pairs (128 prompts), target task loss 0.15.
+/// a circuit"): k_coef 1e-4 (the adaptive penalty's start), lr 3e-3, weight decay 1e-3, beta2 0.95,
+/// warmup 5% then linear decay, temperature 1, tau init N(0.1, 0.01), target task loss 0.15; and
+/// from the search study of docs/circuits.md: one run of 1,200 steps of 64 prompts (32 pairs), the
+/// adaptive penalty at setpoint 0.5, then the refinement.
 /// </summary>
 public sealed record PruningConfig
 {
     public const double DefaultTargetLoss = Tasks.TaskScore.SolvedLoss;
-    public const int DefaultSteps = 600, DefaultRuns = 1, BudgetRunLimit = 27;
+    public const int DefaultSteps = 1200, DefaultBatchPrompts = 64, DefaultRuns = 1, BudgetRunLimit = 27;
     public const double DefaultKCoefSetpoint = 0.5;
     public const double DefaultKCoef = 1e-4, DefaultLearningRate = 3e-3;
 
@@ -28,8 +30,8 @@ public sealed record PruningConfig
     public AblationKind Ablation { get; init; } = AblationKind.Mean;
     /// <summary>Mask-learning steps per search run.</summary>
     public int Steps { get; init; } = DefaultSteps;
-    /// <summary>Prompts per step (64 contrast pairs).</summary>
-    public int BatchPrompts { get; init; } = 128;
+    /// <summary>Prompts per step (32 contrast pairs).</summary>
+    public int BatchPrompts { get; init; } = DefaultBatchPrompts;
     /// <summary>
     /// Each step's prompts run as this many forward/backward passes over prompts of similar
     /// length (same gradient, less padding); 1 = one padded batch.
