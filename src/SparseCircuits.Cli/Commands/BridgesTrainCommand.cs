@@ -11,7 +11,7 @@ namespace SparseCircuits.Cli.Commands;
 /// <summary><c>circuits bridges train</c>: a weight-sparse model and bridges trained next to a frozen dense run.</summary>
 public sealed class BridgesTrainCommand : Command<BridgesTrainCommand.Settings>
 {
-    public sealed class Settings : GlobalSettings
+    public sealed class Settings : TrainingRunSettings
     {
         [CommandOption("--dense <RUN>")]
         [Description("The dense run to explain (from `circuits train --dense`); frozen. On --resume, default: the run's own.")]
@@ -39,21 +39,9 @@ public sealed class BridgesTrainCommand : Command<BridgesTrainCommand.Settings>
         [Description("Token shards (default: the ones the dense run was trained on; on --resume the run's own).")]
         public string? Data { get; init; }
 
-        [CommandOption("--max-steps <N>")]
-        [Description("Total optimizer steps (schedules are laid out over them).")]
-        public long? MaxSteps { get; init; }
-
-        [CommandOption("--stop-after <N>")]
-        [Description("Stop with a checkpoint after N steps; continue later with --resume.")]
-        public long? StopAfter { get; init; }
-
         [CommandOption("--seed <S>")]
         [Description("Seed for initialisation (model and bridges) and batch sampling.")]
         public ulong? Seed { get; init; }
-
-        [CommandOption("--resume")]
-        [Description("Continue the run in --out from its latest checkpoint, exactly.")]
-        public bool Resume { get; init; }
 
         public override ValidationResult Validate() =>
             string.IsNullOrWhiteSpace(Out) ? ValidationResult.Error("--out is required")
@@ -109,8 +97,7 @@ public sealed class BridgesTrainCommand : Command<BridgesTrainCommand.Settings>
         // One stream: the bridged step runs as one pass (BridgeObjective).
         TrainingConfig preset = TrainingPresets.ForThisMachine(settings.Preset, vocab) with { Streams = 1 };
         TrainingConfig config = ConfigLoader.Load(preset, settings.Config, sets);
-        if (settings.MaxSteps is long steps) config = config with { Steps = steps };
-        if (settings.Seed is ulong seed) config = config with { Seed = seed };
+        config = settings.WithStepsAndSeed(config, settings.Seed);
         if (config.Dense) throw new SparseCircuitsException("bridges train trains a weight-sparse model; dense: true is not allowed");
         return config.Validate();
     }

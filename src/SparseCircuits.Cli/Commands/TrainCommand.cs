@@ -10,7 +10,7 @@ namespace SparseCircuits.Cli.Commands;
 /// <summary><c>circuits train</c>: weight-sparse (or dense) training on token shards.</summary>
 public sealed class TrainCommand : Command<TrainCommand.Settings>
 {
-    public sealed class Settings : GlobalSettings
+    public sealed class Settings : TrainingRunSettings
     {
         [CommandOption("--preset <NAME>")]
         [Description("tiny | small | base | paper-1x..paper-16x (configs for big machines).")]
@@ -34,14 +34,6 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         [Description("Run directory (config, checkpoints, metrics). Default runs/train-<preset>[[-dense]].")]
         public string? Out { get; init; }
 
-        [CommandOption("--max-steps <N>")]
-        [Description("Total optimizer steps (schedules are laid out over them).")]
-        public long? MaxSteps { get; init; }
-
-        [CommandOption("--stop-after <N>")]
-        [Description("Stop with a checkpoint after N steps; continue later with --resume.")]
-        public long? StopAfter { get; init; }
-
         [CommandOption("--seed <S>")]
         [Description("Seed for initialisation and batch sampling.")]
         public ulong? Seed { get; init; }
@@ -49,10 +41,6 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         [CommandOption("--dense")]
         [Description("Dense baseline: no weight projection, everything else the same.")]
         public bool Dense { get; init; }
-
-        [CommandOption("--resume")]
-        [Description("Continue the run in --out from its latest checkpoint, exactly.")]
-        public bool Resume { get; init; }
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)
@@ -82,8 +70,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
     {
         int vocab = ShardManifest.Load(settings.Data).VocabSize;
         TrainingConfig config = ConfigLoader.Load(TrainingPresets.ForThisMachine(settings.Preset, vocab), settings.Config, settings.Set);
-        if (settings.MaxSteps is long steps) config = config with { Steps = steps };
-        if (settings.Seed is ulong seed) config = config with { Seed = seed };
+        config = settings.WithStepsAndSeed(config, settings.Seed);
         if (settings.Dense) config = config with { Dense = true };
         return config.Validate();
     }
