@@ -4,7 +4,7 @@ using Spectre.Console.Cli;
 
 namespace SparseCircuits.Cli;
 
-/// <summary>Options of every command that trains a run (train, bridges train): length, early stop, resume.</summary>
+/// <summary>Options of every command that trains a run (train, bridges train): length, early stop, resume, warm start.</summary>
 public class TrainingRunSettings : GlobalSettings
 {
     [CommandOption("--max-steps <N>")]
@@ -19,10 +19,15 @@ public class TrainingRunSettings : GlobalSettings
     [Description("Continue the run in --out from its latest checkpoint, exactly.")]
     public bool Resume { get; init; }
 
-    /// <summary><paramref name="config"/> with --max-steps and the command's seed laid over it.</summary>
-    public TrainingConfig WithStepsAndSeed(TrainingConfig config, ulong? seed)
+    [CommandOption("--init <RUN>")]
+    [Description("Start from the weights of RUN's best checkpoint (or of a checkpoint directory) instead of a random initialisation; the model settings must match. Sets init_from.")]
+    public string? Init { get; init; }
+
+    /// <summary><paramref name="config"/> with --max-steps, --init and the command's seed laid over it.</summary>
+    public TrainingConfig WithRunOptions(TrainingConfig config, ulong? seed)
     {
         if (MaxSteps is long steps) config = config with { Steps = steps };
+        if (Init is string init) config = config with { InitFrom = InitialWeights.Resolve(init) };
         if (seed is ulong s) config = config with { Seed = s };
         return config;
     }

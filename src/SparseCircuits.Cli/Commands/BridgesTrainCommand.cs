@@ -97,7 +97,7 @@ public sealed class BridgesTrainCommand : Command<BridgesTrainCommand.Settings>
         // One stream: the bridged step runs as one pass (BridgeObjective).
         TrainingConfig preset = TrainingPresets.ForThisMachine(settings.Preset, vocab) with { Streams = 1 };
         TrainingConfig config = ConfigLoader.Load(preset, settings.Config, sets);
-        config = settings.WithStepsAndSeed(config, settings.Seed);
+        config = settings.WithRunOptions(config, settings.Seed);
         if (config.Dense) throw new SparseCircuitsException("bridges train trains a weight-sparse model; dense: true is not allowed");
         return config.Validate();
     }

@@ -70,7 +70,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
     {
         int vocab = ShardManifest.Load(settings.Data).VocabSize;
         TrainingConfig config = ConfigLoader.Load(TrainingPresets.ForThisMachine(settings.Preset, vocab), settings.Config, settings.Set);
-        config = settings.WithStepsAndSeed(config, settings.Seed);
+        config = settings.WithRunOptions(config, settings.Seed);
         if (settings.Dense) config = config with { Dense = true };
         return config.Validate();
     }

@@ -59,6 +59,7 @@ public sealed class BridgeObjective(SparseGpt dense, BridgeSet bridges, BridgeCo
         Tensor nmse = zeros(1);
         foreach (string site in bridges.Sites)
         {
+            bridges.TrackSparseStatistics(site, sparseHooks[site]);
             encoded[site] = bridges.Encode(site, denseHooks[site]);
             decoded[site] = bridges.Decode(site, sparseHooks[site]);
             nmse = nmse + BridgeLosses.Nmse(encoded[site], sparseHooks[site]) + BridgeLosses.Nmse(decoded[site], denseHooks[site]);

@@ -17,7 +17,7 @@ public sealed record SteeringCurve(int Channel, IReadOnlyList<double> Counterfac
 /// <c>steer-{task}-{node}.json</c>: one steering experiment (docs/bridges.md, "Steering").
 /// Probabilities are over the two answers of the task (softmax of their two logits).
 /// </summary>
-/// <param name="RmsRatio">RMS of the dense residual over RMS of the sparse residual at the site, on reference text</param>
+/// <param name="RmsRatio">RMS of the dense residual over RMS of the sparse residual at the site, on reference text (for the record: the decoder's own s / r is the ratio the edit is scaled by)</param>
 /// <param name="DenseOnCounterfactual">the dense model's probability of the counterfactual answer on the counterfactual prompts themselves (what a full swap would give)</param>
 public sealed record SteeringResult(string Task, string Node, string Site, int Channel, double RmsRatio, int Prompts,
     IReadOnlyList<double> Strengths, SteeringCurve Steered, IReadOnlyList<SteeringCurve> Controls, double DenseOnCounterfactual)
@@ -33,9 +33,9 @@ public sealed record SteeringResult(string Task, string Node, string Site, int C
 /// Steering a dense model through a bridge (docs/bridges.md, "Steering"): for a circuit node of the
 /// sparse model (channel c of a residual read by a sublayer), the counterfactual-minus-actual value
 /// of the sparse residual channel at every token (prompts of different lengths are aligned at their
-/// end after their common prefix, see <see cref="Alignment"/>), mapped through the site's decoder (its column c),
-/// scaled by the residual RMS ratio of the two models and by a strength, is added to the dense
-/// model's residual at the same site through a hook. Random channels of the same site outside the
+/// end after their common prefix, see <see cref="Alignment"/>), mapped through the site's decoder (its column c,
+/// which carries the models' residual RMS ratio s / r, see <see cref="BridgeSet"/>) and scaled by a
+/// strength, is added to the dense model's residual at the same site through a hook. Random channels of the same site outside the
 /// circuit are the control.
 /// </summary>
 public static class BridgeSteering
@@ -117,7 +117,7 @@ public static class BridgeSteering
             for (int c = 0; c < channels.Count; c++)
             {
                 // (B, T, 1) * (d_dense) -> (B, T, d_dense): the decoded change of one sparse channel.
-                Tensor edit = delta.narrow(2, channels[c], 1) * pair.Bridges.DecoderColumn(site, channels[c]) * rmsRatio;
+                Tensor edit = delta.narrow(2, channels[c], 1) * pair.Bridges.DecoderColumn(site, channels[c]);
                 for (int k = 0; k < strengths.Count; k++)
                 {
                     double strength = strengths[k];

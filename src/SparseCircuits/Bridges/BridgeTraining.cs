@@ -21,25 +21,25 @@ public static class BridgeTraining
     /// <summary>Seeds the bridge weights apart from the model's own initialisation (which uses the seed itself).</summary>
     const ulong BridgeSeedSalt = 0xB81D6E5;
 
-    /// <summary>Tokens of the val split the dense residual RMS of each site is measured on (the first windows: the same every time).</summary>
+    /// <summary>Tokens of the val split the dense residual statistics of each site are measured on (the first windows: the same every time).</summary>
     public const long ScaleTokens = 8192;
 
-    /// <summary>Sets each site's dense residual RMS (<see cref="BridgeSet"/>) from the frozen dense model on the first val windows.</summary>
-    public static void MeasureDenseScale(Training.TrainedModel dense, BridgeSet bridges, string dataDir, ShardManifest shards, int contextLength)
+    /// <summary>Sets each site's dense residual mean and scale (<see cref="BridgeSet"/>) from the frozen dense model on the first val windows.</summary>
+    public static void MeasureDenseStatistics(Training.TrainedModel dense, BridgeSet bridges, string dataDir, ShardManifest shards, int contextLength)
     {
         using TokenShard val = shards.Open(dataDir, CorpusSplit.Val);
-        var squares = bridges.Sites.ToDictionary(s => s, _ => 0.0);
-        int batches = 0;
+        var residuals = bridges.Sites.ToDictionary(s => s, _ => new List<Tensor>());
         using var _ = no_grad();
+        using var scope = NewDisposeScope();
         foreach (long[] windows in SequentialWindows.Batches(val, 8, contextLength, ScaleTokens))
         {
-            using var scope = NewDisposeScope();
             var hooks = new Model.Hooks().Record(bridges.Sites);
             dense.Model.forward(tensor(windows).view(-1, contextLength + 1).narrow(1, 0, contextLength), hooks);
-            foreach (string site in bridges.Sites) squares[site] += hooks[site].square().mean().item<float>();
-            batches++;
+            foreach (string site in bridges.Sites) residuals[site].Add(hooks[site].reshape(-1, hooks[site].shape[^1]));
         }
-        foreach (string site in bridges.Sites) bridges.SetDenseRms(site, Math.Sqrt(squares[site] / Math.Max(batches, 1)));
+        if (residuals[bridges.Sites[0]].Count == 0)
+            throw new SparseCircuitsException($"the val split of {dataDir} is shorter than one window of {contextLength + 1} tokens; bridges measure the dense residual on it");
+        foreach (string site in bridges.Sites) bridges.SetDenseStatistics(site, cat(residuals[site], 0));
     }
 
     public static TrainingResult Run(BridgeTrainingRequest request, IProgressReporter progress, CancellationToken cancellation = default)
@@ -58,7 +58,7 @@ public static class BridgeTraining
             BridgeSites.For(config.Model.NLayer), bridgeConfig);
         using var generator = new Generator().manual_seed((long)(config.Seed ^ BridgeSeedSalt));
         using var bridges = new BridgeSet(config.Model.NLayer, dense.Config.Model.DModel, config.Model.DModel, bridgeConfig.EncoderTopK, generator);
-        MeasureDenseScale(dense, bridges, request.DataDir, shards, config.Model.NCtx);
+        MeasureDenseStatistics(dense, bridges, request.DataDir, shards, config.Model.NCtx);
         var objective = new BridgeObjective(dense.Model, bridges, bridgeConfig, info);
         return Trainer.Run(new TrainingRequest(config, request.DataDir, request.OutDir, request.Resume, request.StopAfterStep, request.CommandLine, objective),
             progress, cancellation);

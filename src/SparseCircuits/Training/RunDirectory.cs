@@ -30,6 +30,7 @@ public sealed record RunDirectory(string Path)
 /// <summary>What a run was made from: enough to reproduce it.</summary>
 /// <param name="DataDir">the token shards it was trained on; empty for an imported run given none</param>
 /// <param name="Import">for a run made by <c>circuits import</c>: where its weights came from (absent otherwise)</param>
+/// <param name="InitWeightsSha256">for a run started from <c>init_from</c>: SHA-256 of the weights it started from (absent otherwise)</param>
 public sealed record RunManifest(
     int Format,
     ToolVersions Versions,
@@ -40,7 +41,8 @@ public sealed record RunManifest(
     string ShardManifestSha256,
     string TokenizerHash,
     IReadOnlyList<RunSession> Sessions,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] RunImport? Import = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] RunImport? Import = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? InitWeightsSha256 = null);
 
 /// <summary>One invocation of the trainer on this run (the first, then each resume).</summary>
 public sealed record RunSession(string Started, long FromStep, string CommandLine);

@@ -70,7 +70,9 @@ public static class Trainer
                 sampler.State = checkpoint.State.SamplerRngState;
             }
         }
-        WriteManifest(run, config, configJson, shards, request, step);
+        string? initHash = null;
+        if (step == 0 && config.InitFrom is string initFrom) initHash = InitialWeights.Load(model, config.Model, initFrom);
+        WriteManifest(run, config, configJson, shards, request, step, initHash);
 
         long stopAt = Math.Min(config.Steps, request.StopAfterStep ?? config.Steps);
         double unigram = LanguageModelEval.UnigramBaseline(train, val, config.Model.VocabSize, config.Model.NCtx, config.EvalTokens);
@@ -228,14 +230,20 @@ public static class Trainer
         AtomicFile.WriteAllText(run.ConfigFile, configJson + "\n"); // last: its presence marks a run
     }
 
-    static void WriteManifest(RunDirectory run, TrainingConfig config, string configJson, ShardManifest shards, TrainingRequest request, long fromStep)
+    static void WriteManifest(RunDirectory run, TrainingConfig config, string configJson, ShardManifest shards, TrainingRequest request, long fromStep,
+        string? initHash)
     {
         var sessions = new List<RunSession>();
-        if (File.Exists(run.ManifestFile)) sessions.AddRange(Json.ReadFile<RunManifest>(run.ManifestFile).Sessions);
+        if (File.Exists(run.ManifestFile))
+        {
+            RunManifest previous = Json.ReadFile<RunManifest>(run.ManifestFile);
+            sessions.AddRange(previous.Sessions);
+            initHash ??= previous.InitWeightsSha256;
+        }
         sessions.Add(new RunSession(DateTime.UtcNow.ToString("O"), fromStep, request.CommandLine));
         AtomicFile.WriteJson(run.ManifestFile, new RunManifest(1, ToolVersions.Current(), Hashing.Sha256(System.Text.Encoding.UTF8.GetBytes(configJson)),
             config.Seed, TorchRuntime.Threads, Path.GetFullPath(request.DataDir),
-            Hashing.Sha256File(Path.Combine(request.DataDir, ShardManifest.FileName)), shards.TokenizerHash, sessions));
+            Hashing.Sha256File(Path.Combine(request.DataDir, ShardManifest.FileName)), shards.TokenizerHash, sessions, InitWeightsSha256: initHash));
     }
 
     static void CopyDirectory(string from, string to)

@@ -55,6 +55,15 @@ public sealed record TrainingConfig
     /// </summary>
     public int Streams { get; init; } = 1;
 
+    /// <summary>
+    /// A checkpoint directory whose weights a new run starts from instead of a random
+    /// initialisation (<see cref="InitialWeights"/>; same model settings required); null: random from
+    /// the seed. Left out of config files when null. With a sparse start, <c>anneal_fraction = 0</c>
+    /// keeps the target density from the first step.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? InitFrom { get; init; }
+
     public ulong Seed { get; init; }
     public int LogInterval { get; init; } = 10;
     public int EvalInterval { get; init; } = 100;
@@ -85,6 +94,7 @@ public sealed record TrainingConfig
         if (!Enum.IsDefined(MatmulPrecision)) throw Bad("matmul_precision", "fp32 or bf16", MatmulPrecision);
         if (!Enum.IsDefined(Kernels)) throw Bad("kernels", "auto, dense or sparse", Kernels);
         if (!Enum.IsDefined(GradientNormalization)) throw Bad("gradient_normalization", "none, normalize_rms or clip_rms", GradientNormalization);
+        if (InitFrom is not null && !Directory.Exists(InitFrom)) throw new SparseCircuitsException($"training config: init_from {InitFrom} is not a directory");
         if (Optimizer is null) throw new SparseCircuitsException("training config: optimizer is missing");
         Optimizer.Validate();
         Schedule();

@@ -18,7 +18,7 @@ public sealed class BridgeSteeringTests(BridgedTinyPair pair)
         {
             int[] a = Enumerable.Range(0, 10 + i).Select(_ => (int)rng.NextBelow((ulong)vocab)).ToArray();
             int[] b = a.ToArray();
-            b[3] = (b[3] + 1) % vocab;
+            for (int t = 3; t < b.Length; t++) b[t] = (b[t] + 1) % vocab; // every token from the cue on differs, so the steered channel does
             return new SteeringPrompt(new TaskExample(a, 1, 2), new TaskExample(b, 2, 1));
         }).ToList();
     }

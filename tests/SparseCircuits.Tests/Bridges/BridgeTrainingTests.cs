@@ -26,10 +26,11 @@ public sealed class BridgeTrainingTests(BridgedTinyPair pair)
     {
         string checkpoint = new CheckpointStore(Path.Combine(pair.BridgedDir, "checkpoints")).Latest()!.Directory;
         var tensors = SafeTensors.Read(Path.Combine(checkpoint, BridgeSet.FileName)).Tensors;
-        var expected = BridgeSites.For(2).SelectMany(s => new[] { "encoder.weight", "encoder.bias", "decoder.weight", "decoder.bias", "dense_rms" }.Select(p => $"{s}.{p}"));
+        var expected = BridgeSites.For(2).SelectMany(s => new[] { "encoder.weight", "encoder.bias", "decoder.weight", "decoder.bias", "dense_mean", "dense_scale", "sparse_mean", "sparse_scale" }.Select(p => $"{s}.{p}"));
         Assert.Equal(expected.Order(), tensors.Keys.Order());
         Assert.Equal([32L, 32L], tensors["1.resid_mid.decoder.weight"].shape);
-        Assert.True(tensors["0.resid_in.dense_rms"].item<float>() > 0);
+        Assert.True(tensors["0.resid_in.dense_scale"].item<float>() > 0);
+        Assert.True(tensors["0.resid_in.sparse_scale"].item<float>() is > 0 and not 1, "the sparse scale was never measured");
         var info = BridgeRunInfo.Load(pair.BridgedDir);
         Assert.Equal(Path.GetFullPath(pair.DenseDir), info.DenseRun);
         foreach (var t in tensors.Values) t.Dispose();

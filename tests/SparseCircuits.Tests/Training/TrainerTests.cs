@@ -56,6 +56,54 @@ public sealed class TrainerTests(SyntheticData data) : IClassFixture<SyntheticDa
     }
 
     [Fact]
+    public void A_warm_started_run_begins_from_the_given_weights_and_records_them()
+    {
+        using var dir = new TempDir();
+        Trainer.Run(new TrainingRequest(Tiny(20), data.ShardDir, dir["first"]), NullProgress.Instance);
+        string from = InitialWeights.Resolve(dir["first"]);
+        Assert.True(File.Exists(Path.Combine(from, CheckpointStore.CompleteFile)));
+        var warm = Tiny(6) with { InitFrom = from, AnnealFraction = 0, Seed = 7 };
+        Trainer.Run(new TrainingRequest(warm, data.ShardDir, dir["warm"], StopAfterStep: 3), NullProgress.Instance);
+        Trainer.Run(new TrainingRequest(warm, data.ShardDir, dir["warm"], Resume: true), NullProgress.Instance);
+
+        // The first step's loss is the starting model's loss on the run's first batch.
+        using TrainedModel start = TrainedModel.Load(dir["first"]);
+        var shards = SparseCircuits.Data.ShardManifest.Load(data.ShardDir);
+        using var train = shards.Open(data.ShardDir, SparseCircuits.Data.CorpusSplit.Train);
+        var windows = new long[warm.BatchSize * (warm.Model.NCtx + 1)];
+        new SparseCircuits.Data.RandomWindowSampler(train, warm.BatchSize, warm.Model.NCtx, warm.Seed).Next(windows);
+        double expected;
+        using (no_grad())
+        {
+            Tensor batch = tensor(windows).view(warm.BatchSize, -1);
+            Tensor logits = start.Model.forward(batch.narrow(1, 0, warm.Model.NCtx));
+            expected = FusedCrossEntropy.Mean(logits.view(-1, logits.shape[2]), batch.narrow(1, 1, warm.Model.NCtx).reshape(-1)).item<float>();
+        }
+        var metrics = MetricsLog.Read(dir["warm"]);
+        Assert.Equal(expected, metrics[0].TrainLoss, 4);
+        var cold = MetricsLog.Read(dir["first"]);
+        Assert.True(metrics[0].TrainLoss < cold[0].TrainLoss - 0.5, $"warm start {metrics[0].TrainLoss} vs random {cold[0].TrainLoss}");
+
+        // The manifest names the starting weights, also after the resume.
+        var manifest = Json.ReadFile<RunManifest>(new RunDirectory(dir["warm"]).ManifestFile);
+        Assert.Equal(Hashing.Sha256File(Path.Combine(from, CheckpointStore.ModelFile)), manifest.InitWeightsSha256);
+        Assert.Equal(2, manifest.Sessions.Count);
+    }
+
+    [Fact]
+    public void A_warm_start_from_another_model_shape_or_no_run_is_refused_in_one_line()
+    {
+        using var dir = new TempDir();
+        Trainer.Run(new TrainingRequest(Tiny(10), data.ShardDir, dir["first"]), NullProgress.Instance);
+        var wider = Tiny(4) with { InitFrom = InitialWeights.Resolve(dir["first"]), Model = Tiny().Model with { DModel = 48 } };
+        var shape = Assert.Throws<SparseCircuitsException>(() => Trainer.Run(new TrainingRequest(wider, data.ShardDir, dir["wide"]), NullProgress.Instance));
+        Assert.Contains("model.d_model differs", shape.Message);
+        var empty = Directory.CreateDirectory(dir["empty"]).FullName;
+        Assert.Contains("not a training run", Assert.Throws<SparseCircuitsException>(() => InitialWeights.Resolve(empty)).Message);
+        Assert.Contains("init_from", Assert.Throws<SparseCircuitsException>(() => (Tiny(4) with { InitFrom = dir["missing"] }).Validate()).Message);
+    }
+
+    [Fact]
     public void Streams_must_divide_the_batch()
     {
         var e = Assert.Throws<SparseCircuitsException>(() => (Tiny() with { BatchSize = 4, Streams = 3 }).Validate());
