@@ -33,6 +33,14 @@ public sealed record BridgeConfig
     /// move a map's output by more than the sparse residual's whole spread each step.
     /// </summary>
     public double LearningRateScale { get; init; } = 0.1;
+    /// <summary>
+    /// Whether the sparse model trains with its bridges (the paper: trained jointly from scratch).
+    /// false keeps its weights as they start, so only the maps learn: for bridges fitted around a
+    /// sparse model that already does the tasks (<c>--init</c>), whose circuits then stay its own.
+    /// A warm-started model trained jointly lost its language model here: the bridge terms'
+    /// gradients outweighed its own loss (train loss 3.0 -> 6.4 in 125 steps).
+    /// </summary>
+    public bool TrainSparseModel { get; init; } = true;
 
     public BridgeConfig Validate()
     {

@@ -27,6 +27,8 @@ public sealed class BridgeObjective(SparseGpt dense, BridgeSet bridges, BridgeCo
 
     public string CheckpointFile => BridgeSet.FileName;
 
+    public bool FreezesModel => !config.TrainSparseModel;
+
     public IReadOnlyList<OptimizedParameter> Parameters { get; } = bridges.Parameters(config.LearningRateScale);
 
     public IReadOnlyDictionary<string, Tensor> Export() => bridges.Export();

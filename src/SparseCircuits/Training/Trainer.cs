@@ -46,8 +46,10 @@ public static class Trainer
         using var generator = new Generator().manual_seed((long)config.Seed);
         using var model = new SparseGpt(config.Model, generator) { MatmulPrecision = config.MatmulPrecision, LinearKernels = config.Kernels };
         var parameters = model.DescribeParameters();
+        bool frozen = companion?.FreezesModel == true;
+        if (frozen) foreach (var p in model.parameters()) p.requires_grad_(false);
         using var optimizer = new AdamWithDecoupledDecay(
-            parameters.Select(p => new OptimizedParameter(p.Name, p.Tensor, Decay: p.IsSparseMatrix)).Concat(companion?.Parameters ?? []), config.Optimizer);
+            parameters.Where(_ => !frozen).Select(p => new OptimizedParameter(p.Name, p.Tensor, Decay: p.IsSparseMatrix)).Concat(companion?.Parameters ?? []), config.Optimizer);
         var store = new CheckpointStore(run.CheckpointsDir, config.KeepLastCheckpoints);
 
         long step = 0, tokensSeen = 0;
@@ -80,7 +82,7 @@ public static class Trainer
         ScheduleConfig schedule = config.Schedule();
         var sparseTargets = SparseTargets(parameters, config);
         Tensor[] gradTensors = parameters.Select(p => (Tensor)p.Tensor).ToArray();
-        Tensor[] normalized = gradTensors.Concat(companion?.Parameters.Select(p => p.Value) ?? []).ToArray();
+        Tensor[] normalized = gradTensors.Where(_ => !frozen).Concat(companion?.Parameters.Select(p => p.Value) ?? []).ToArray();
         var windows = new long[config.BatchSize * (config.Model.NCtx + 1)];
         int T = config.Model.NCtx;
         string? lastCheckpoint = store.Latest()?.Directory;
@@ -111,7 +113,7 @@ public static class Trainer
                 lr = SharkfinSchedule.LearningRate(schedule, step);
                 optimizer.Step(lr);
                 density = L0Annealing.Density(schedule, step);
-                if (!config.Dense) Project(sparseTargets, schedule, step, config);
+                if (!config.Dense && !frozen) Project(sparseTargets, schedule, step, config);
                 optimizer.ApplyWeightDecay(lr);
             }
             step++;

@@ -15,6 +15,12 @@ public interface ITrainingCompanion
     /// <summary>The checkpoint file holding <see cref="Export"/>'s tensors, e.g. <c>bridges.safetensors</c>.</summary>
     string CheckpointFile { get; }
 
+    /// <summary>
+    /// True when only the companion trains: the model's weights stay as they started (no gradient,
+    /// no optimizer step, projection or weight decay), e.g. bridges fitted around a given sparse model.
+    /// </summary>
+    bool FreezesModel => false;
+
     /// <summary>Its trainable tensors with checkpoint names distinct from the model's.</summary>
     IReadOnlyList<OptimizedParameter> Parameters { get; }
 

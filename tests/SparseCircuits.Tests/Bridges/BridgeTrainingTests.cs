@@ -56,6 +56,24 @@ public sealed class BridgeTrainingTests(BridgedTinyPair pair)
     }
 
     [Fact]
+    public void Bridges_fitted_around_a_frozen_warm_started_model_leave_its_weights_untouched()
+    {
+        using var dir = new TempDir();
+        string from = InitialWeights.Resolve(pair.BridgedDir);
+        var request = pair.Request(dir["frozen"], 8) with { Bridges = new BridgeConfig { TrainSparseModel = false } };
+        request = request with { Config = request.Config with { InitFrom = from, AnnealFraction = 0 } };
+        BridgeTraining.Run(request, NullProgress.Instance);
+
+        using var start = CheckpointStore.Load(from);
+        using var end = CheckpointStore.Load(Path.Combine(dir["frozen"], "checkpoints", CheckpointStore.DirectoryName(8)));
+        Assert.All(start.Model, kv => Assert.True(Bits.Identical(kv.Value, end.Model[kv.Key]), $"{kv.Key} changed"));
+        var metrics = MetricsLog.Read(dir["frozen"]);
+        double first = metrics[0].Terms![BridgeObjective.NmseTerm], last = metrics[^1].Terms![BridgeObjective.NmseTerm];
+        Assert.True(last < first, $"the maps did not learn: nmse {first:0.000} -> {last:0.000}");
+        Assert.DoesNotContain(end.Optimizer.Keys, k => k.StartsWith("transformer.", StringComparison.Ordinal)); // no moments for a model that does not train
+    }
+
+    [Fact]
     public void A_dense_run_that_is_not_dense_is_refused_in_one_line()
     {
         using var dir = new TempDir();

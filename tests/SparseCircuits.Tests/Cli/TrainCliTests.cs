@@ -38,6 +38,9 @@ public sealed class TrainCliTests(SyntheticData data) : IClassFixture<SyntheticD
         // --resume of a run that does not exist is an error, not a fresh run under that name.
         CliRunner.AssertCleanError(CliRunner.Run("train", "--preset", "tiny", "--data", data.ShardDir, "--out", dir["never"], "--resume"), "no training run to resume");
         Assert.False(Directory.Exists(dir["never"]));
+        // --init of something that is not a run: one line, and no run directory left behind.
+        CliRunner.AssertCleanError(CliRunner.Run("train", "--preset", "tiny", "--data", data.ShardDir, "--out", dir["warm"], "--init", dir["nope"]), "model directory not found");
+        Assert.False(Directory.Exists(dir["warm"]));
     }
 
     [Fact]
