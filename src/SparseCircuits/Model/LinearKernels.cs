@@ -85,7 +85,7 @@ sealed class LinearKernelSetting
     static bool Eligible(Tensor weight, Tensor x) =>
         weight.dim() == 2 && weight.dtype == ScalarType.Float32 && weight.device_type == DeviceType.CPU
         && x.dtype == ScalarType.Float32 && x.device_type == DeviceType.CPU && x.dim() >= 1
-        && weight.shape[0] < int.MaxValue && weight.shape[1] < int.MaxValue;
+        && weight.shape[0] < 1 << 26 && weight.shape[1] < 1 << 26;
 
     /// <summary>Builds each layout (and auto choice) once until the returned scope is disposed.</summary>
     public IDisposable Cache()
