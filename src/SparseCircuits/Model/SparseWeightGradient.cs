@@ -80,42 +80,26 @@ public static class SparseWeightGradient
             nint aAddress = TensorMemory.Address(left), bAddress = TensorMemory.Address(right), cAddress = TensorMemory.Address(result);
             int blocks = (int)((n + TokenBlock - 1) / TokenBlock);
             var columns = new BlockColumns[blocks];
-            RowParallel.For(blocks, (long)TokenBlock * p, (first, end) =>
+            try
             {
-                for (long block = first; block < end; block++)
+                RowParallel.For(blocks, (long)TokenBlock * p, (first, end) =>
                 {
-                    long t0 = block * TokenBlock;
-                    columns[block] = BlockColumns.From((float*)aAddress + t0 * p, (int)Math.Min(TokenBlock, n - t0), p);
-                }
-            });
-            long nonzeros = columns.Sum(c => (long)c.Value.Length);
-            int chunks = (q + Chunk - 1) / Chunk;
-            RowParallel.For(chunks, Math.Max(1, nonzeros * Chunk / chunks), (first, end) =>
-            {
-                // b's rows are q apart: a chunk of 64 of them maps to a few L1 sets (q a power of two),
-                // so each block's chunk is first packed into a contiguous (64, 128) buffer.
-                float* packed = (float*)NativeMemory.AlignedAlloc(TokenBlock * Chunk * sizeof(float), 64);
-                try
-                {
-                    for (long chunk = first; chunk < end; chunk++)
+                    for (long block = first; block < end; block++)
                     {
-                        int c0 = (int)chunk * Chunk, width = Math.Min(Chunk, q - c0);
-                        for (int block = 0; block < blocks; block++)
-                        {
-                            long t0 = (long)block * TokenBlock;
-                            int count = (int)Math.Min(TokenBlock, n - t0);
-                            float* source = (float*)bAddress + t0 * q + c0;
-                            for (int t = 0; t < count; t++)
-                                new ReadOnlySpan<float>(source + (long)t * q, width).CopyTo(new Span<float>(packed + t * Chunk, width));
-                            AddBlock(columns[block], packed, (float*)cAddress + c0, p, q, width);
-                        }
+                        long t0 = block * TokenBlock;
+                        columns[block] = BlockColumns.From((float*)aAddress + t0 * p, (int)Math.Min(TokenBlock, n - t0), p);
                     }
-                }
-                finally
-                {
-                    NativeMemory.AlignedFree(packed);
-                }
-            });
+                });
+                long nonzeros = columns.Sum(c => c.Count(p));
+                int chunks = (q + Chunk - 1) / Chunk;
+                RowParallel.For(chunks, Math.Max(1, nonzeros * Chunk / chunks),
+                    (first, end) => AddChunks(columns, (int)first, (int)end, (float*)bAddress, (float*)cAddress, n, p, q));
+            }
+            finally
+            {
+                foreach (BlockColumns c in columns)
+                    if (c.Start != null) c.Free();
+            }
             return result;
         }
         finally
@@ -125,16 +109,48 @@ public static class SparseWeightGradient
         }
     }
 
-    /// <summary>One token block's nonzeros of a, by column: column j's are <c>[Start[j], Start[j+1])</c>, at b-row offsets <c>Offset</c>.</summary>
-    sealed class BlockColumns(int[] start, int[] offset, float[] value)
+    /// <summary>C's columns of chunks [first, end) over all token blocks.</summary>
+    static unsafe void AddChunks(BlockColumns[] columns, int first, int end, float* b, float* c, long n, int p, int q)
     {
-        public readonly int[] Start = start, Offset = offset;
-        public readonly float[] Value = value;
-
-        /// <summary>Reads <paramref name="count"/> rows of a (width <paramref name="p"/>); offsets are token × 128, rows of the packed chunk of b.</summary>
-        public static unsafe BlockColumns From(float* a, int count, int p)
+        // b's rows are q apart: a chunk of 64 of them maps to a few L1 sets (q a power of two),
+        // so each block's chunk is first packed into a contiguous (64, 128) buffer.
+        float* packed = (float*)NativeMemory.AlignedAlloc(TokenBlock * Chunk * sizeof(float), 64);
+        try
         {
-            var start = new int[p + 1];
+            for (int chunk = first; chunk < end; chunk++)
+            {
+                int c0 = chunk * Chunk, width = Math.Min(Chunk, q - c0);
+                for (int block = 0; block < columns.Length; block++)
+                {
+                    long t0 = (long)block * TokenBlock;
+                    int count = (int)Math.Min(TokenBlock, n - t0);
+                    float* source = b + t0 * q + c0;
+                    for (int t = 0; t < count; t++)
+                        new ReadOnlySpan<float>(source + (long)t * q, width).CopyTo(new Span<float>(packed + t * Chunk, width));
+                    AddBlock(columns[block], packed, c + c0, p, q, width);
+                }
+            }
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(packed);
+        }
+    }
+
+    /// <summary>
+    /// One token block's nonzeros of a, by column: column j's are <c>[Start[j], Start[j+1])</c>, at
+    /// packed-chunk row offsets <c>Offset</c> (token × 128). Native memory: a dW builds megabytes of
+    /// these per call, which as managed arrays would drive a garbage collection every few calls.
+    /// </summary>
+    readonly unsafe struct BlockColumns(int* start, int* offset, float* value)
+    {
+        public readonly int* Start = start, Offset = offset;
+        public readonly float* Value = value;
+
+        /// <summary>Reads <paramref name="count"/> rows of a (width <paramref name="p"/>).</summary>
+        public static BlockColumns From(float* a, int count, int p)
+        {
+            int* start = (int*)NativeMemory.AllocZeroed((nuint)(p + 1), sizeof(int));
             int total = 0;
             for (int t = 0; t < count; t++)
             {
@@ -154,9 +170,9 @@ public static class SparseWeightGradient
                     if (row[j] != 0f) { start[j + 1]++; total++; }
             }
             for (int j = 0; j < p; j++) start[j + 1] += start[j];
-            var fill = start[..p];
-            var offset = new int[total];
-            var value = new float[total];
+            int* offset = (int*)NativeMemory.Alloc((nuint)Math.Max(1, total), sizeof(int));
+            float* value = (float*)NativeMemory.Alloc((nuint)Math.Max(1, total), sizeof(float));
+            // start[j] serves as column j's cursor (it ends at the old start[j+1]), then shifts back.
             // Rows in order, so each column's entries are in token order.
             for (int t = 0; t < count; t++)
             {
@@ -169,18 +185,29 @@ public static class SparseWeightGradient
                     {
                         int i = j + System.Numerics.BitOperations.TrailingZeroCount(mask);
                         mask &= mask - 1;
-                        int at = fill[i]++;
+                        int at = start[i]++;
                         (offset[at], value[at]) = (t * Chunk, row[i]);
                     }
                 }
                 for (; j < p; j++)
                     if (row[j] != 0f)
                     {
-                        int at = fill[j]++;
+                        int at = start[j]++;
                         (offset[at], value[at]) = (t * Chunk, row[j]);
                     }
             }
+            for (int j = p; j > 0; j--) start[j] = start[j - 1];
+            start[0] = 0;
             return new BlockColumns(start, offset, value);
+        }
+
+        public long Count(int p) => Start[p];
+
+        public void Free()
+        {
+            NativeMemory.Free(Start);
+            NativeMemory.Free(Offset);
+            NativeMemory.Free(Value);
         }
     }
 
@@ -196,8 +223,8 @@ public static class SparseWeightGradient
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static unsafe void AddBlock(BlockColumns block, float* b, float* c, int p, int q, int width)
     {
-        fixed (int* start = block.Start, offset = block.Offset)
-        fixed (float* value = block.Value)
+        int* start = block.Start, offset = block.Offset;
+        float* value = block.Value;
         {
             for (int j = 0; j < p; j++)
             {
