@@ -54,6 +54,11 @@ static class Transpose16
         Vector512<float> a12, Vector512<float> a13, Vector512<float> a14, Vector512<float> a15,
         float* destination, long stride, Vector512<float> add)
     {
+        if (!Avx512F.IsSupported)
+        {
+            StoreSlowly([a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15], destination, stride, add);
+            return;
+        }
         // Pairs of rows interleaved: t0 = a0[0] a1[0] a0[1] a1[1] | a0[4] a1[4] ... per 128-bit lane.
         var t0 = Avx512F.UnpackLow(a0, a1); var t1 = Avx512F.UnpackHigh(a0, a1);
         var t2 = Avx512F.UnpackLow(a2, a3); var t3 = Avx512F.UnpackHigh(a2, a3);
@@ -94,6 +99,13 @@ static class Transpose16
         (Avx512F.Shuffle4x128(v5, v13, 0xDD) + add).Store(destination + 13 * stride);
         (Avx512F.Shuffle4x128(v6, v14, 0xDD) + add).Store(destination + 14 * stride);
         (Avx512F.Shuffle4x128(v7, v15, 0xDD) + add).Store(destination + 15 * stride);
+    }
+
+    /// <summary>The same without AVX-512 (Vector512 emulated): element by element.</summary>
+    static unsafe void StoreSlowly(ReadOnlySpan<Vector512<float>> rows, float* destination, long stride, Vector512<float> add)
+    {
+        for (int i = 0; i < 16; i++)
+            for (int j = 0; j < 16; j++) destination[j * stride + i] = rows[i][j] + add[i];
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -244,5 +244,13 @@ public sealed class SparseLinearTests
             Assert.True(LinearKernelChoice.PrefersSparse(512, 2048, 1.0 / 32, 4096, MatmulPrecision.Bf16));
         Assert.False(LinearKernelChoice.PrefersSparse(512, 2048, 1.0 / 32, 1, MatmulPrecision.Fp32)); // one token: not worth a layout
         Assert.False(LinearKernelChoice.PrefersSparse(128, 512, 1.0 / 64, 4096, MatmulPrecision.Bf16)); // bf16 dense won at width 128
+        Assert.False(LinearKernelChoice.PrefersSparse(128, 512, 1.0 / 8, 4096, MatmulPrecision.Fp32));  // fp32 dense trained faster at 128 and 1/8
+        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        {
+            Assert.True(LinearKernelChoice.PrefersSparse(512, 2048, 1.0 / 8, 4096, MatmulPrecision.Fp32));
+            Assert.True(LinearKernelChoice.PrefersSparse(512, 2048, 1.0 / 16, 4096, MatmulPrecision.Bf16));
+            Assert.False(LinearKernelChoice.PrefersSparse(256, 1024, 1.0 / 16, 4096, MatmulPrecision.Bf16));
+            Assert.True(LinearKernelChoice.PrefersSparse(256, 1024, 1.0 / 32, 4096, MatmulPrecision.Bf16));
+        }
     }
 }
