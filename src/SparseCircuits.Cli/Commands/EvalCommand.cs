@@ -6,7 +6,7 @@ using Spectre.Console.Cli;
 
 namespace SparseCircuits.Cli.Commands;
 
-/// <summary><c>circuits eval</c>: loss in nats/token and bits/byte on a shard split.</summary>
+/// <summary><c>circuits eval</c>: loss in nats/token and bits/byte on a shard split, or the repeated-random-tokens induction check.</summary>
 public sealed class EvalCommand : Command<EvalCommand.Settings>
 {
     public sealed class Settings : TrainedModelSettings
@@ -29,6 +29,10 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         public long? Tokens { get; init; }
 
 
+        [CommandOption("--repeated-tokens")]
+        [Description("Instead of a split: 64 sequences of 64 random tokens shown twice; loss on each copy and the induction gain (no data needed).")]
+        public bool RepeatedTokens { get; init; }
+
         [CommandOption("--json")]
         [Description("Print the result as JSON.")]
         public bool Json { get; init; }
@@ -40,6 +44,7 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
     {
         if (settings.Tokens is < 1) throw new SparseCircuitsException($"--tokens must be >= 1 (got {settings.Tokens})");
         using var trained = TrainedModel.Load(settings.Model, settings.Checkpoint);
+        if (settings.RepeatedTokens) return RepeatedTokens(trained, settings.Json);
         var (shards, data) = trained.Shards(settings.Data);
         using var shard = shards.Open(data, settings.Split, settings.Part);
         using var train = shards.Open(data, CorpusSplit.Train);
@@ -59,6 +64,20 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         else
             Console.WriteLine($"{report.Split}: {report.LossNats:0.0000} nats/token, {report.BitsPerByte:0.0000} bits/byte over {report.Tokens:N0} tokens " +
                               $"(unigram baseline {report.UnigramLossNats:0.0000} nats/token) — step {report.Step}");
+        return 0;
+    }
+
+    public sealed record RepeatedTokensReport(string Model, long Step, int Sequences, int Length, double FirstCopyLossNats, double SecondCopyLossNats,
+        double InductionGainNats);
+
+    static int RepeatedTokens(TrainedModel trained, bool json)
+    {
+        var r = RepeatedTokensEval.Measure(trained.Model, length: Math.Min(64, trained.Config.Model.NCtx / 2));
+        var report = new RepeatedTokensReport(trained.CheckpointDir, trained.Step, r.Sequences, r.Length, r.FirstCopyLoss, r.SecondCopyLoss, r.InductionGain);
+        if (json) Console.WriteLine(Core.Json.Serialize(report));
+        else
+            Console.WriteLine($"repeated random tokens ({r.Sequences} x {r.Length}, twice): first copy {r.FirstCopyLoss:0.000}, second copy {r.SecondCopyLoss:0.000} nats/token, " +
+                              $"induction gain {r.InductionGain:0.000} — step {trained.Step}");
         return 0;
     }
 }

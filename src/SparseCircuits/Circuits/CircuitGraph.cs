@@ -18,7 +18,8 @@ public sealed record CircuitEdge(string Source, string Target, string Kind, doub
 /// <list type="number">
 /// <item>L.attn.act_in[i] -&gt; L.attn.q/k/v[j]: c_attn.weight[off + j, i] (off = 0, H*D, 2*H*D for q, k, v)</item>
 /// <item>L.attn.k[j] -&gt; L.attn.q[j]: the attention score sum_c q_c k_c / sqrt(d_head) pairs q channel j
-/// only with k channel j (same head, same channel); weight 1/sqrt(d_head), no parameter</item>
+/// only with k channel j (same head, same channel); weight 1/sqrt(d_head), no parameter. With rotary positions
+/// q channel j also meets k channel j ± d_head/2, its rotation partner (the score mixes each pair), weight the same</item>
 /// <item>L.attn.v[j] -&gt; L.attn.resid_delta[o]: attn.c_proj.weight[o, j] (attn.y channel j is head-weighted v channel j)</item>
 /// <item>L.mlp.act_in[i] -&gt; L.mlp.post_act[n]: mlp.c_fc.weight[n, i]</item>
 /// <item>L.mlp.post_act[n] -&gt; L.mlp.resid_delta[o]: mlp.c_proj.weight[o, n]</item>
@@ -40,6 +41,15 @@ public static class CircuitGraph
     /// viewer and counted by kind, but they are not weights and do not count.
     /// </summary>
     public static int PaperEdgeCount(IEnumerable<CircuitEdge> edges) => edges.Count(e => e.Kind == Weight);
+
+    /// <summary>The k channels whose product with q channel <paramref name="q"/> enters the attention score.</summary>
+    static IEnumerable<int> ScorePartners(int q, ModelConfig c)
+    {
+        yield return q;
+        if (c.PositionalEmbedding != PositionalEmbedding.Rotary) yield break;
+        int half = c.DHead / 2, head = q / c.DHead, within = q % c.DHead;
+        yield return head * c.DHead + (within + half) % c.DHead;
+    }
 
     public static IReadOnlyList<CircuitEdge> Edges(SparseGpt model, IEnumerable<NodeId> nodes)
     {
@@ -72,9 +82,11 @@ public static class CircuitGraph
             Matrix($"{h}.attn.c_attn.weight", 0, layer, NodeLocation.AttnActIn, NodeLocation.AttnQ);
             Matrix($"{h}.attn.c_attn.weight", heads, layer, NodeLocation.AttnActIn, NodeLocation.AttnK);
             Matrix($"{h}.attn.c_attn.weight", 2 * heads, layer, NodeLocation.AttnActIn, NodeLocation.AttnV);
-            foreach (int j in Kept(layer, NodeLocation.AttnK).Intersect(Kept(layer, NodeLocation.AttnQ)))
-                edges.Add(new CircuitEdge(new NodeId(layer, NodeLocation.AttnK, j).ToString(), new NodeId(layer, NodeLocation.AttnQ, j).ToString(),
-                    AttentionScore, 1 / Math.Sqrt(c.DHead), null, null));
+            var keys = Kept(layer, NodeLocation.AttnK).ToHashSet();
+            foreach (int j in Kept(layer, NodeLocation.AttnQ))
+                foreach (int key in ScorePartners(j, c).Where(keys.Contains))
+                    edges.Add(new CircuitEdge(new NodeId(layer, NodeLocation.AttnK, key).ToString(), new NodeId(layer, NodeLocation.AttnQ, j).ToString(),
+                        AttentionScore, 1 / Math.Sqrt(c.DHead), null, null));
             Matrix($"{h}.attn.c_proj.weight", 0, layer, NodeLocation.AttnV, NodeLocation.AttnResidDelta);
             Matrix($"{h}.mlp.c_fc.weight", 0, layer, NodeLocation.MlpActIn, NodeLocation.MlpPostAct);
             Matrix($"{h}.mlp.c_proj.weight", 0, layer, NodeLocation.MlpPostAct, NodeLocation.MlpResidDelta);

@@ -5,7 +5,8 @@ namespace SparseCircuits.Model;
 
 public enum MlpActivation { Gelu, Relu }
 
-public enum PositionalEmbedding { None, Learned }
+/// <summary>none (the paper), learned absolute <c>wpe</c> (the official code), or rotary q/k (beyond the paper).</summary>
+public enum PositionalEmbedding { None, Learned, Rotary }
 
 /// <summary>
 /// The shape and options of a <see cref="SparseGpt"/>. Defaults are the paper's (docs/method.md, "Model"):
@@ -86,7 +87,9 @@ public sealed record ModelConfig
         if (!Enum.IsDefined(Activation))
             throw new SparseCircuitsException($"model config: activation must be gelu or relu; got {(int)Activation}");
         if (!Enum.IsDefined(PositionalEmbedding))
-            throw new SparseCircuitsException($"model config: positional_embedding must be none or learned; got {(int)PositionalEmbedding}");
+            throw new SparseCircuitsException($"model config: positional_embedding must be none, learned or rotary; got {(int)PositionalEmbedding}");
+        if (PositionalEmbedding == PositionalEmbedding.Rotary && DHead % 2 != 0)
+            throw new SparseCircuitsException($"model config: positional_embedding rotary needs an even d_head; got {DHead}");
         if (ActivationSparsity is null)
             throw new SparseCircuitsException("model config: activation_sparsity must be an object (use null fractions to turn locations off)");
         ActivationSparsity.Validate();

@@ -265,6 +265,7 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
         readonly int? kIn, kQ, kK, kV, kOut; // AbsTopK sizes, null = off
         readonly Linear c_attn, c_proj;
         readonly SinkLogits? attn_imp;
+        readonly RotaryEmbedding? rotary;
         readonly LayerHookNames names;
         readonly MatmulSettings matmul;
 
@@ -278,6 +279,7 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
                 AbsTopK.K(s.AttnV, heads), AbsTopK.K(s.AttnOut, c.DModel));
             c_attn = nn.Linear(c.DModel, 3 * heads);
             c_proj = nn.Linear(heads, c.DModel);
+            if (c.PositionalEmbedding == PositionalEmbedding.Rotary) rotary = new RotaryEmbedding(c.NCtx, c.DHead);
             register_module("c_attn", c_attn);
             register_module("c_proj", c_proj);
             if (c.AttentionSink)
@@ -299,6 +301,7 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
             q = q.view(B, T, nHead, dHead).transpose(1, 2); // (B, H, T, D)
             k = k.view(B, T, nHead, dHead).transpose(1, 2); // (B, H, T, D)
             v = v.view(B, T, nHead, dHead).transpose(1, 2); // (B, H, T, D)
+            if (rotary is not null) (q, k) = (rotary.Apply(q), rotary.Apply(k)); // after the hooks: nodes stay unrotated channels
 
             Tensor y;
             if (attn_imp is null && (hooks is null || !hooks.Has(names[HookPoints.AttnPattern])))

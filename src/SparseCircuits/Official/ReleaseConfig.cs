@@ -67,6 +67,8 @@ public sealed record ReleaseConfig(
     public static JsonObject Write(ModelConfig model, string tokenizerName, out IReadOnlyList<string> notes)
     {
         model.Validate();
+        if (model.PositionalEmbedding == PositionalEmbedding.Rotary)
+            throw new SparseCircuitsException("the release has no rotary positions (only none or learned wpe); this model uses positional_embedding rotary");
         var fractions = Fractions(model.ActivationSparsity).Where(f => f.Fraction is not null).ToList();
         if (fractions.Select(f => f.Fraction).Distinct().Count() > 1)
             throw new SparseCircuitsException("the release has one afrac for all AbsTopK locations; this model uses " +

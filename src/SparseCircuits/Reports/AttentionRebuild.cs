@@ -11,7 +11,9 @@ namespace SparseCircuits.Reports;
 /// Kept uses only the channels the circuit keeps in both q and k of the head (an empty set gives
 /// uniform rows); Full uses every channel. q and k come from one unablated forward pass (hooks
 /// <c>L.attn.q</c>, <c>L.attn.k</c>), so Full is the model's own head restricted to the window
-/// (ignoring an attention sink, which only rescales rows).
+/// (ignoring an attention sink, which only rescales rows). In a rotary model q and k are rotated to
+/// their positions first, Kept after zeroing the channels it leaves out, so a kept channel also
+/// meets its rotation partner's k (channel ± d_head/2) when that one is kept.
 /// </summary>
 public static class AttentionRebuild
 {
@@ -20,6 +22,7 @@ public static class AttentionRebuild
         IReadOnlyList<string> tokenTexts, int window)
     {
         int dHead = model.Config.DHead;
+        var rotary = model.Config.PositionalEmbedding == PositionalEmbedding.Rotary ? new RotaryEmbedding(model.Config.NCtx, dHead) : null;
         var heads = circuit.Where(n => n.Location is NodeLocation.AttnQ or NodeLocation.AttnK).Select(n => (n.Layer, Head: n.Index / dHead)).Distinct().ToList();
         var result = new Dictionary<(int, int), AttentionView>();
         if (heads.Count == 0) return result;
@@ -31,14 +34,26 @@ public static class AttentionRebuild
         var hooks = new Hooks();
         foreach (int layer in heads.Select(h => h.Layer).Distinct()) hooks.Record(HookPoints.AttnQ.At(layer)).Record(HookPoints.AttnK.At(layer));
         model.forward(tensor(prompt.Select(id => (long)id).ToArray()).view(1, -1), hooks);
+        int[] all = Enumerable.Range(0, dHead).ToArray();
+        // The head's channels outside keep set to 0, then turned to their positions (the last `shown` of the prompt).
+        float[] Rotated(float[] x, int[] keep)
+        {
+            var masked = new float[x.Length];
+            for (int row = 0; row < x.Length / dHead; row++)
+                foreach (int c in keep) masked[row * dHead + c] = x[row * dHead + c];
+            using Tensor turned = rotary!.Apply(tensor(masked).view(shown, dHead), start: prompt.Length - shown);
+            return turned.contiguous().data<float>().ToArray();
+        }
         foreach (var (layer, head) in heads)
         {
             float[] q = HeadActivations(hooks[HookPoints.AttnQ.At(layer)], head, dHead, shown);
             float[] k = HeadActivations(hooks[HookPoints.AttnK.At(layer)], head, dHead, shown);
             int[] channels = Enumerable.Range(head * dHead, dHead)
                 .Where(c => kept.Contains(new NodeId(layer, NodeLocation.AttnQ, c)) && kept.Contains(new NodeId(layer, NodeLocation.AttnK, c))).ToArray();
-            result[(layer, head)] = new AttentionView(tokens, Pattern(q, k, channels.Select(c => c - head * dHead).ToArray(), dHead),
-                Pattern(q, k, Enumerable.Range(0, dHead).ToArray(), dHead), channels);
+            int[] local = channels.Select(c => c - head * dHead).ToArray();
+            result[(layer, head)] = rotary is null
+                ? new AttentionView(tokens, Pattern(q, k, local, dHead), Pattern(q, k, all, dHead), channels)
+                : new AttentionView(tokens, Pattern(Rotated(q, local), Rotated(k, local), all, dHead), Pattern(Rotated(q, all), Rotated(k, all), all, dHead), channels);
         }
         return result;
     }

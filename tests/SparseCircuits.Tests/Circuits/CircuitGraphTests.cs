@@ -8,10 +8,11 @@ namespace SparseCircuits.Tests.Circuits;
 /// <summary>Edge extraction on a two-layer model with a handful of hand-set weights.</summary>
 public sealed class CircuitGraphTests
 {
-    static SparseGpt HandBuilt()
+    static SparseGpt HandBuilt(PositionalEmbedding positions = PositionalEmbedding.None)
     {
         TorchRuntime.EnsureInitialized();
-        var config = new ModelConfig { VocabSize = 8, NLayer = 2, DModel = 8, DHead = 4, DMlp = 8, NCtx = 8, ActivationSparsity = ActivationSparsity.Off }.Validate();
+        var config = new ModelConfig { VocabSize = 8, NLayer = 2, DModel = 8, DHead = 4, DMlp = 8, NCtx = 8, ActivationSparsity = ActivationSparsity.Off,
+            PositionalEmbedding = positions }.Validate();
         var model = new SparseGpt(config);
         var w = model.state_dict();
         using var _ = no_grad();
@@ -95,5 +96,19 @@ public sealed class CircuitGraphTests
         using var model = HandBuilt();
         Assert.Empty(CircuitGraph.Edges(model, []));
         Assert.Empty(CircuitGraph.Edges(model, [N(0, NodeLocation.AttnQ, 2), N(0, NodeLocation.AttnK, 3), N(0, NodeLocation.AttnActIn, 5)]));
+    }
+
+    [Fact]
+    public void Rotary_scores_also_link_each_q_channel_to_its_rotation_partner()
+    {
+        // d_head 4: head 0 holds channels 0-3, pairs (0, 2) and (1, 3); head 1 holds 4-7.
+        NodeId[] kept = [N(0, NodeLocation.AttnQ, 2), N(0, NodeLocation.AttnK, 0), N(0, NodeLocation.AttnK, 2), N(0, NodeLocation.AttnK, 1),
+            N(0, NodeLocation.AttnQ, 5), N(0, NodeLocation.AttnK, 7), N(0, NodeLocation.AttnK, 6)];
+        static string[] Scores(IEnumerable<CircuitEdge> edges) =>
+            edges.Where(e => e.Kind == CircuitGraph.AttentionScore).Select(e => $"{e.Source} -> {e.Target}").Order().ToArray();
+        using (var plain = HandBuilt())
+            Assert.Equal(["0.attn.k[2] -> 0.attn.q[2]"], Scores(CircuitGraph.Edges(plain, kept)));
+        using var rotary = HandBuilt(PositionalEmbedding.Rotary);
+        Assert.Equal(["0.attn.k[0] -> 0.attn.q[2]", "0.attn.k[2] -> 0.attn.q[2]", "0.attn.k[7] -> 0.attn.q[5]"], Scores(CircuitGraph.Edges(rotary, kept)));
     }
 }

@@ -23,6 +23,7 @@ public sealed class ModelConfigTests
         { "norm_eps", Valid with { NormEps = 0 } },
         { "activation", Valid with { Activation = (MlpActivation)7 } },
         { "positional_embedding", Valid with { PositionalEmbedding = (PositionalEmbedding)7 } },
+        { "rotary needs an even d_head", Valid with { PositionalEmbedding = PositionalEmbedding.Rotary, DHead = 5, DModel = 40 } },
         { "activation_sparsity.attn_in", Valid with { ActivationSparsity = new ActivationSparsity { AttnIn = 0 } } },
         { "activation_sparsity.attn_q", Valid with { ActivationSparsity = new ActivationSparsity { AttnQ = 1.5 } } },
         { "activation_sparsity.mlp_neuron", Valid with { ActivationSparsity = new ActivationSparsity { MlpNeuron = -0.1 } } },

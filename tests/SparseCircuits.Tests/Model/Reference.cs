@@ -33,6 +33,7 @@ internal static class Reference
             for (int head = 0; head < H; head++)
             {
                 Tensor qh = q.narrow(-1, head * D, D), kh = k.narrow(-1, head * D, D), vh = v.narrow(-1, head * D, D);
+                if (c.PositionalEmbedding == PositionalEmbedding.Rotary) (qh, kh) = (Rotate(qh), Rotate(kh));
                 Tensor e = (qh.matmul(kh.transpose(1, 2)) / Math.Sqrt(D)).exp(); // (B, T, T)
                 e = e * ones(T, T, ScalarType.Float64).tril(); // causal: key j <= query i
                 Tensor denominator = e.sum([-1], keepdim: true);
@@ -54,6 +55,23 @@ internal static class Reference
         Tensor logits = Rms(x, W("transformer.ln_f.weight"), c.NormEps).matmul(W("lm_head.weight").t()) + W("final_logits_bias");
         if (c.BigramTable) logits = logits + W("bigram_table").index_select(0, tokens.flatten()).view(B, T, -1);
         return logits;
+    }
+
+    /// <summary>RoPE on (B, T, D): channel i and i + D/2 turned by position * 10000^(-2i/D).</summary>
+    static Tensor Rotate(Tensor x)
+    {
+        long B = x.shape[0], T = x.shape[1], D = x.shape[2], half = D / 2;
+        double[] values = x.contiguous().data<double>().ToArray(), result = new double[values.Length];
+        for (long b = 0; b < B; b++)
+            for (long t = 0; t < T; t++)
+                for (long i = 0; i < half; i++)
+                {
+                    double angle = t / Math.Pow(10000, 2.0 * i / D);
+                    long first = (b * T + t) * D + i, second = first + half;
+                    result[first] = values[first] * Math.Cos(angle) - values[second] * Math.Sin(angle);
+                    result[second] = values[second] * Math.Cos(angle) + values[first] * Math.Sin(angle);
+                }
+        return tensor(result, ScalarType.Float64).view(B, T, D);
     }
 
     static Tensor Rms(Tensor x, Tensor weight, double eps) =>

@@ -109,12 +109,14 @@ public sealed class SparseGptTests
         Assert.True(again.state_dict()["transformer.h.3.mlp.c_fc.weight"].Same(p["transformer.h.3.mlp.c_fc.weight"]));
     }
 
-    public static TheoryData<string> ReferenceConfigs() => ["released", "off", "all_options"];
+    public static TheoryData<string> ReferenceConfigs() => ["released", "off", "all_options", "rotary", "rotary_sink"];
 
     static ModelConfig Named(string name) => name switch
     {
         "released" => TestModels.Tiny(),
         "off" => TestModels.Tiny(ActivationSparsity.Off),
+        "rotary" => TestModels.Tiny() with { PositionalEmbedding = PositionalEmbedding.Rotary },      // fused attention
+        "rotary_sink" => TestModels.Tiny() with { PositionalEmbedding = PositionalEmbedding.Rotary, AttentionSink = true }, // explicit scores
         _ => TestModels.AllOptions(),
     };
 
@@ -285,6 +287,39 @@ public sealed class SparseGptTests
         using var _ = no_grad();
         var logits = model.forward(same);
         Assert.False(logits[0, 0].allclose(logits[0, 3], atol: 1e-4));
+    }
+
+    [Fact]
+    public void Rotary_positions_make_attention_order_aware_without_parameters()
+    {
+        // One layer without positions sees the earlier tokens as a set: swapping two of them leaves the
+        // last position's logits unchanged. With rotary q/k the swap changes them.
+        using var scope = NewDisposeScope();
+        var tokens = tensor(new long[] { 3, 7, 1, 5 }).view(1, -1);
+        var swapped = tensor(new long[] { 7, 3, 1, 5 }).view(1, -1);
+        using var _ = no_grad();
+        foreach (var positions in new[] { PositionalEmbedding.None, PositionalEmbedding.Rotary })
+        {
+            var config = TestModels.Tiny(ActivationSparsity.Off) with { NLayer = 1, PositionalEmbedding = positions };
+            using var model = TestModels.Create(config);
+            Assert.Equal(config.ParameterCount(), model.parameters().Sum(p => p.numel()));
+            bool same = model.forward(tokens)[0, 3].allclose(model.forward(swapped)[0, 3], rtol: 0, atol: 1e-5);
+            Assert.Equal(positions == PositionalEmbedding.None, same);
+        }
+    }
+
+    [Fact]
+    public void Rotary_attention_patterns_match_the_fused_path()
+    {
+        // The pattern hook forces explicit scores; the logits must equal the fused path's.
+        using var scope = NewDisposeScope();
+        using var model = TestModels.Create(TestModels.Tiny() with { PositionalEmbedding = PositionalEmbedding.Rotary });
+        var tokens = TestModels.Tokens(2, 12);
+        using var _ = no_grad();
+        var fused = model.forward(tokens);
+        var hooks = new Hooks().Record(HookPoints.AttnPattern.At(0));
+        var explicitScores = model.forward(tokens, hooks);
+        Assert.True(fused.allclose(explicitScores, rtol: 1e-5, atol: 1e-5));
     }
 
     [Fact]

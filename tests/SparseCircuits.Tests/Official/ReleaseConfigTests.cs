@@ -162,5 +162,7 @@ public sealed class ReleaseConfigTests
 
         var e = Assert.Throws<SparseCircuitsException>(() => ReleaseConfig.Write(ours with { ActivationSparsity = ours.ActivationSparsity with { AttnQ = 0.25 } }, "custom", out _));
         Assert.Contains("one afrac", e.Message);
+        e = Assert.Throws<SparseCircuitsException>(() => ReleaseConfig.Write(ours with { PositionalEmbedding = PositionalEmbedding.Rotary }, "custom", out _));
+        Assert.Contains("rotary", e.Message);
     }
 }
