@@ -62,9 +62,10 @@ public sealed class BridgeObjective(SparseGpt dense, BridgeSet bridges, BridgeCo
         foreach (string site in bridges.Sites)
         {
             bridges.TrackSparseStatistics(site, sparseHooks[site]);
+            Tensor sparse = bridges.ScaleFreeGradient(site, sparseHooks[site]); // see there: why the gradient into the sparse model is rescaled
             encoded[site] = bridges.Encode(site, denseHooks[site]);
-            decoded[site] = bridges.Decode(site, sparseHooks[site]);
-            nmse = nmse + BridgeLosses.Nmse(encoded[site], sparseHooks[site]) + BridgeLosses.Nmse(decoded[site], denseHooks[site]);
+            decoded[site] = bridges.Decode(site, sparse);
+            nmse = nmse + BridgeLosses.Nmse(encoded[site], sparse) + BridgeLosses.Nmse(decoded[site], denseHooks[site]);
         }
 
         double klDenseToSparse = 0, klSparseToDense = 0;

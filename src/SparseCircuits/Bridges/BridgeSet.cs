@@ -80,6 +80,22 @@ public sealed class BridgeSet : IDisposable
         nn.functional.linear((sparse - Get(site, SparseMean)) / Get(site, SparseScale), Get(site, "decoder.weight"), Get(site, "decoder.bias"));
 
     /// <summary>
+    /// The sparse residual <paramref name="sparse"/> as the bridge losses should see it: the same
+    /// values, but the gradient flowing back into the sparse model is multiplied by σ_s. Every read of
+    /// the sparse residual inside its model goes through a norm, so the language-model loss does not
+    /// change with the residual's scale and neither do the bridge losses (they work on standardised
+    /// residuals); but their gradient with respect to the residual grows as 1 / σ_s, and weight decay
+    /// keeps shrinking σ_s. After the global gradient RMS normalisation those terms then drown the
+    /// language-model gradient (joint training from scratch stalled at the unigram loss). Times σ_s, the
+    /// gradient is what the residual would get at scale 1.
+    /// </summary>
+    public Tensor ScaleFreeGradient(string site, Tensor sparse)
+    {
+        using Tensor fixedValue = sparse.detach(), change = sparse - fixedValue;
+        return fixedValue + change * Get(site, SparseScale); // exactly `sparse` in value: change is 0
+    }
+
+    /// <summary>
     /// What one unit of sparse channel <paramref name="channel"/> adds to the decoded dense residual:
     /// column <paramref name="channel"/> of the decoder weight times σ_d / σ_s (d_dense). Means and
     /// bias cancel in a difference of two decoded residuals, which is what steering adds.

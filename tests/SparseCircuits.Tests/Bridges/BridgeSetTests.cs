@@ -59,6 +59,38 @@ public sealed class BridgeSetTests
     }
 
     [Fact]
+    public void Bridge_loss_gradients_into_the_sparse_residual_do_not_grow_as_it_shrinks()
+    {
+        using var generator = new Generator().manual_seed(2);
+        using var bridges = new BridgeSet(1, 8, 6, encoderTopK: null, generator);
+        using Tensor dense = randn(64, 8, generator: generator) * 3 + 1;
+        using Tensor residual = randn(64, 6, generator: generator) + 0.5;
+        bridges.SetDenseStatistics(Site, dense);
+        (double[] Raw, double[] ScaleFree, float[] Value) Gradients(double scale)
+        {
+            using var scope = NewDisposeScope();
+            Tensor h = (residual * scale).requires_grad_(true);
+            bridges.TrackSparseStatistics(Site, h);
+            Tensor seen = bridges.ScaleFreeGradient(Site, h);
+            (BridgeLosses.Nmse(bridges.Decode(Site, seen), dense) + BridgeLosses.Nmse(bridges.Encode(Site, dense), seen)).backward();
+            double[] scaleFree = h.grad!.to(ScalarType.Float64).data<double>().ToArray();
+            h.grad!.zero_();
+            (BridgeLosses.Nmse(bridges.Decode(Site, h), dense) + BridgeLosses.Nmse(bridges.Encode(Site, dense), h)).backward();
+            return (h.grad!.to(ScalarType.Float64).data<double>().ToArray(), scaleFree, (seen - h).abs().max().data<float>().ToArray());
+        }
+        var unit = Gradients(1);
+        var small = Gradients(0.01);
+        Assert.Equal(0f, small.Value[0]); // the same values
+        // The plain gradient is 100x larger at 1/100 of the scale; the scale-free one is the same.
+        for (int i = 0; i < unit.Raw.Length; i++)
+        {
+            Assert.Equal(unit.Raw[i] * 100, small.Raw[i], Math.Abs(unit.Raw[i]) * 100 * 1e-3 + 1e-9);
+            Assert.Equal(unit.ScaleFree[i], small.ScaleFree[i], Math.Abs(unit.ScaleFree[i]) * 1e-3 + 1e-9);
+        }
+        Assert.Contains(unit.ScaleFree, g => Math.Abs(g) > 1e-6);
+    }
+
+    [Fact]
     public void The_sparse_statistics_are_the_last_batch_and_a_batch_without_spread_leaves_them()
     {
         using var bridges = new BridgeSet(1, 2, 2, encoderTopK: null);
