@@ -9,12 +9,20 @@ namespace SparseCircuits.Bridges;
 /// </summary>
 public sealed record BridgeConfig
 {
+    /// <summary>
+    /// Default weight of the three bridge terms. The paper sums them unweighted (1); here, trained
+    /// jointly from scratch, that sum is 10-20x the next-token loss and the run collapses once the
+    /// weights reach final density, while at 0.1 the language model and the bridges both train
+    /// (docs/bridges.md, "Bridge terms at a tenth of their weight hold").
+    /// </summary>
+    public const double DefaultTermWeight = 0.1;
+
     /// <summary>Weight of the summed NMSE terms, both directions at every site.</summary>
-    public double NmseWeight { get; init; } = 1;
+    public double NmseWeight { get; init; } = DefaultTermWeight;
     /// <summary>Weight of the summed KL(dense || sparse tail run from the encoded dense residual).</summary>
-    public double KlDenseToSparseWeight { get; init; } = 1;
+    public double KlDenseToSparseWeight { get; init; } = DefaultTermWeight;
     /// <summary>Weight of the summed KL(dense || dense tail run from the decoded sparse residual).</summary>
-    public double KlSparseToDenseWeight { get; init; } = 1;
+    public double KlSparseToDenseWeight { get; init; } = DefaultTermWeight;
     /// <summary>
     /// AbsTopK fraction of the encoder output (the paper's encoders end in AbsTopK; the fraction is
     /// our choice, the paper's AbsTopK of 1/4); null keeps every channel.
