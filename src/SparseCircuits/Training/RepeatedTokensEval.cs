@@ -27,12 +27,22 @@ public static class RepeatedTokensEval
     /// (seeded), each followed by itself. Token 1 of each copy has nothing to be predicted from and is
     /// not scored; tokens 2..L are, in both copies.
     /// </summary>
-    public static Result Measure(SparseGpt model, int sequences = 64, int length = 64, ulong seed = 0) =>
-        Measure(x => model.forward(x), model.Config.VocabSize, model.Config.NCtx, sequences, length, seed, model);
+    public static Result Measure(SparseGpt model, int sequences = 64, int length = 64, ulong seed = 0)
+    {
+        bool wasTraining = model.training;
+        model.eval();
+        try
+        {
+            return Measure(x => model.forward(x), model.Config.VocabSize, model.Config.NCtx, sequences, length, seed);
+        }
+        finally
+        {
+            if (wasTraining) model.train();
+        }
+    }
 
     /// <summary>The same with any next-token function (B, T) ids -> (B, T, vocab) logits.</summary>
-    public static Result Measure(Func<Tensor, Tensor> logitsOf, int vocabSize, int nCtx, int sequences = 64, int length = 64, ulong seed = 0,
-        SparseGpt? model = null)
+    public static Result Measure(Func<Tensor, Tensor> logitsOf, int vocabSize, int nCtx, int sequences = 64, int length = 64, ulong seed = 0)
     {
         if (sequences < 1) throw new SparseCircuitsException($"repeated tokens: sequences must be >= 1; got {sequences}");
         if (length < 2 || 2 * length > nCtx)
@@ -43,24 +53,15 @@ public static class RepeatedTokensEval
             for (int t = 0; t < length; t++)
                 ids[s * 2 * length + t] = ids[s * 2 * length + length + t] = (long)rng.NextBelow((ulong)vocabSize);
 
-        bool wasTraining = model?.training ?? false;
-        model?.eval();
-        try
-        {
-            using var scope = NewDisposeScope();
-            using var _ = no_grad();
-            Tensor tokens = tensor(ids).view(sequences, 2 * length);
-            Tensor logits = logitsOf(tokens.narrow(1, 0, 2 * length - 1)); // position p predicts token p + 1
-            Tensor losses = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[2]).to(ScalarType.Float32),
-                tokens.narrow(1, 1, 2 * length - 1).reshape(-1), reduction: nn.Reduction.None).view(sequences, 2 * length - 1);
-            // Targets 1..L-1 are the first copy's tokens 2..L; targets L+1..2L-1 the second copy's (target L is its unpredictable first token).
-            double first = losses.narrow(1, 0, length - 1).mean().item<float>();
-            double second = losses.narrow(1, length, length - 1).mean().item<float>();
-            return new Result(sequences, length, first, second);
-        }
-        finally
-        {
-            if (wasTraining) model!.train();
-        }
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        Tensor tokens = tensor(ids).view(sequences, 2 * length);
+        Tensor logits = logitsOf(tokens.narrow(1, 0, 2 * length - 1)); // position p predicts token p + 1
+        Tensor losses = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[2]).to(ScalarType.Float32),
+            tokens.narrow(1, 1, 2 * length - 1).reshape(-1), reduction: nn.Reduction.None).view(sequences, 2 * length - 1);
+        // Targets 1..L-1 are the first copy's tokens 2..L; targets L+1..2L-1 the second copy's (target L is its unpredictable first token).
+        double first = losses.narrow(1, 0, length - 1).mean().item<float>();
+        double second = losses.narrow(1, length, length - 1).mean().item<float>();
+        return new Result(sequences, length, first, second);
     }
 }
