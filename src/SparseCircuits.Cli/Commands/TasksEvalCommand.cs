@@ -55,10 +55,14 @@ public sealed class TasksEvalCommand : Command<TasksEvalCommand.Settings>
         public bool Json { get; init; }
     }
 
+    /// <summary>Accuracy gap between the two sides of the pairs above which a task's row is flagged as one-sided.</summary>
+    public const double OneSidedGap = 0.5;
+
     public const string LossNote = "loss = binary cross-entropy over {tok, alt} at the last position, mean over both prompts of a pair (nats); the official code sums the two prompts, i.e. 2x this number";
 
     public sealed record TaskRow(string Task, bool Available, string? Reason, int Pairs, int Candidates, IReadOnlyDictionary<string, int> Dropped,
-        double? Loss, double? OfficialLoss, double? Accuracy, double? LogitDiff, bool Solved);
+        double? Loss, double? OfficialLoss, double? Accuracy, double? LogitDiff, bool Solved,
+        double? PositiveAccuracy = null, double? NegativeAccuracy = null, double? PositiveLoss = null, double? NegativeLoss = null);
 
     public sealed record Report(string Model, long Step, string Split, ulong Seed, string LossNote, double SolvedAccuracy, double SolvedLoss,
         IReadOnlyList<TaskRow> Tasks);
@@ -123,6 +127,9 @@ public sealed class TasksEvalCommand : Command<TasksEvalCommand.Settings>
         AnsiConsole.Write(table);
         // Reasons below the table, where long text cannot squeeze the columns.
         foreach (TaskRow row in rows.Where(r => !r.Available)) Console.WriteLine($"{row.Task} unavailable: {row.Reason}");
+        // A model that gives one answer to every prompt is right on one side of the pairs only.
+        foreach (TaskRow row in rows.Where(r => r.Available && Math.Abs(r.PositiveAccuracy!.Value - r.NegativeAccuracy!.Value) >= OneSidedGap))
+            Console.WriteLine($"{row.Task} is one-sided: accuracy {row.PositiveAccuracy:0.00} on positive prompts, {row.NegativeAccuracy:0.00} on negative");
         int solved = rows.Count(r => r.Solved);
         Console.WriteLine($"{solved} of {rows.Count} tasks solved (accuracy >= {TaskScore.SolvedAccuracy}, loss <= {TaskScore.SolvedLoss}) on {settings.Split}; model step {trained.Step}");
         Console.WriteLine(LossNote);
@@ -134,7 +141,8 @@ public sealed class TasksEvalCommand : Command<TasksEvalCommand.Settings>
         var dropped = data.Dropped.ToDictionary(kv => PairEncoder.Name(kv.Key), kv => kv.Value);
         if (!data.Available || data.Pairs.Count == 0)
             return new TaskRow(data.Name, false, data.UnavailableReason, 0, data.Candidates, dropped, null, null, null, null, false);
-        TaskScore score = TaskEvaluator.Evaluate(trained.Model, data, batchSize, progress: progress);
-        return new TaskRow(data.Name, true, null, score.Pairs, data.Candidates, dropped, score.Loss, score.OfficialLoss, score.Accuracy, score.LogitDiff, score.Solved);
+        var (score, positive, negative) = TaskEvaluator.EvaluateBySide(trained.Model, data, batchSize, progress);
+        return new TaskRow(data.Name, true, null, score.Pairs, data.Candidates, dropped, score.Loss, score.OfficialLoss, score.Accuracy, score.LogitDiff, score.Solved,
+            positive.Accuracy, negative.Accuracy, positive.Loss, negative.Loss);
     }
 }

@@ -6,6 +6,10 @@ namespace SparseCircuits.Data;
 /// Training batches: B windows of T+1 tokens at uniformly random offsets of a shard (inputs are
 /// the first T, targets the last T). The sampler's whole state is one ulong, saved in checkpoints
 /// so a resumed run draws exactly the batches an uninterrupted one would.
+/// With a <see cref="RepeatFraction"/> &gt; 0, that share of the windows is a span of real text
+/// followed by its own copy (period drawn in [T/8, T/2]): the induction curriculum of
+/// docs/training.md, which rewards copying from an earlier occurrence. At 0 no extra random
+/// numbers are drawn, so plain runs see exactly the batches they always did.
 /// </summary>
 public sealed class RandomWindowSampler
 {
@@ -14,9 +18,11 @@ public sealed class RandomWindowSampler
 
     public int BatchSize { get; }
     public int ContextLength { get; }
+    public double RepeatFraction { get; }
 
-    public RandomWindowSampler(TokenShard shard, int batchSize, int contextLength, ulong seed)
+    public RandomWindowSampler(TokenShard shard, int batchSize, int contextLength, ulong seed, double repeatFraction = 0)
     {
+        if (!(repeatFraction >= 0 && repeatFraction <= 1)) throw new SparseCircuitsException($"repeat fraction must be in [0, 1] (got {repeatFraction})");
         if (batchSize < 1) throw new SparseCircuitsException($"batch size must be >= 1 (got {batchSize})");
         if (contextLength < 1) throw new SparseCircuitsException($"context length must be >= 1 (got {contextLength})");
         if (shard.Length < contextLength + 1)
@@ -24,6 +30,7 @@ public sealed class RandomWindowSampler
         _shard = shard;
         BatchSize = batchSize;
         ContextLength = contextLength;
+        RepeatFraction = repeatFraction;
         _random = new SplitMix64(seed);
     }
 
@@ -40,8 +47,16 @@ public sealed class RandomWindowSampler
         {
             var source = _shard.Slice((long)_random.NextBelow((ulong)starts), width);
             var row = windows.Slice(b * width, width);
-            for (int t = 0; t < width; t++) row[t] = source[t];
+            int period = RepeatFraction > 0 && _random.NextDouble() < RepeatFraction ? RepeatPeriod(width) : width;
+            for (int t = 0; t < width; t++) row[t] = source[t % period];
         }
+    }
+
+    /// <summary>A copy period in [width/8, width/2] (at least 1), so copies start at varied distances.</summary>
+    int RepeatPeriod(int width)
+    {
+        int low = Math.Max(1, width / 8), high = Math.Max(low, width / 2);
+        return low + (int)_random.NextBelow((ulong)(high - low + 1));
     }
 
     public long[] Next()

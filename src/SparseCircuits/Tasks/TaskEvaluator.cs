@@ -78,6 +78,16 @@ public static class TaskEvaluator
     public static TaskScore Evaluate(SparseGpt model, TaskDataset data, int batchSize = DefaultBatchSize, Hooks? hooks = null, IProgressTask? progress = null) =>
         Score(LogitDifferences(model, Examples(data), hooks, batchSize, progress));
 
+    /// <summary>Scores both prompts of every pair of <paramref name="data"/>, also each side alone (positive prompts, negative prompts).</summary>
+    public static SidedTaskScore EvaluateBySide(SparseGpt model, TaskDataset data, int batchSize = DefaultBatchSize, IProgressTask? progress = null) =>
+        BySide(LogitDifferences(model, Examples(data), null, batchSize, progress));
+
+    /// <summary>Scores of per-prompt logit differences listed pair by pair, positive prompt first (as <see cref="TaskExample.FromPairs"/> lists them).</summary>
+    public static SidedTaskScore BySide(IReadOnlyList<double> pairOrderedDifferences) =>
+        new(Score(pairOrderedDifferences),
+            Score(pairOrderedDifferences.Where((_, i) => i % 2 == 0).ToList()),
+            Score(pairOrderedDifferences.Where((_, i) => i % 2 == 1).ToList()));
+
     /// <summary>
     /// Scores <paramref name="data"/> with any forward function tokens (B, T) int64 -&gt; logits
     /// (B, T, vocab), for callers that run the model their own way (a pruning mask, a bridge).

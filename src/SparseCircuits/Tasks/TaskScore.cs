@@ -22,3 +22,10 @@ public sealed record TaskScore(double Loss, double Accuracy, int Prompts, double
     /// <summary>Accuracy at least 0.9 and loss at most 0.15 (docs/method.md's pruning target).</summary>
     [JsonIgnore] public bool Solved => Accuracy >= SolvedAccuracy && Loss <= SolvedLoss;
 }
+
+/// <summary>
+/// A task's score over all prompts and over each side of the pairs alone: a model that gives the
+/// same answer to every prompt is right on one side and wrong on the other, which the overall
+/// accuracy of about 0.5 does not show.
+/// </summary>
+public sealed record SidedTaskScore(TaskScore All, TaskScore Positive, TaskScore Negative);

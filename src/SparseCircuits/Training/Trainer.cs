@@ -42,7 +42,7 @@ public static class Trainer
         using var runLock = DirectoryLock.Acquire(run.Path, LockFileName, "another training");
         PrepareRunDirectory(run, request, configJson);
 
-        var sampler = new RandomWindowSampler(train, config.BatchSize, config.Model.NCtx, config.Seed);
+        var sampler = new RandomWindowSampler(train, config.BatchSize, config.Model.NCtx, config.Seed, config.RepeatFraction);
         using var generator = new Generator().manual_seed((long)config.Seed);
         using var model = new SparseGpt(config.Model, generator) { MatmulPrecision = config.MatmulPrecision, LinearKernels = config.Kernels };
         var parameters = model.DescribeParameters();

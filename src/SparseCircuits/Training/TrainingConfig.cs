@@ -64,6 +64,14 @@ public sealed record TrainingConfig
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? InitFrom { get; init; }
 
+    /// <summary>
+    /// Share of training windows that are a span followed by its own copy (the induction
+    /// curriculum, docs/training.md; <see cref="SparseCircuits.Data.RandomWindowSampler"/>); 0 = plain
+    /// windows. Left out of config files at 0, so configs and their hashes stay what they were.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public double RepeatFraction { get; init; }
+
     public ulong Seed { get; init; }
     public int LogInterval { get; init; } = 10;
     public int EvalInterval { get; init; } = 100;
@@ -85,6 +93,7 @@ public sealed record TrainingConfig
         if (!(WeightDensity > 0 && WeightDensity <= 1)) throw Bad("weight_density", "in (0, 1]", WeightDensity);
         if (!(EmbeddingDensity > 0 && EmbeddingDensity <= 1)) throw Bad("embedding_density", "in (0, 1]", EmbeddingDensity);
         if (MinPerNeuron < 0) throw Bad("min_per_neuron", ">= 0", MinPerNeuron);
+        if (!(RepeatFraction >= 0 && RepeatFraction <= 1)) throw Bad("repeat_fraction", "in [0, 1]", RepeatFraction);
         if (LogInterval < 1) throw Bad("log_interval", ">= 1", LogInterval);
         if (EvalInterval < 1) throw Bad("eval_interval", ">= 1", EvalInterval);
         if (EvalTokens < 1) throw Bad("eval_tokens", ">= 1", EvalTokens);

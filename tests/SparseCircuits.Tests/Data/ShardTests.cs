@@ -103,6 +103,49 @@ public sealed class ShardTests
     }
 
     [Fact]
+    public void Repeat_fraction_makes_that_share_of_windows_a_span_and_its_copy()
+    {
+        using var dir = new TempDir();
+        using var shard = Counting(dir, 5000);
+        const int width = 65;
+        var sampler = new RandomWindowSampler(shard, batchSize: 8, contextLength: 64, seed: 3, repeatFraction: 0.25);
+        int repeated = 0, rows = 0;
+        var periods = new HashSet<int>();
+        for (int step = 0; step < 100; step++)
+        {
+            long[] batch = sampler.Next();
+            for (int b = 0; b < 8; b++, rows++)
+            {
+                var row = batch.AsSpan(b * width, width);
+                // Counting ids: the first drop in the row is where the copy starts; a plain window has none.
+                int period = width;
+                for (int t = 1; t < width; t++) if (row[t] != row[t - 1] + 1) { period = t; break; }
+                for (int t = 0; t < width; t++) Assert.Equal(row[0] + t % period, row[t]);
+                if (period == width) continue;
+                repeated++;
+                periods.Add(period);
+                Assert.InRange(period, width / 8, width / 2);
+            }
+        }
+        Assert.InRange(repeated / (double)rows, 0.19, 0.31);
+        Assert.True(periods.Count > 10, "copy periods should vary");
+
+        ulong saved = sampler.State;
+        long[] next = sampler.Next();
+        Assert.Equal(next, new RandomWindowSampler(shard, 8, 64, seed: 0, repeatFraction: 0.25) { State = saved }.Next());
+    }
+
+    [Fact]
+    public void Repeat_fraction_zero_draws_the_plain_batches_and_bad_fractions_are_refused()
+    {
+        using var dir = new TempDir();
+        using var shard = Counting(dir, 1000);
+        Assert.Equal(new RandomWindowSampler(shard, 4, 16, seed: 5).Next(), new RandomWindowSampler(shard, 4, 16, seed: 5, repeatFraction: 0).Next());
+        foreach (double bad in new[] { -0.1, 1.5, double.NaN })
+            Assert.Contains("repeat fraction", Assert.Throws<SparseCircuitsException>(() => new RandomWindowSampler(shard, 4, 16, 0, bad)).Message);
+    }
+
+    [Fact]
     public void Sequential_windows_are_disjoint_in_targets_and_cover_the_shard()
     {
         using var dir = new TempDir();

@@ -60,6 +60,16 @@ public sealed class TaskEvaluatorTests
         double[] d = [4, 1, -1, -4];
         Assert.Equal(d.Average(x => Math.Log(1 + Math.Exp(-x))), score.Loss, 6);
 
+        // Each side alone: pair 1 is right on both sides, pair 2 wrong on both.
+        var (all, positive, negative) = TaskEvaluator.BySide(d);
+        Assert.Equal(score.Loss, all.Loss, 6);
+        Assert.Equal((0.5, 2), (positive.Accuracy, positive.Prompts));
+        Assert.Equal((4 - 1) / 2.0, positive.LogitDiff, 6);
+        Assert.Equal((1 - 4) / 2.0, negative.LogitDiff, 6);
+        // A model with one answer for every prompt: right on one side only.
+        var oneAnswer = TaskEvaluator.BySide([3.0, -3, 3, -3]);
+        Assert.Equal((0.5, 1.0, 0.0), (oneAnswer.All.Accuracy, oneAnswer.Positive.Accuracy, oneAnswer.Negative.Accuracy));
+
         var solved = TaskEvaluator.Score([5.0, 6, 7, 8]);
         Assert.True(solved.Solved);
         Assert.Equal(1.0, solved.Accuracy);
@@ -96,6 +106,10 @@ public sealed class TaskEvaluatorTests
         Assert.Equal(one.Loss, all.Loss, 5);
         Assert.Equal(one.Accuracy, all.Accuracy);
         Assert.Equal(one.LogitDiff, all.LogitDiff, 4);
+        var sided = TaskEvaluator.EvaluateBySide(model, data, batchSize: 5);
+        Assert.Equal(all.Loss, sided.All.Loss, 5);
+        Assert.Equal(all.Loss, (sided.Positive.Loss + sided.Negative.Loss) / 2, 5);
+        Assert.Equal((12, 12), (sided.Positive.Prompts, sided.Negative.Prompts));
         // The model path reads logits at the last position only; the full forward gives the same scores.
         using (no_grad())
         {

@@ -84,12 +84,22 @@ public sealed class TasksCliTests(SyntheticData data) : IClassFixture<SyntheticD
         Assert.Equal(5, row.GetProperty("pairs").GetInt32());
         double loss = row.GetProperty("loss").GetDouble();
         Assert.Equal(2 * loss, row.GetProperty("official_loss").GetDouble(), 9);
+        // Each side of the pairs alone: the mean of the two sides is the task loss.
+        Assert.Equal(loss, (row.GetProperty("positive_loss").GetDouble() + row.GetProperty("negative_loss").GetDouble()) / 2, 9);
+        Assert.Equal(row.GetProperty("accuracy").GetDouble(),
+            (row.GetProperty("positive_accuracy").GetDouble() + row.GetProperty("negative_accuracy").GetDouble()) / 2, 9);
         Assert.Equal("test", doc.RootElement.GetProperty("split").GetString());
 
         string custom = dir.Write("mine.jsonl", """{"positive": "xs = 'ab", "negative": "xs = \"ab", "tok": "'", "alt": "\""}""" + "\n");
         var customEval = CliRunner.Run("tasks", "eval", "--model", dir["run"], "--file", custom, "--json", "--quiet");
         Assert.True(customEval.ExitCode == 0, customEval.Stderr);
         Assert.Contains("\"task\": \"mine\"", customEval.Stdout);
+
+        // A pair whose prompts differ only far from the end: a two-step model gives one answer to both, flagged one-sided.
+        string same = dir.Write("same.jsonl", JsonSerializer.Serialize(new { positive = "a = 1\n\n\ndef f", negative = "b = 1\n\n\ndef f", tok = ":", alt = "(" }) + "\n");
+        var sameEval = CliRunner.Run("tasks", "eval", "--model", dir["run"], "--file", same, "--quiet");
+        Assert.True(sameEval.ExitCode == 0, sameEval.Stderr);
+        Assert.Matches(@"same is one-sided: accuracy (1\.00 on positive prompts, 0\.00|0\.00 on positive prompts, 1\.00) on negative", sameEval.Stdout);
 
         string bad = dir.Write("bad.jsonl", """{"positive": "a", "negative": "b", "tok": "x"}""" + "\n");
         CliRunner.AssertCleanError(CliRunner.Run("tasks", "eval", "--model", dir["run"], "--file", bad), "bad.jsonl:1: missing field 'alt'");

@@ -111,6 +111,17 @@ public sealed class TrainerTests(SyntheticData data) : IClassFixture<SyntheticDa
         Assert.Throws<SparseCircuitsException>(() => (Tiny() with { Streams = 0 }).Validate());
     }
 
+    [Fact]
+    public void Repeat_fraction_is_left_out_of_config_files_at_zero_and_round_trips_otherwise()
+    {
+        Assert.DoesNotContain("repeat_fraction", Json.Serialize(Tiny()));
+        var curriculum = Tiny() with { RepeatFraction = 0.1 };
+        string json = Json.Serialize(curriculum);
+        Assert.Contains("\"repeat_fraction\": 0.1", json);
+        Assert.Equal(0.1, System.Text.Json.JsonSerializer.Deserialize<TrainingConfig>(json, Json.Options)!.RepeatFraction);
+        Assert.Contains("repeat_fraction", Assert.Throws<SparseCircuitsException>(() => (Tiny() with { RepeatFraction = -1 }).Validate()).Message);
+    }
+
     [Theory]
     [InlineData(16, 2, 2), InlineData(16, 3, 2), InlineData(16, 1, 1), InlineData(15, 2, 1), InlineData(12, 4, 4), InlineData(6, 4, 3), InlineData(2, 8, 2)]
     public void Runs_on_this_machine_split_the_batch_into_one_stream_per_thread_when_it_divides(int batch, int threads, int expected)
