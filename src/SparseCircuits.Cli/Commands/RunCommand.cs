@@ -58,6 +58,11 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         [Description("Skip tasks the model cannot bring to --target-loss instead of pruning them at its own loss + 0.05.")]
         public bool StrictTarget { get; init; }
 
+        [CommandOption("--relaxed-minutes <MIN>")]
+        [Description("Minutes of the circuits stage after which no further relaxed-target task is started (tasks at --target-loss always are; they go first).")]
+        [DefaultValue(PipelineOptions.DefaultRelaxedMinutes)]
+        public double RelaxedMinutes { get; init; } = PipelineOptions.DefaultRelaxedMinutes;
+
         [CommandOption("--runs <N>")]
         [Description("Mask-learning runs per task (the hyperparameter search; `circuits prune` defaults to 3).")]
         [DefaultValue(PipelineOptions.DefaultPruningRuns)]
@@ -72,6 +77,7 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         {
             Tasks = settings.Tasks.Length > 0 ? settings.Tasks : null,
             RelaxedTargetSlack = settings.StrictTarget ? null : PipelineOptions.DefaultTasks.RelaxedTargetSlack,
+            RelaxedMinutes = settings.RelaxedMinutes,
             Context = PromptContexts.Parse(settings.Context),
         }).Validate();
         long synthetic = CorpusOptions.ParseSize(settings.Synthetic);

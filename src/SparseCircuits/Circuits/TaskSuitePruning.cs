@@ -25,6 +25,14 @@ public sealed record TaskSuiteOptions
     /// </summary>
     public double? RelaxedTargetSlack { get; init; }
     public double RelaxedMinAccuracy { get; init; } = 0.65;
+    /// <summary>
+    /// Wall-clock minutes of the whole suite after which no further relaxed-target task is started
+    /// (tasks at the suite's own target always are), so a demo run keeps to its time on a slow
+    /// machine: tasks at the target are pruned first, then relaxed ones from the lowest target up,
+    /// and a relaxed task starts only while the minutes spent so far plus the mean minutes per
+    /// task fit. Skipped tasks get a row saying so. Null: no limit.
+    /// </summary>
+    public double? RelaxedMinutes { get; init; }
     /// <summary>Keep a task's existing circuit.json instead of pruning it again (for resumable sweeps).</summary>
     public bool ReuseFinished { get; init; }
 
@@ -38,6 +46,8 @@ public sealed record TaskSuiteOptions
         }
         if (RelaxedTargetSlack is double slack && !(slack >= 0 && double.IsFinite(slack)))
             throw new SparseCircuitsException($"relaxed target slack must be a finite number >= 0; got {slack}");
+        if (RelaxedMinutes is double minutes && !(minutes >= 0 && double.IsFinite(minutes)))
+            throw new SparseCircuitsException($"relaxed-task minutes must be a finite number >= 0; got {minutes}");
         return this;
     }
 
@@ -68,46 +78,76 @@ public static class TaskSuitePruning
             Context = suite.Context,
         }.Validate();
         IReadOnlyList<string> tasks = suite.Tasks ?? TaskRegistry.PaperNames.ToList();
-        var rows = new List<TaskSummaryRow>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var rows = new TaskSummaryRow?[tasks.Count];
+        var ready = new List<(int Index, BinaryTask Task, (TaskScore Full, TaskScore Ablated) Test, PruningConfig Config)>();
+        for (int i = 0; i < tasks.Count; i++)
+        {
+            (TaskScore Full, TaskScore Ablated)? test = null;
+            try
+            {
+                BinaryTask task = TaskSuiteOptions.IsFile(tasks[i])
+                    ? TaskSource.FromFile(tasks[i], trained.Tokenizer, seed, options)
+                    : TaskSource.FromBuiltIn(tasks[i], trained.Tokenizer, seed, options, suite.TrainPairs, suite.ValPairs, suite.TestPairs);
+                test = TestScores(trained.Model, means, task);
+                ready.Add((i, task, test.Value, TargetFor(trained.Model, task, config, suite)));
+            }
+            catch (SparseCircuitsException e)
+            {
+                rows[i] = FailedRow(tasks[i], e.Message, config.TargetLoss, test);
+            }
+        }
+        // Tasks at the suite's target first, then relaxed ones from the lowest target up (OrderBy is stable).
+        var order = ready.OrderBy(r => r.Config.TargetLoss > config.TargetLoss).ThenBy(r => r.Config.TargetLoss).ToList();
+        int pruned = 0;
         using (var bar = progress.Start("tasks", tasks.Count, "tasks"))
         {
-            foreach (string spec in tasks)
+            bar.Advance(tasks.Count - ready.Count);
+            foreach (var (index, task, test, taskConfig) in order)
             {
-                string name = TaskSuiteOptions.NameOf(spec);
+                string spec = tasks[index], name = TaskSuiteOptions.NameOf(spec);
                 bar.Status(name);
                 string path = Path.Combine(circuitsDir, name, CircuitFile.FileName);
-                (TaskScore Full, TaskScore Ablated)? test = null;
+                bool reuse = suite.ReuseFinished && File.Exists(path);
+                if (!reuse && taskConfig.TargetLoss > config.TargetLoss && suite.RelaxedMinutes is double minutes
+                    && clock.Elapsed.TotalMinutes * (pruned + 1) / Math.Max(pruned, 1) > minutes)
+                {
+                    rows[index] = FailedRow(spec, $"not pruned: the suite's {minutes:0.#} minutes for tasks at relaxed targets were spent; " +
+                        $"`circuits prune --task {name} --target-loss {taskConfig.TargetLoss}` prunes it", taskConfig.TargetLoss, test);
+                    bar.Advance(1);
+                    continue;
+                }
                 try
                 {
-                    BinaryTask task = TaskSuiteOptions.IsFile(spec)
-                        ? TaskSource.FromFile(spec, trained.Tokenizer, seed, options)
-                        : TaskSource.FromBuiltIn(spec, trained.Tokenizer, seed, options, suite.TrainPairs, suite.ValPairs, suite.TestPairs);
-                    test = TestScores(trained.Model, means, task);
                     Circuit circuit;
-                    if (suite.ReuseFinished && File.Exists(path)) circuit = CircuitFile.Load(path);
+                    if (reuse) circuit = CircuitFile.Load(path);
                     else
                     {
-                        circuit = CircuitPruning.Run(trained.Model, means, task, TargetFor(trained.Model, task, config, suite), progress, model,
+                        circuit = CircuitPruning.Run(trained.Model, means, task, taskConfig, progress, model,
                             TaskSuiteOptions.IsFile(spec) ? Path.GetFullPath(spec) : TaskSource.BuiltInSource(spec, options.Context));
                         CircuitFile.Save(path, circuit);
+                        pruned++;
                     }
-                    rows.Add(TaskSuiteSummary.Row(circuit, Path.GetRelativePath(circuitsDir, path)) with
+                    rows[index] = TaskSuiteSummary.Row(circuit, Path.GetRelativePath(circuitsDir, path)) with
                     {
-                        TestLoss = test.Value.Full.Loss, TestAccuracy = test.Value.Full.Accuracy, AllAblatedLoss = test.Value.Ablated.Loss,
-                    });
+                        TestLoss = test.Full.Loss, TestAccuracy = test.Full.Accuracy, AllAblatedLoss = test.Ablated.Loss,
+                    };
                 }
                 catch (SparseCircuitsException e)
                 {
-                    rows.Add(new TaskSummaryRow(name, false, null, null, null, null, null, null, e.Message, config.TargetLoss,
-                        TestLoss: test?.Full.Loss, TestAccuracy: test?.Full.Accuracy, AllAblatedLoss: test?.Ablated.Loss));
+                    rows[index] = FailedRow(spec, e.Message, taskConfig.TargetLoss, test);
                 }
                 bar.Advance(1);
             }
         }
-        var summary = new TaskSuiteSummary(1, config.TargetLoss, rows);
+        var summary = new TaskSuiteSummary(1, config.TargetLoss, rows.Select(r => r!).ToList());
         summary.Save(Path.Combine(circuitsDir, TaskSuiteSummary.FileName));
         return summary;
     }
+
+    static TaskSummaryRow FailedRow(string spec, string reason, double targetLoss, (TaskScore Full, TaskScore Ablated)? test) =>
+        new(TaskSuiteOptions.NameOf(spec), false, null, null, null, null, null, null, reason, targetLoss,
+            TestLoss: test?.Full.Loss, TestAccuracy: test?.Full.Accuracy, AllAblatedLoss: test?.Ablated.Loss);
 
     /// <summary>The full model's score on the task's test split, and the score with every node mean-ablated.</summary>
     static (TaskScore Full, TaskScore Ablated) TestScores(Model.SparseGpt model, MeanActivations means, BinaryTask task)

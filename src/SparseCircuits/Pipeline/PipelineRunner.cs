@@ -32,7 +32,12 @@ public sealed record PipelineOptions(string OutDir, string Preset = "small", IRe
     /// (docs/circuits.md, "The search"): half the prompts per step, fewer steps, a smaller refinement.
     /// </summary>
     public static PruningConfig DefaultPruning { get; } = new() { Runs = DefaultPruningRuns, Steps = 400, BatchPrompts = 64, RefineEvaluations = 200 };
-    public static TaskSuiteOptions DefaultTasks { get; } = new() { RelaxedTargetSlack = 0.05 };
+    /// <summary>
+    /// Relaxed-target tasks are pruned while the circuits stage has used fewer than 25 minutes, so
+    /// the whole run keeps to about an hour on 2 cores (training takes about 25 minutes in fp32).
+    /// </summary>
+    public const double DefaultRelaxedMinutes = 25;
+    public static TaskSuiteOptions DefaultTasks { get; } = new() { RelaxedTargetSlack = 0.05, RelaxedMinutes = DefaultRelaxedMinutes };
 }
 
 /// <summary>

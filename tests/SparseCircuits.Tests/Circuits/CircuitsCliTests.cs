@@ -25,6 +25,7 @@ public sealed class TinyRun : IDisposable
     }
 
     public string this[string relative] => _dir[relative];
+    public string Write(string relative, string text) => _dir.Write(relative, text);
 
     public void Dispose()
     {
