@@ -33,7 +33,10 @@ public sealed record TaskSuiteOptions
     /// task fit. Skipped tasks get a row saying so. Null: no limit.
     /// </summary>
     public double? RelaxedMinutes { get; init; }
-    /// <summary>Keep a task's existing circuit.json instead of pruning it again (for resumable sweeps).</summary>
+    /// <summary>
+    /// Keep a task's existing circuit.json instead of pruning it again, when it was pruned from the
+    /// same weights at the same target (resumable sweeps and pipeline runs).
+    /// </summary>
     public bool ReuseFinished { get; init; }
 
     /// <summary>Unknown task names, missing task files and a bad slack are user errors, found before any work starts.</summary>
@@ -108,7 +111,9 @@ public static class TaskSuitePruning
                 string spec = tasks[index], name = TaskSuiteOptions.NameOf(spec);
                 bar.Status(name);
                 string path = Path.Combine(circuitsDir, name, CircuitFile.FileName);
-                bool reuse = suite.ReuseFinished && File.Exists(path);
+                Circuit? finished = suite.ReuseFinished && File.Exists(path) ? CircuitFile.Load(path) : null;
+                bool reuse = finished is not null && finished.Model.Source?.CheckpointSha256 == model.CheckpointSha256
+                    && finished.TargetLoss == taskConfig.TargetLoss;
                 if (!reuse && taskConfig.TargetLoss > config.TargetLoss && suite.RelaxedMinutes is double minutes
                     && clock.Elapsed.TotalMinutes * (pruned + 1) / Math.Max(pruned, 1) > minutes)
                 {
@@ -120,7 +125,7 @@ public static class TaskSuitePruning
                 try
                 {
                     Circuit circuit;
-                    if (reuse) circuit = CircuitFile.Load(path);
+                    if (reuse) circuit = finished!;
                     else
                     {
                         circuit = CircuitPruning.Run(trained.Model, means, task, taskConfig, progress, model,

@@ -37,7 +37,8 @@ public sealed record PipelineOptions(string OutDir, string Preset = "small", IRe
     /// the whole run keeps to about an hour on 2 cores (training takes about 25 minutes in fp32).
     /// </summary>
     public const double DefaultRelaxedMinutes = 25;
-    public static TaskSuiteOptions DefaultTasks { get; } = new() { RelaxedTargetSlack = 0.05, RelaxedMinutes = DefaultRelaxedMinutes };
+    /// <summary>The suite of the circuits stage; an interrupted stage keeps the circuits it finished (same weights, same target).</summary>
+    public static TaskSuiteOptions DefaultTasks { get; } = new() { RelaxedTargetSlack = 0.05, RelaxedMinutes = DefaultRelaxedMinutes, ReuseFinished = true };
 }
 
 /// <summary>

@@ -39,6 +39,16 @@ public sealed class TaskSuiteBudgetTests(TinyRun run) : IClassFixture<TinyRun>
 
         var plenty = TaskSuitePruning.Run(trained, means, config, run["budget-60"], seed: 0, NullProgress.Instance, suite with { RelaxedMinutes = 60 });
         Assert.All(plenty.Tasks, r => Assert.True(r.Pruned, r.Reason));
+
+        // A rerun that reuses finished circuits keeps those of the same weights and target, and prunes again at another target.
+        string atTargetFile = run[$"budget-60/{atTarget}/circuit.json"], relaxedFile = run[$"budget-60/{relaxed}/circuit.json"];
+        File.SetLastWriteTimeUtc(atTargetFile, new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        File.SetLastWriteTimeUtc(relaxedFile, new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        var reused = TaskSuitePruning.Run(trained, means, config with { TargetLoss = config.TargetLoss + 0.001 }, run["budget-60"], seed: 0,
+            NullProgress.Instance, suite with { RelaxedMinutes = 60, ReuseFinished = true });
+        Assert.All(reused.Tasks, r => Assert.True(r.Pruned, r.Reason));
+        Assert.Equal(2001, File.GetLastWriteTimeUtc(relaxedFile).Year); // relaxed target unchanged: kept
+        Assert.NotEqual(2001, File.GetLastWriteTimeUtc(atTargetFile).Year); // the target moved: pruned again
         Assert.Throws<SparseCircuitsException>(() => (suite with { RelaxedMinutes = -1 }).Validate());
     }
 }
