@@ -36,7 +36,7 @@ public sealed record TaskSuiteSummary(int Format, double TargetLoss, IReadOnlyLi
         GeometricMean.Of(Tasks.Where(t => t.Pruned && t.Edges is not null && !IsRelaxed(t) && !IsTrivial(t)).Select(t => (double)t.Edges!.Value));
 
     /// <summary>Pruned at a looser target than the suite's.</summary>
-    public bool IsRelaxed(TaskSummaryRow row) => row.TargetLoss is double t && t > TargetLoss;
+    public bool IsRelaxed(TaskSummaryRow row) => row.Pruned && row.TargetLoss is double t && t > TargetLoss;
 
     /// <summary>
     /// Reached the target with no edge at all (typically no node: the answer comes from the

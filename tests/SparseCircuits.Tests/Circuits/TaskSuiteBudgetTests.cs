@@ -34,6 +34,7 @@ public sealed class TaskSuiteBudgetTests(TinyRun run) : IClassFixture<TinyRun>
         Assert.Contains("minutes for tasks at relaxed targets were spent", skipped.Reason);
         Assert.Equal(Math.Round(Math.Max(quotes, other) + 0.05, 3), skipped.TargetLoss!.Value, 9);
         Assert.NotNull(skipped.TestLoss);
+        Assert.False(spent.IsRelaxed(skipped)); // counted as relaxed only once pruned
         Assert.True(spent.Tasks.Single(r => r.Task == atTarget).Pruned, "the task at the target runs whatever the minutes");
         Assert.False(File.Exists(run[$"budget-0/{relaxed}/circuit.json"]));
 
