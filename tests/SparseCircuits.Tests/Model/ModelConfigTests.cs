@@ -111,6 +111,9 @@ public sealed class ModelConfigTests
         }
         Assert.Equal(256 * 16, ModelPresets.Get("paper-16x", 2048).DModel);
         Assert.All(ModelPresets.All.Where(p => p.Name.StartsWith("paper")), p => Assert.Equal(8, p.Config.NLayer));
+        // Rotary positions where they were measured to help (small); the paper's none elsewhere.
+        Assert.Equal(PositionalEmbedding.Rotary, ModelPresets.Get("small", 2048).PositionalEmbedding);
+        Assert.All(ModelPresets.All.Where(p => p.Name != "small"), p => Assert.Equal(PositionalEmbedding.None, p.Config.PositionalEmbedding));
         var e = Assert.Throws<SparseCircuitsException>(() => ModelPresets.Get("huge", 10));
         Assert.Contains("tiny, small, base", e.Message);
         Assert.Throws<SparseCircuitsException>(() => ModelPresets.Tiny.For(0));
