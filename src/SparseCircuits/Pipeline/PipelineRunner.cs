@@ -33,10 +33,10 @@ public sealed record PipelineOptions(string OutDir, string Preset = "small", IRe
     /// </summary>
     public static PruningConfig DefaultPruning { get; } = new() { Runs = DefaultPruningRuns, Steps = 400, BatchPrompts = 64, RefineEvaluations = 200 };
     /// <summary>
-    /// Relaxed-target tasks are pruned while the circuits stage has used fewer than 25 minutes, so
+    /// Relaxed-target tasks are pruned while the circuits stage has used fewer than 20 minutes, so
     /// the whole run keeps to about an hour on 2 cores (training takes about 25 minutes in fp32).
     /// </summary>
-    public const double DefaultRelaxedMinutes = 25;
+    public const double DefaultRelaxedMinutes = 20;
     /// <summary>The suite of the circuits stage; an interrupted stage keeps the circuits it finished (same weights, same target).</summary>
     public static TaskSuiteOptions DefaultTasks { get; } = new() { RelaxedTargetSlack = 0.05, RelaxedMinutes = DefaultRelaxedMinutes, ReuseFinished = true };
 }
