@@ -72,8 +72,7 @@ public sealed class MeanActivations : IDisposable
         var points = new NodeSpace(model.Config).Points;
         var sums = points.ToDictionary(p => p.Name, p => zeros(p.Width, ScalarType.Float64).DetachFromDisposeScope());
         long positions = 0;
-        bool wasTraining = model.training;
-        model.eval();
+        using var mode = EvalMode.Of(model);
         try
         {
             using var _ = no_grad();
@@ -96,7 +95,6 @@ public sealed class MeanActivations : IDisposable
         finally
         {
             foreach (Tensor t in sums.Values) t.Dispose();
-            if (wasTraining) model.train();
         }
     }
 

@@ -12,7 +12,7 @@ public sealed record ModelPreset(string Name, string Purpose, ModelConfig Config
 /// <summary>
 /// Model sizes by purpose. All keep the paper's d_head 16, d_mlp 4*d_model, RMSNorm, GELU and
 /// released-model activation sparsity; only depth, width, context and positions differ. `small`
-/// rotates q and k (rotary positions, beyond the paper, which uses none): measured on two seeds
+/// rotates q and k (rotary positions, beyond the paper, which uses none): measured in three runs (two seeds)
 /// as the largest gain of any single setting for the task suite (docs/training.md, sessions 9-10).
 /// The others keep the paper's no positional embedding. vocab_size is left unset (0): it comes
 /// from the tokenizer via <see cref="Get"/>.

@@ -46,9 +46,7 @@ public static class NodeProfiler
         var byPoint = nodes.Select((n, i) => (Node: n, Slot: i)).GroupBy(x => x.Node.Point)
             .Select(g => (Point: g.Key, Channels: g.Select(x => (long)x.Node.Index).ToArray(), Slots: g.Select(x => x.Slot).ToArray())).ToList();
 
-        bool wasTraining = model.training;
-        model.eval();
-        try
+        using (EvalMode.Of(model))
         {
             using var _ = no_grad();
             int offset = 0;
@@ -69,10 +67,6 @@ public static class NodeProfiler
                 offset += B * T;
                 progress?.Advance(B * T);
             }
-        }
-        finally
-        {
-            if (wasTraining) model.train();
         }
         return (activations, tokens);
     }

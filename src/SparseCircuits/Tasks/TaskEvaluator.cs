@@ -22,18 +22,10 @@ public static class TaskEvaluator
     public static double[] LogitDifferences(SparseGpt model, IReadOnlyList<TaskExample> examples, Hooks? hooks = null,
         int batchSize = DefaultBatchSize, IProgressTask? progress = null)
     {
-        bool wasTraining = model.training;
-        model.eval();
-        try
-        {
-            using var _ = no_grad();
-            // Only the last prompt position is scored: skip the unembedding everywhere else.
-            return LogitDifferences(batch => model.LogitsAt(batch.Tokens, batch.LastPosition, hooks), examples, batchSize, progress);
-        }
-        finally
-        {
-            if (wasTraining) model.train();
-        }
+        using var mode = EvalMode.Of(model);
+        using var _ = no_grad();
+        // Only the last prompt position is scored: skip the unembedding everywhere else.
+        return LogitDifferences(batch => model.LogitsAt(batch.Tokens, batch.LastPosition, hooks), examples, batchSize, progress);
     }
 
     /// <summary>The same for any function from a batch to the logits (B, vocab) at its last positions; gradients are the caller's choice.</summary>

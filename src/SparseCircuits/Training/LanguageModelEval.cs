@@ -20,13 +20,11 @@ public static class LanguageModelEval
         IProgressTask? progress = null)
     {
         int T = model.Config.NCtx;
-        bool wasTraining = model.training;
-        model.eval();
+        using var mode = EvalMode.Of(model);
         double total = 0;
         long tokens = 0, bytes = 0;
-        try
+        using (no_grad())
         {
-            using var _ = no_grad();
             foreach (long[] windows in SequentialWindows.Batches(shard, batchSize, T, maxTokens))
             {
                 using var scope = NewDisposeScope();
@@ -41,10 +39,6 @@ public static class LanguageModelEval
                         for (int t = 1; t <= T; t++) bytes += bytesOfToken[windows[b * (T + 1) + t]];
                 progress?.Advance((double)B * T);
             }
-        }
-        finally
-        {
-            if (wasTraining) model.train();
         }
         if (tokens == 0) throw new SparseCircuitsException($"shard {shard.Path} is shorter than one window of {T + 1} tokens; nothing to evaluate");
         return new Result(total / tokens, tokens, bytesOfToken is null ? null : bytes);

@@ -29,16 +29,8 @@ public static class RepeatedTokensEval
     /// </summary>
     public static Result Measure(SparseGpt model, int sequences = 64, int length = 64, ulong seed = 0)
     {
-        bool wasTraining = model.training;
-        model.eval();
-        try
-        {
-            return Measure(x => model.forward(x), model.Config.VocabSize, model.Config.NCtx, sequences, length, seed);
-        }
-        finally
-        {
-            if (wasTraining) model.train();
-        }
+        using var mode = EvalMode.Of(model);
+        return Measure(x => model.forward(x), model.Config.VocabSize, model.Config.NCtx, sequences, length, seed);
     }
 
     /// <summary>The same with any next-token function (B, T) ids -> (B, T, vocab) logits.</summary>
