@@ -9,6 +9,7 @@ var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.Ordi
     ["streams"] = StreamsBench.Run,
     ["forward"] = ForwardBench.Run,
     ["sparse-kernels"] = SparseKernelsBench.Run,
+    ["layer-kernels"] = LayerKernelsBench.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

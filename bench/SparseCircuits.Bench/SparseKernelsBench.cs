@@ -22,7 +22,7 @@ namespace SparseCircuits.Bench;
 /// </list>
 /// Options: --widths 128,256,512,1024 --densities 8,16,32,64 (1/N) --layers 4 --batch 16 --ctx 256
 /// (train tokens per step = batch x ctx) --prompts 32 --prompt-len 128 (prune) --reps 5
-/// --modes prune,train --precisions fp32,bf16 --vocab 4096.
+/// --modes prune,train --precisions fp32,bf16 --vocab 4096 --paths dense,sparse.
 /// </summary>
 static class SparseKernelsBench
 {
@@ -39,6 +39,7 @@ static class SparseKernelsBench
         int reps = int.Parse(BenchArgs.Option(args, "--reps") ?? "5");
         int vocab = int.Parse(BenchArgs.Option(args, "--vocab") ?? "4096");
         string[] modes = (BenchArgs.Option(args, "--modes") ?? "prune,train").Split(',');
+        Paths = (BenchArgs.Option(args, "--paths") ?? "dense,sparse").Split(',');
         MatmulPrecision[] precisions = (BenchArgs.Option(args, "--precisions") ?? "fp32,bf16").Split(',')
             .Select(p => Enum.Parse<MatmulPrecision>(p, ignoreCase: true)).ToArray();
 
@@ -95,6 +96,7 @@ static class SparseKernelsBench
         {
             for (int path = 0; path < 2; path++)
             {
+                if (!Paths.Contains(path == 0 ? "dense" : "sparse")) continue;
                 model.LinearKernels = path == 0 ? LinearKernels.Dense : LinearKernels.Sparse;
                 var clock = Stopwatch.StartNew();
                 step();
@@ -104,8 +106,12 @@ static class SparseKernelsBench
         return (Median(times[0]), Median(times[1]));
     }
 
+    /// <summary>Which paths to time (--paths dense,sparse); one alone is for profilers.</summary>
+    static string[] Paths = ["dense", "sparse"];
+
     static double Median(List<double> values)
     {
+        if (values.Count == 0) return double.NaN;
         values.Sort();
         return values[values.Count / 2];
     }

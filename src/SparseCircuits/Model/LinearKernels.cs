@@ -30,15 +30,16 @@ public static class LinearKernelChoice
     /// The densest weight at which the sparse path measured at least as fast as the dense one in
     /// both a training step and a pruning step, on whole 4-layer models with AbsTopK 1/4 (bench
     /// <c>sparse-kernels</c>, 2-core Zen 5, one thread, machine loaded; docs/benchmarks.md
-    /// "Sparse-aware execution"). Against fp32 matmuls: from 1/16 at every width measured (128,
-    /// 256, 512; at 1/8 d_model 128 pruning and d_model 512 training were slower). Against bf16
-    /// matmuls (about four times fp32's speed here): even at d_model 512 and 1/32 (training 0.96-1.01x,
-    /// pruning 1.16-1.27x), slower at 128 and 256 at every density down to 1/64: 0 means never.
+    /// "Sparse-aware execution"; densities measured 1/8 to 1/64). Against fp32 matmuls: at every
+    /// density from width 256 (training 1.5-3.1x), from 1/16 at width 128 (1/8 trained at 0.95x).
+    /// Against bf16 matmuls (about four times fp32's speed here): from 1/16 at widths 512 and 1024
+    /// (training 1.07-1.24x; 0.91-0.92x at 1/8), from 1/32 at 256 (1.03-1.05x; 0.85-0.92x denser),
+    /// never at 128 (training 0.86-0.91x at every density): 0 means never.
     /// </summary>
     public static double CrossoverDensity(int width, MatmulPrecision precision) => precision switch
     {
-        MatmulPrecision.Fp32 => 1.0 / 16,
-        _ => width >= 512 ? 1.0 / 32 : 0,
+        MatmulPrecision.Fp32 => width >= 256 ? 1.0 / 8 : 1.0 / 16,
+        _ => width >= 512 ? 1.0 / 16 : width >= 256 ? 1.0 / 32 : 0,
     };
 }
 
@@ -85,7 +86,7 @@ sealed class LinearKernelSetting
     static bool Eligible(Tensor weight, Tensor x) =>
         weight.dim() == 2 && weight.dtype == ScalarType.Float32 && weight.device_type == DeviceType.CPU
         && x.dtype == ScalarType.Float32 && x.device_type == DeviceType.CPU && x.dim() >= 1
-        && weight.shape[0] < int.MaxValue && weight.shape[1] < int.MaxValue;
+        && weight.shape[0] < 1 << 26 && weight.shape[1] < 1 << 26;
 
     /// <summary>Builds each layout (and auto choice) once until the returned scope is disposed.</summary>
     public IDisposable Cache()

@@ -11,7 +11,8 @@ namespace SparseCircuits.Model;
 /// <summary>
 /// One orientation of a sparse matrix in compressed rows (CSR): row r's nonzeros are
 /// <c>Value[Start[r] .. Start[r+1])</c> at columns <c>Index[...]</c>, in increasing column order.
-/// The arrays are pinned, so kernels on worker threads may read them through raw pointers.
+/// The arrays are pinned, so kernels on worker threads may read them through raw pointers; the
+/// kernel reads the same nonzeros regrouped in slices of rows (<see cref="Sliced"/>).
 /// </summary>
 public sealed class CompressedRows
 {
@@ -21,8 +22,13 @@ public sealed class CompressedRows
     internal readonly int[] Index;
     internal readonly float[] Value;
 
-    internal CompressedRows(int rows, int columns, int[] start, int[] index, float[] value) =>
+    internal readonly SlicedRows Sliced;
+
+    internal CompressedRows(int rows, int columns, int[] start, int[] index, float[] value)
+    {
         (Rows, Columns, Start, Index, Value) = (rows, columns, start, index, value);
+        Sliced = new SlicedRows(rows, columns, start, index, value);
+    }
 
     public long Nonzeros => Start[Rows];
 }
@@ -132,7 +138,7 @@ public sealed class SparseWeight
     {
         if (weight.dim() != 2 || weight.dtype != ScalarType.Float32 || weight.device_type != DeviceType.CPU)
             throw new ArgumentException($"expected a CPU float32 matrix; got {weight.dtype} [{string.Join(", ", weight.shape)}] on {weight.device_type}", nameof(weight));
-        if (weight.shape[0] >= int.MaxValue || weight.shape[1] >= int.MaxValue)
+        if (weight.shape[0] >= 1 << 26 || weight.shape[1] >= 1 << 26) // the kernel's buffer offsets are 16 x the index, in an int
             throw new ArgumentException($"matrix too large for a sparse layout: [{string.Join(", ", weight.shape)}]", nameof(weight));
     }
 

@@ -81,6 +81,26 @@ public sealed class SparseLinearTests
         Close(nn.functional.linear(x, w), SparseLinear.Apply(x, w, null, layout, MatmulPrecision.Fp32));
     }
 
+    [Theory]
+    [InlineData(48, 64)]  // full token blocks and full slices: the in-register transposes
+    [InlineData(37, 70)]  // partial ones
+    public void Forward_and_input_gradient_are_exact_with_very_uneven_rows(int tokens, int outFeatures)
+    {
+        using var scope = NewDisposeScope();
+        // Row lengths from 0 to all 80 columns in the same slices: padding and overflow entries.
+        const int inFeatures = 80;
+        Tensor w = SparseMatrix(outFeatures, inFeatures, 1.0 / 16, 71);
+        w[0] = randn(inFeatures, generator: new Generator(72, CPU));
+        w[5] = randn(inFeatures, generator: new Generator(73, CPU)) * (rand(inFeatures, generator: new Generator(74, CPU)) < 0.5);
+        w[17] = randn(inFeatures, generator: new Generator(75, CPU));
+        Tensor b = randn(outFeatures, generator: new Generator(76, CPU));
+        Tensor x = SparseInput(tokens, inFeatures, 77);
+        Tensor dy = randn(tokens, outFeatures, generator: new Generator(78, CPU));
+        SparseWeight layout = SparseWeight.From(w);
+        Close(nn.functional.linear(x, w, b), SparseLinear.Multiply(layout.Rows, x, b));
+        Close(dy.matmul(w), SparseLinear.Multiply(layout.Transposed, dy, bias: null));
+    }
+
     [Fact]
     public void Forward_reads_strided_and_batched_inputs()
     {
@@ -224,5 +244,13 @@ public sealed class SparseLinearTests
             Assert.True(LinearKernelChoice.PrefersSparse(512, 2048, 1.0 / 32, 4096, MatmulPrecision.Bf16));
         Assert.False(LinearKernelChoice.PrefersSparse(512, 2048, 1.0 / 32, 1, MatmulPrecision.Fp32)); // one token: not worth a layout
         Assert.False(LinearKernelChoice.PrefersSparse(128, 512, 1.0 / 64, 4096, MatmulPrecision.Bf16)); // bf16 dense won at width 128
+        Assert.False(LinearKernelChoice.PrefersSparse(128, 512, 1.0 / 8, 4096, MatmulPrecision.Fp32));  // fp32 dense trained faster at 128 and 1/8
+        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        {
+            Assert.True(LinearKernelChoice.PrefersSparse(512, 2048, 1.0 / 8, 4096, MatmulPrecision.Fp32));
+            Assert.True(LinearKernelChoice.PrefersSparse(512, 2048, 1.0 / 16, 4096, MatmulPrecision.Bf16));
+            Assert.False(LinearKernelChoice.PrefersSparse(256, 1024, 1.0 / 16, 4096, MatmulPrecision.Bf16));
+            Assert.True(LinearKernelChoice.PrefersSparse(256, 1024, 1.0 / 32, 4096, MatmulPrecision.Bf16));
+        }
     }
 }

@@ -35,6 +35,39 @@ public sealed class SparseKernelTrainingTests(SyntheticData data) : IClassFixtur
     [Trait("Category", "Slow")]
     public void Sparse_kernels_train_to_the_same_losses_as_dense_ones_over_200_steps() => SameLosses(200);
 
+    /// <summary>
+    /// The target shape (4 layers, d_model 512, matrices 1/32, AbsTopK 1/4 everywhere) on
+    /// few tokens per step, in fp32 (where the weight gradient is the sparse sum too) and bf16.
+    /// Float summation order flips near-tied entries of the top-k projection after a few steps, so
+    /// from then on the two runs follow different (equally good) trajectories: per-step losses of
+    /// 2 x 64 tokens then differ by batch noise, 20-step means and the final val loss do not.
+    /// </summary>
+    [Theory]
+    [Trait("Category", "Slow")]
+    [InlineData(MatmulPrecision.Fp32, 5e-5)]
+    [InlineData(MatmulPrecision.Bf16, 5e-2)] // the dense path rounds its matmuls to bf16, the sparse one does not
+    public void Sparse_kernels_train_the_target_shape_to_the_same_losses_over_200_steps(MatmulPrecision precision, double firstStep)
+    {
+        using var dir = new TempDir();
+        var dense = Tiny(200) with
+        {
+            BatchSize = 2, WeightDensity = 1.0 / 32, EmbeddingDensity = 1.0 / 8, MatmulPrecision = precision, Kernels = LinearKernels.Dense,
+            Model = ModelPresets.Get("tiny", data.VocabSize) with { NLayer = 4, DModel = 512, NCtx = 64, ActivationSparsity = ActivationSparsity.PaperText },
+        };
+        Trainer.Run(new TrainingRequest(dense, data.ShardDir, dir["dense"]), NullProgress.Instance);
+        Trainer.Run(new TrainingRequest(dense with { Kernels = LinearKernels.Sparse }, data.ShardDir, dir["sparse"]), NullProgress.Instance);
+        var a = MetricsLog.Read(dir["dense"]);
+        var b = MetricsLog.Read(dir["sparse"]);
+        Assert.Equal(200, b.Count);
+        Assert.True(Math.Abs(a[0].TrainLoss - b[0].TrainLoss) < firstStep, $"step 1: {a[0].TrainLoss} vs {b[0].TrainLoss}");
+        for (int w = 0; w < 200; w += 20)
+        {
+            double da = a.Skip(w).Take(20).Average(m => m.TrainLoss), db = b.Skip(w).Take(20).Average(m => m.TrainLoss);
+            Assert.True(Math.Abs(da - db) < 0.05, $"steps {w + 1}-{w + 20}: mean {da} vs {db}");
+        }
+        Assert.True(Math.Abs(a[^1].ValLoss!.Value - b[^1].ValLoss!.Value) < 0.05, $"val {a[^1].ValLoss} vs {b[^1].ValLoss}");
+    }
+
     void SameLosses(int steps)
     {
         using var dir = new TempDir();

@@ -1,0 +1,116 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace SparseCircuits.Model;
+
+/// <summary>
+/// 16 x 16 float transposes in AVX-512 registers (unpack 32-bit, unpack 64-bit, two 128-bit lane
+/// shuffles): the sparse kernels keep tokens in vector lanes, so their input is turned from
+/// token rows into channel rows and their output back, 256 values at a time instead of one
+/// strided scalar store per value (docs/benchmarks.md "Sparse-aware execution").
+/// </summary>
+static class Transpose16
+{
+    /// <summary>
+    /// buffer[j * 16 + t] = x[t, j] for the <paramref name="count"/> tokens of a block (rows of
+    /// <paramref name="x"/>, <paramref name="columns"/> apart); lanes of missing tokens are 0.
+    /// </summary>
+    public static unsafe void Rows(float* x, int count, int columns, float* buffer)
+    {
+        if (count < 16)
+        {
+            new Span<float>(buffer, columns * 16).Clear();
+            for (int t = 0; t < count; t++)
+            {
+                float* row = x + (long)t * columns;
+                for (int j = 0; j < columns; j++) buffer[j * 16 + t] = row[j];
+            }
+            return;
+        }
+        int j0 = 0;
+        for (; j0 + 16 <= columns; j0 += 16)
+        {
+            float* p = x + j0;
+            Store(Vector512.Load(p), Vector512.Load(p + columns), Vector512.Load(p + 2 * columns), Vector512.Load(p + 3 * columns),
+                Vector512.Load(p + 4 * columns), Vector512.Load(p + 5 * columns), Vector512.Load(p + 6 * columns), Vector512.Load(p + 7 * columns),
+                Vector512.Load(p + 8 * columns), Vector512.Load(p + 9 * columns), Vector512.Load(p + 10 * columns), Vector512.Load(p + 11 * columns),
+                Vector512.Load(p + 12 * columns), Vector512.Load(p + 13 * columns), Vector512.Load(p + 14 * columns), Vector512.Load(p + 15 * columns),
+                buffer + j0 * 16, 16, Vector512<float>.Zero);
+        }
+        for (; j0 < columns; j0++)
+            for (int t = 0; t < 16; t++) buffer[j0 * 16 + t] = x[(long)t * columns + j0];
+    }
+
+    /// <summary>
+    /// Stores the transpose of the 16 x 16 matrix whose row i is <c>a_i</c>, plus <paramref name="add"/>:
+    /// <c>destination[j * stride + i] = a_i[j] + add[i]</c>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void Store(
+        Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3,
+        Vector512<float> a4, Vector512<float> a5, Vector512<float> a6, Vector512<float> a7,
+        Vector512<float> a8, Vector512<float> a9, Vector512<float> a10, Vector512<float> a11,
+        Vector512<float> a12, Vector512<float> a13, Vector512<float> a14, Vector512<float> a15,
+        float* destination, long stride, Vector512<float> add)
+    {
+        if (!Avx512F.IsSupported)
+        {
+            StoreSlowly([a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15], destination, stride, add);
+            return;
+        }
+        // Pairs of rows interleaved: t0 = a0[0] a1[0] a0[1] a1[1] | a0[4] a1[4] ... per 128-bit lane.
+        var t0 = Avx512F.UnpackLow(a0, a1); var t1 = Avx512F.UnpackHigh(a0, a1);
+        var t2 = Avx512F.UnpackLow(a2, a3); var t3 = Avx512F.UnpackHigh(a2, a3);
+        var t4 = Avx512F.UnpackLow(a4, a5); var t5 = Avx512F.UnpackHigh(a4, a5);
+        var t6 = Avx512F.UnpackLow(a6, a7); var t7 = Avx512F.UnpackHigh(a6, a7);
+        var t8 = Avx512F.UnpackLow(a8, a9); var t9 = Avx512F.UnpackHigh(a8, a9);
+        var t10 = Avx512F.UnpackLow(a10, a11); var t11 = Avx512F.UnpackHigh(a10, a11);
+        var t12 = Avx512F.UnpackLow(a12, a13); var t13 = Avx512F.UnpackHigh(a12, a13);
+        var t14 = Avx512F.UnpackLow(a14, a15); var t15 = Avx512F.UnpackHigh(a14, a15);
+        // Then pairs of pairs: each 128-bit lane of u0 is column 4l of rows 0-3, u1 column 4l+1, ...
+        var u0 = Low64(t0, t2); var u1 = High64(t0, t2); var u2 = Low64(t1, t3); var u3 = High64(t1, t3);
+        var u4 = Low64(t4, t6); var u5 = High64(t4, t6); var u6 = Low64(t5, t7); var u7 = High64(t5, t7);
+        var u8 = Low64(t8, t10); var u9 = High64(t8, t10); var u10 = Low64(t9, t11); var u11 = High64(t9, t11);
+        var u12 = Low64(t12, t14); var u13 = High64(t12, t14); var u14 = Low64(t13, t15); var u15 = High64(t13, t15);
+        // 128-bit lanes gathered across row groups 0-3 / 4-7 and 8-11 / 12-15 ...
+        var v0 = Avx512F.Shuffle4x128(u0, u4, 0x88); var v1 = Avx512F.Shuffle4x128(u1, u5, 0x88);
+        var v2 = Avx512F.Shuffle4x128(u2, u6, 0x88); var v3 = Avx512F.Shuffle4x128(u3, u7, 0x88);
+        var v4 = Avx512F.Shuffle4x128(u0, u4, 0xDD); var v5 = Avx512F.Shuffle4x128(u1, u5, 0xDD);
+        var v6 = Avx512F.Shuffle4x128(u2, u6, 0xDD); var v7 = Avx512F.Shuffle4x128(u3, u7, 0xDD);
+        var v8 = Avx512F.Shuffle4x128(u8, u12, 0x88); var v9 = Avx512F.Shuffle4x128(u9, u13, 0x88);
+        var v10 = Avx512F.Shuffle4x128(u10, u14, 0x88); var v11 = Avx512F.Shuffle4x128(u11, u15, 0x88);
+        var v12 = Avx512F.Shuffle4x128(u8, u12, 0xDD); var v13 = Avx512F.Shuffle4x128(u9, u13, 0xDD);
+        var v14 = Avx512F.Shuffle4x128(u10, u14, 0xDD); var v15 = Avx512F.Shuffle4x128(u11, u15, 0xDD);
+        // ... and across the two halves: row j of the transpose.
+        (Avx512F.Shuffle4x128(v0, v8, 0x88) + add).Store(destination);
+        (Avx512F.Shuffle4x128(v1, v9, 0x88) + add).Store(destination + stride);
+        (Avx512F.Shuffle4x128(v2, v10, 0x88) + add).Store(destination + 2 * stride);
+        (Avx512F.Shuffle4x128(v3, v11, 0x88) + add).Store(destination + 3 * stride);
+        (Avx512F.Shuffle4x128(v4, v12, 0x88) + add).Store(destination + 4 * stride);
+        (Avx512F.Shuffle4x128(v5, v13, 0x88) + add).Store(destination + 5 * stride);
+        (Avx512F.Shuffle4x128(v6, v14, 0x88) + add).Store(destination + 6 * stride);
+        (Avx512F.Shuffle4x128(v7, v15, 0x88) + add).Store(destination + 7 * stride);
+        (Avx512F.Shuffle4x128(v0, v8, 0xDD) + add).Store(destination + 8 * stride);
+        (Avx512F.Shuffle4x128(v1, v9, 0xDD) + add).Store(destination + 9 * stride);
+        (Avx512F.Shuffle4x128(v2, v10, 0xDD) + add).Store(destination + 10 * stride);
+        (Avx512F.Shuffle4x128(v3, v11, 0xDD) + add).Store(destination + 11 * stride);
+        (Avx512F.Shuffle4x128(v4, v12, 0xDD) + add).Store(destination + 12 * stride);
+        (Avx512F.Shuffle4x128(v5, v13, 0xDD) + add).Store(destination + 13 * stride);
+        (Avx512F.Shuffle4x128(v6, v14, 0xDD) + add).Store(destination + 14 * stride);
+        (Avx512F.Shuffle4x128(v7, v15, 0xDD) + add).Store(destination + 15 * stride);
+    }
+
+    /// <summary>The same without AVX-512 (Vector512 emulated): element by element.</summary>
+    static unsafe void StoreSlowly(ReadOnlySpan<Vector512<float>> rows, float* destination, long stride, Vector512<float> add)
+    {
+        for (int i = 0; i < 16; i++)
+            for (int j = 0; j < 16; j++) destination[j * stride + i] = rows[i][j] + add[i];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<float> Low64(Vector512<float> a, Vector512<float> b) => Avx512F.UnpackLow(a.AsDouble(), b.AsDouble()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<float> High64(Vector512<float> a, Vector512<float> b) => Avx512F.UnpackHigh(a.AsDouble(), b.AsDouble()).AsSingle();
+}
