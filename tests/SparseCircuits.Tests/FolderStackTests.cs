@@ -1,3 +1,4 @@
+using SparseCircuits.Tests.Support;
 using System.Text.RegularExpressions;
 
 namespace SparseCircuits.Tests;
@@ -11,20 +12,13 @@ public sealed partial class FolderStackTests
         ["Core"], ["Data", "Model"], ["Training", "Tasks"], ["Official"], ["Circuits"], ["Bridges"], ["Reports"], ["Pipeline"], ["Sweeps"], ["Frontier"], ["Slurm"],
     ];
 
-    static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "SparseCircuits.slnx"))) return dir.FullName;
-        throw new InvalidOperationException("repository root not found");
-    }
-
     [GeneratedRegex(@"\bSparseCircuits\.(\w+)\b")]
     private static partial Regex Reference();
 
     [Fact]
     public void Every_folder_uses_only_the_folders_below_it()
     {
-        string library = Path.Combine(RepoRoot(), "src", "SparseCircuits");
+        string library = RepoPaths.Source("SparseCircuits");
         var level = Stack.SelectMany((names, i) => names.Select(n => (n, i))).ToDictionary(x => x.n, x => x.i);
         var violations = new List<string>();
         int files = 0;

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SparseCircuits.Bridges;
@@ -22,7 +23,8 @@ public static class BridgeLosses
         long width = target.shape[^1];
         Tensor error = (prediction - target).square().sum([-1]).mean(); // per token, then over tokens
         Tensor flat = target.detach().reshape(-1, width); // (tokens, width)
-        Tensor variance = (flat - flat.mean([0], keepdim: true)).square().sum([-1]).mean().clamp_min(VarianceFloor);
+        using Scalar floor = VarianceFloor;
+        Tensor variance = (flat - flat.mean([0], keepdim: true)).square().sum([-1]).mean().clamp_min(floor);
         return error / variance;
     }
 

@@ -1,6 +1,7 @@
 using SparseCircuits.Core;
 using SparseCircuits.Model;
 using SparseCircuits.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SparseCircuits.Bridges;
@@ -148,7 +149,8 @@ public sealed class BridgeSet : IDisposable
     {
         using var _ = no_grad();
         Get(site, meanName).copy_(mean);
-        Get(site, scaleName).fill_(scale);
+        using Scalar value = scale;
+        Get(site, scaleName).fill_(value);
         mean.Dispose();
     }
 

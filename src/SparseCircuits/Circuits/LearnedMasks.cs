@@ -63,7 +63,7 @@ public static class LearnedMasks
             double lr = LearningRate(step, config.Steps, setting.LearningRate, config.WarmupFraction);
             adam.Step(lr);
             adam.ApplyWeightDecay(lr);
-            using (no_grad()) tau.clamp_(-1, 1);
+            using (no_grad()) ClampToUnit(tau);
 
             lastTaskLoss = taskLossSum;
             open = (int)openNodes.item<float>();
@@ -94,7 +94,7 @@ public static class LearnedMasks
     {
         var generator = new Generator(seed, CPU);
         Tensor tau = empty(count);
-        using (no_grad()) tau.normal_(config.InitMean, config.InitStd, generator).clamp_(-1, 1);
+        using (no_grad()) ClampToUnit(tau.normal_(config.InitMean, config.InitStd, generator));
         return tau.requires_grad_(true).DetachFromDisposeScope();
     }
 
@@ -132,6 +132,14 @@ public static class LearnedMasks
         Tensor? grad = tau.grad;
         if (grad is null) return;
         double norm = grad.norm().item<float>();
-        if (norm > maxNorm) grad.mul_(maxNorm / norm);
+        if (norm <= maxNorm) return;
+        using Scalar factor = maxNorm / norm;
+        grad.mul_(factor);
+    }
+
+    static void ClampToUnit(Tensor tau)
+    {
+        using Scalar low = -1, high = 1;
+        tau.clamp_(low, high);
     }
 }

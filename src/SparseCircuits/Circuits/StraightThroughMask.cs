@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SparseCircuits.Circuits;
@@ -13,7 +14,8 @@ public static class StraightThroughMask
     public static Tensor Apply(Tensor tau, double temperature)
     {
         Tensor hard;
-        using (no_grad()) hard = (tau > 0).to(tau.dtype);
+        using Scalar zero = 0;
+        using (no_grad()) hard = (tau > zero).to(tau.dtype);
         Tensor soft = (tau / temperature).sigmoid();
         return hard + (soft - soft.detach());
     }

@@ -176,11 +176,12 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
     {
         double projStd = 0.02 / Math.Sqrt(2.0 * Config.NLayer);
         using var _ = no_grad();
+        using Scalar one = 1.0;
         foreach (ModelParameter p in DescribeParameters())
         {
             if (p.Name == "bigram_table") p.Tensor.uniform_(0, 0.02, generator);
             else if (p.Kind == ParameterKind.Bias || p.Name.EndsWith(".sink_logit")) p.Tensor.zero_();
-            else if (p.Kind == ParameterKind.Dense) p.Tensor.fill_(1.0); // RMSNorm weights
+            else if (p.Kind == ParameterKind.Dense) p.Tensor.fill_(one); // RMSNorm weights
             else p.Tensor.normal_(0, p.Name.EndsWith(".c_proj.weight") ? projStd : 0.02, generator);
         }
     }
@@ -313,7 +314,8 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
             {
                 Tensor scores = q.matmul(k.transpose(-2, -1)) / Math.Sqrt(dHead); // (B, H, T, T)
                 using (Tensor future = ones(T, T, ScalarType.Bool, x.device).triu(1))
-                    scores = scores.masked_fill(future, double.NegativeInfinity);
+                using (Scalar minusInfinity = double.NegativeInfinity)
+                    scores = scores.masked_fill(future, minusInfinity);
                 Tensor pattern = attn_imp is null ? scores.softmax(-1) : attn_imp.Softmax(scores); // (B, H, T, T)
                 pattern = Hooks.Run(hooks, names[HookPoints.AttnPattern], pattern);
                 y = pattern.matmul(v); // (B, H, T, D)

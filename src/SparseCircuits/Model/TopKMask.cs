@@ -48,8 +48,9 @@ public static class TopKMask
         if (values.device_type != DeviceType.CPU || values.dtype != ScalarType.Float32 || width > int.MaxValue)
         {
             using var _ = no_grad();
+            using Scalar zero = 0.0;
             Tensor drop = Reference(values, k, byMagnitude);
-            return (values.masked_fill(drop, 0.0), drop);
+            return (values.masked_fill(drop, zero), drop);
         }
         Tensor kept = empty(values.shape, ScalarType.Float32);
         return (kept, Kernel(values, (int)k, byMagnitude, kept));
@@ -65,7 +66,8 @@ public static class TopKMask
             || !values.shape.SequenceEqual(drop.shape) || !drop.is_contiguous() || values.numel() == 0 || values.shape[^1] > int.MaxValue)
         {
             using var _ = no_grad();
-            return values.masked_fill(drop, 0.0);
+            using Scalar zero = 0.0;
+            return values.masked_fill(drop, zero);
         }
         Tensor source = values.is_contiguous() ? values : values.contiguous();
         try

@@ -68,16 +68,21 @@ public sealed class AdamWithDecoupledDecay : IDisposable
         double biasCorrection1 = 1 - Math.Pow(beta1, StepCount);
         double biasCorrection2Sqrt = Math.Sqrt(1 - Math.Pow(beta2, StepCount));
         double stepSize = learningRate / biasCorrection1;
+        // Explicit scalars that live until the loop ends: TorchSharp's implicit double -> Scalar
+        // temporaries can be finalised by a GC on another thread while the native call still reads them.
+        using Scalar b1 = beta1, oneMinusB1 = 1 - beta1, b2 = beta2, oneMinusB2 = 1 - beta2;
+        using Scalar correction2 = biasCorrection2Sqrt, eps = _config.Eps;
         for (int i = 0; i < _parameters.Length; i++)
         {
             Tensor? grad = _parameters[i].Value.grad;
             if (grad is null) continue;
             Tensor m = _firstMoments[i], v = _secondMoments[i];
-            m.mul_(beta1).add_(grad, alpha: 1 - beta1);
-            v.mul_(beta2).addcmul_(grad, grad, value: 1 - beta2);
+            m.mul_(b1).add_(grad, alpha: oneMinusB1);
+            v.mul_(b2).addcmul_(grad, grad, value: oneMinusB2);
             Tensor denominator = _scratch[v.dtype].narrow(0, 0, v.numel()).view(v.shape);
-            denominator.copy_(v).sqrt_().div_(biasCorrection2Sqrt).add_(_config.Eps);
-            _parameters[i].Value.addcdiv_(m, denominator, value: -stepSize * _parameters[i].LearningRateScale);
+            denominator.copy_(v).sqrt_().div_(correction2).add_(eps);
+            using Scalar step = -stepSize * _parameters[i].LearningRateScale;
+            _parameters[i].Value.addcdiv_(m, denominator, value: step);
         }
     }
 
@@ -87,7 +92,7 @@ public sealed class AdamWithDecoupledDecay : IDisposable
         CheckLearningRate(learningRate);
         if (_config.WeightDecay == 0) return;
         using var noGrad = torch.no_grad();
-        double factor = 1 - learningRate * _config.WeightDecay;
+        using Scalar factor = 1 - learningRate * _config.WeightDecay; // explicit: see Step
         foreach (OptimizedParameter p in _parameters)
         {
             if (p.Decay) p.Value.mul_(factor);

@@ -51,6 +51,7 @@ public static class BatchStreams
         // Equal parts: the batch mean is the mean of the part means, and so is its gradient.
         using (no_grad())
         {
+            using Scalar streamCount = streams; // explicit, not an implicit temporary a GC could finalise mid-call
             for (int p = 0; p < parameters.Count; p++)
             {
                 Tensor? sum = null;
@@ -61,7 +62,7 @@ public static class BatchStreams
                     else { sum.add_(g); g.Dispose(); }
                 }
                 if (sum is null) continue;
-                sum.div_(streams);
+                sum.div_(streamCount);
                 parameters[p].grad = sum;
                 sum.Dispose(); // the parameter holds its own reference to the gradient
             }

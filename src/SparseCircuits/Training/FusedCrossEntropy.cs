@@ -47,7 +47,9 @@ public static class FusedCrossEntropy
             Tensor gradient = ctx.get_saved_variables()[0];
             float scale = gradOutput.item<float>();
             // Training backpropagates 1 into the loss: hand the stored gradient on without a pass over it.
-            return [scale == 1f ? gradient : gradient.mul(scale), null!];
+            if (scale == 1f) return [gradient, null!];
+            using Scalar factor = scale;
+            return [gradient.mul(factor), null!];
         }
     }
 

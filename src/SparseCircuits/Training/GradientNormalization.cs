@@ -50,7 +50,8 @@ public static class GradientNormalizer
         };
         if (rescale)
         {
-            foreach (Tensor g in grads) g.div_(rms);
+            using Scalar divisor = rms; // explicit, not an implicit temporary a GC could finalise mid-call
+            foreach (Tensor g in grads) g.div_(divisor);
         }
         return rms;
     }

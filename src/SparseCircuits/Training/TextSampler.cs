@@ -1,5 +1,6 @@
 using SparseCircuits.Core;
 using SparseCircuits.Model;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SparseCircuits.Training;
@@ -46,7 +47,8 @@ public static class TextSampler
         if (options.TopK > 0 && options.TopK < scaled.shape[0])
         {
             Tensor kth = scaled.topk(options.TopK).values.min();
-            scaled = scaled.masked_fill(scaled < kth, double.NegativeInfinity);
+            using Scalar minusInfinity = double.NegativeInfinity;
+            scaled = scaled.masked_fill(scaled < kth, minusInfinity);
         }
         double[] probabilities = nn.functional.softmax(scaled, 0).data<double>().ToArray();
         // Our own draw keeps sampling reproducible from --seed without touching torch's generator.

@@ -1,5 +1,6 @@
 using SparseCircuits.Core;
 using SparseCircuits.Model;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SparseCircuits.Training;
@@ -76,9 +77,14 @@ public static class WeightSparsity
         Tensor drop;
         if (dropForced is null) drop = TopKMask.Drop(weight.flatten(), rest, byMagnitude: true).view_as(weight);
         else if (rest == 0) drop = dropForced;
-        else drop = TopKMask.Drop(weight.abs().masked_fill_(dropForced.logical_not(), -1.0).flatten(), rest, byMagnitude: false)
-            .view_as(weight).logical_and_(dropForced);
-        weight.masked_fill_(drop, 0.0);
+        else
+        {
+            using Scalar belowAny = -1.0;
+            drop = TopKMask.Drop(weight.abs().masked_fill_(dropForced.logical_not(), belowAny).flatten(), rest, byMagnitude: false)
+                .view_as(weight).logical_and_(dropForced);
+        }
+        using Scalar zero = 0.0;
+        weight.masked_fill_(drop, zero);
         return support;
     }
 

@@ -103,9 +103,7 @@ public sealed class SweepSpecTests
     [Fact]
     public void The_documented_check_specs_change_only_what_they_say()
     {
-        string dir = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(dir, "SparseCircuits.slnx"))) dir = Path.GetDirectoryName(dir) ?? throw new InvalidOperationException("repository root not found");
-        SweepSpec documented = SweepSpec.Load(Path.Combine(dir, "docs", "specs", "laptop-long-pruning.json"));
+        SweepSpec documented = SweepSpec.Load(Path.Combine(RepoPaths.Root, "docs", "specs", "laptop-long-pruning.json"));
         SweepSpec laptop = SweepPresets.Get("laptop");
         Assert.Equal(laptop.Models.Select(m => m.Name), documented.Models.Select(m => m.Name));
         foreach (SweepModel model in laptop.Models)
@@ -113,7 +111,7 @@ public sealed class SweepSpecTests
         Assert.Equal(600, documented.PruningConfig().Steps);
 
         // The second-seed check: the same models (a subset) and settings, only the training seed changes.
-        SweepSpec seed1 = SweepSpec.Load(Path.Combine(dir, "docs", "specs", "laptop-seed1.json"));
+        SweepSpec seed1 = SweepSpec.Load(Path.Combine(RepoPaths.Root, "docs", "specs", "laptop-seed1.json"));
         Assert.NotEmpty(seed1.Models);
         foreach (SweepModel model in seed1.Models)
         {
