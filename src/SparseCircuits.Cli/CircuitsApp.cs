@@ -8,8 +8,15 @@ namespace SparseCircuits.Cli;
 /// <summary>The `circuits` command tree. Each command parses, calls the library, prints.</summary>
 public static class CircuitsApp
 {
+    /// <summary>Table width when stdout is a file or pipe and COLUMNS is unset.</summary>
+    public const int RedirectedWidth = 200;
+
     public static int Run(string[] args)
     {
+        // Spectre falls back to 80 columns when stdout is not a terminal, wrapping wide tables
+        // mid-cell in every log file; COLUMNS, when set, still decides.
+        if (Console.IsOutputRedirected)
+            AnsiConsole.Profile.Width = int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out int columns) && columns > 0 ? columns : RedirectedWidth;
         var app = new CommandApp();
         app.Configure(config =>
         {

@@ -39,7 +39,18 @@ public static class CircuitPruning
         SearchSetting? chosen = null;
         var search = new List<SearchRun>();
         int evaluationsPerCut = 2 * (int)Math.Ceiling(Math.Log2(units.Count + 1)) + 2;
-        if (config.Method == PruningMethod.LearnedMask)
+        if (NeedsNoNodes(model, ablation, task, config))
+        {
+            // Answered with every node mean-ablated (the cue is not needed, e.g. `else_elif` in a
+            // model that always prefers one answer): the empty circuit is the smallest, and a mask
+            // search would spend minutes to find it.
+            progress.Info($"{task.Name}: every node ablated already reaches the target; the circuit is empty (no search)");
+            bestRanking = Enumerable.Range(0, units.Count).ToArray();
+            bestScores = new double[space.Count];
+            using var bar = progress.Start($"{task.Name}: cut", evaluationsPerCut, "evals");
+            best = Discretization.Run(model, ablation, units, bestRanking, task.Val, config.TargetLoss, config.Calibrate, bar);
+        }
+        else if (config.Method == PruningMethod.LearnedMask)
         {
             for (int run = 0; run < config.MaxRuns; run++)
             {
@@ -133,6 +144,10 @@ public static class CircuitPruning
             CpuSeconds = cpu.Elapsed.TotalSeconds,
         };
     }
+
+    /// <summary>True when the validation prompts reach the target with every node mean-ablated.</summary>
+    static bool NeedsNoNodes(SparseGpt model, NodeAblation ablation, BinaryTask task, PruningConfig config) =>
+        new KeptSetScorer(model, ablation, task.Val, config.Calibrate).Score(new bool[ablation.Space.Count]).Score.Loss <= config.TargetLoss;
 
     /// <summary>
     /// Share of a CPU budget the mask runs may take; the rest goes to the refinement, which

@@ -31,6 +31,30 @@ public sealed class PlantedCircuitTests(ITestOutputHelper output)
             Assert.True(Loss(PlantedModel.Circuit.Where(n => n != missing)) > 0.15, $"without {missing}");
     }
 
+    [Fact]
+    public void A_task_answered_with_every_node_ablated_gets_the_empty_circuit_without_a_search()
+    {
+        using var model = PlantedModel.Create();
+        using var means = PlantedModel.Means(model);
+        var task = PlantedModel.Task();
+        double allAblated;
+        using (var ablation = new NodeAblation(new NodeSpace(model.Config), means, AblationKind.Mean))
+        using (NewDisposeScope())
+            allAblated = TaskEvaluator.Score(model, task.Val, ablation.Fixed(ablation.Space.Selection([]))).Loss;
+
+        Circuit circuit = CircuitPruning.Run(model, means, task, Config() with { TargetLoss = allAblated + 0.01 }, NullProgress.Instance);
+        Assert.Equal(0, circuit.NodeCount);
+        Assert.Empty(circuit.Search); // no mask run
+        Assert.Null(circuit.Chosen);
+        Assert.Equal(0, circuit.LossCurve[0].Units);
+        Assert.Equal(allAblated, circuit.ValCircuit.Loss, 6);
+
+        // Just below that loss the nodes are needed again, and the search runs.
+        Circuit needed = CircuitPruning.Run(model, means, task, Config() with { TargetLoss = allAblated - 0.01, Runs = 1, Steps = 20 }, NullProgress.Instance);
+        Assert.Single(needed.Search);
+        Assert.True(needed.NodeCount > 0);
+    }
+
     [Theory]
     [InlineData(false, AblationKind.Mean)]
     [InlineData(true, AblationKind.Mean)]

@@ -24,6 +24,17 @@ public sealed class TasksCliTests(SyntheticData data) : IClassFixture<SyntheticD
     }
 
     [Fact]
+    public void Tables_written_to_a_file_or_pipe_are_not_wrapped_at_80_columns()
+    {
+        // Output is redirected here, as in a log file: the default width is CircuitsApp.RedirectedWidth.
+        static int Widest(CliRunner.Result r) { Assert.True(r.ExitCode == 0, r.Stderr); return r.Stdout.Split('\n').Max(l => l.TrimEnd().Length); }
+        int wide = Widest(CliRunner.Run("tasks", "list"));
+        Assert.InRange(wide, 81, global::SparseCircuits.Cli.CircuitsApp.RedirectedWidth);
+        // COLUMNS still decides when set.
+        Assert.InRange(Widest(CliRunner.Run(new Dictionary<string, string> { ["COLUMNS"] = "90" }, "tasks", "list")), 1, 90);
+    }
+
+    [Fact]
     public void List_shows_every_task_and_its_availability()
     {
         var plain = CliRunner.Run("tasks", "list");
