@@ -20,18 +20,18 @@ static class LayerKernelsBench
     public static int Run(string[] args)
     {
         TorchRuntime.EnsureInitialized();
-        int[] widths = Ints(args, "--widths", "512");
-        int[] densities = Ints(args, "--densities", "32");
+        int[] widths = BenchArgs.Ints(args, "--widths", "512");
+        int[] densities = BenchArgs.Ints(args, "--densities", "32");
         int tokens = int.Parse(BenchArgs.Option(args, "--tokens") ?? "4096");
         int reps = int.Parse(BenchArgs.Option(args, "--reps") ?? "7");
-        Console.WriteLine($"threads {TorchRuntime.Threads}, {tokens} tokens, medians of {reps}; load average {LoadAverage()}");
+        Console.WriteLine($"threads {TorchRuntime.Threads}, {tokens} tokens, medians of {reps}; load average {BenchArgs.LoadAverage()}");
         Console.WriteLine("| d_model | layer | density | op | dense fp32 ms | dense bf16 ms | sparse ms | sparse GFLOP/s | fp32/sparse | bf16/sparse |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (int width in widths)
         foreach (int inverse in densities)
         foreach (var (name, outFeatures, inFeatures) in new[] { ("c_fc", 4 * width, width), ("c_proj", width, 4 * width) })
             Layer($"{width} | {name}", outFeatures, inFeatures, 1.0 / inverse, tokens, reps, inverse);
-        Console.WriteLine($"load average at the end {LoadAverage()}");
+        Console.WriteLine($"load average at the end {BenchArgs.LoadAverage()}");
         if (args.Contains("--libtorch-sparse"))
             foreach (int width in widths)
             foreach (int inverse in densities)
@@ -59,10 +59,6 @@ static class LayerKernelsBench
         Console.WriteLine($"libtorch COO x dense, c_fc forward, d_model {width}, 1/{inverse}: {libtorch * 1e3:0.0} ms " +
                           $"({2.0 * tokens * layout.Nonzeros / libtorch / 1e9:0.0} GFLOP/s, max error {error:g2}); C# kernel {ours * 1e3:0.0} ms");
     }
-
-    static int[] Ints(string[] args, string name, string fallback) => (BenchArgs.Option(args, name) ?? fallback).Split(',').Select(int.Parse).ToArray();
-
-    static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
     static void Layer(string name, int outFeatures, int inFeatures, double density, int tokens, int reps, int inverse)
     {

@@ -29,8 +29,8 @@ static class SparseKernelsBench
     public static int Run(string[] args)
     {
         TorchRuntime.EnsureInitialized();
-        int[] widths = Ints(args, "--widths", "128,256,512,1024");
-        int[] densities = Ints(args, "--densities", "8,16,32,64");
+        int[] widths = BenchArgs.Ints(args, "--widths", "128,256,512,1024");
+        int[] densities = BenchArgs.Ints(args, "--densities", "8,16,32,64");
         int layers = int.Parse(BenchArgs.Option(args, "--layers") ?? "4");
         int batch = int.Parse(BenchArgs.Option(args, "--batch") ?? "16");
         int ctx = int.Parse(BenchArgs.Option(args, "--ctx") ?? "256");
@@ -44,7 +44,7 @@ static class SparseKernelsBench
             .Select(p => Enum.Parse<MatmulPrecision>(p, ignoreCase: true)).ToArray();
 
         Console.WriteLine($"threads {TorchRuntime.Threads}, {layers} layers, AbsTopK 1/4 everywhere, vocab {vocab}; train {batch}x{ctx} tokens/step, " +
-                          $"prune {prompts} prompts x {promptLength} tokens/chunk; medians of {reps}, dense/sparse alternated; load average {LoadAverage()}");
+                          $"prune {prompts} prompts x {promptLength} tokens/chunk; medians of {reps}, dense/sparse alternated; load average {BenchArgs.LoadAverage()}");
         Console.WriteLine("| d_model | density | step | precision | dense ms | sparse ms | dense/sparse |");
         Console.WriteLine("|---|---|---|---|---|---|---|");
         foreach (int width in widths)
@@ -61,13 +61,9 @@ static class SparseKernelsBench
             };
             Console.WriteLine($"| {width} | 1/{inverse} | {mode} | {precision.ToString().ToLowerInvariant()} | {dense * 1e3:0.0} | {sparse * 1e3:0.0} | {dense / sparse:0.00}x |");
         }
-        Console.WriteLine($"load average at the end {LoadAverage()}");
+        Console.WriteLine($"load average at the end {BenchArgs.LoadAverage()}");
         return 0;
     }
-
-    static int[] Ints(string[] args, string name, string fallback) => (BenchArgs.Option(args, name) ?? fallback).Split(',').Select(int.Parse).ToArray();
-
-    static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
     static (SparseGpt Model, TrainingConfig Config) Model(int width, int layers, int vocab, double density, int ctx, MatmulPrecision precision)
     {

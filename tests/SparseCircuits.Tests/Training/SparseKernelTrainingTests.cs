@@ -42,11 +42,17 @@ public sealed class SparseKernelTrainingTests(SyntheticData data) : IClassFixtur
     /// from then on the two runs follow different (equally good) trajectories: per-step losses of
     /// 2 x 64 tokens then differ by batch noise, 20-step means and the final val loss do not.
     /// </summary>
-    [Theory]
+    [Fact]
     [Trait("Category", "Slow")]
-    [InlineData(MatmulPrecision.Fp32, 5e-5)]
-    [InlineData(MatmulPrecision.Bf16, 5e-2)] // the dense path rounds its matmuls to bf16, the sparse one does not
-    public void Sparse_kernels_train_the_target_shape_to_the_same_losses_over_200_steps(MatmulPrecision precision, double firstStep)
+    public void Sparse_kernels_train_the_target_shape_to_the_same_losses_over_200_steps_in_fp32() => SameTargetShapeLosses(MatmulPrecision.Fp32, 5e-5);
+
+    /// <summary>Only where bf16 is the fast precision: emulated bf16 GEMMs make this take many minutes.</summary>
+    [NativeBf16Fact]
+    [Trait("Category", "Slow")]
+    public void Sparse_kernels_train_the_target_shape_to_the_same_losses_over_200_steps_in_bf16() =>
+        SameTargetShapeLosses(MatmulPrecision.Bf16, 5e-2); // the dense path rounds its matmuls to bf16, the sparse one does not
+
+    void SameTargetShapeLosses(MatmulPrecision precision, double firstStep)
     {
         using var dir = new TempDir();
         var dense = Tiny(200) with

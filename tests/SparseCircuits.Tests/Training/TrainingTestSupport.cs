@@ -74,6 +74,16 @@ sealed class PythonFactAttribute : FactAttribute
     }
 }
 
+/// <summary>A fact for CPUs that multiply bfloat16 natively (where `matmul_precision` auto picks bf16); skipped elsewhere.</summary>
+sealed class NativeBf16FactAttribute : FactAttribute
+{
+    public NativeBf16FactAttribute()
+    {
+        if (SparseCircuits.Model.MatmulPrecisions.Fastest() != SparseCircuits.Model.MatmulPrecision.Bf16)
+            Skip = "this CPU has neither AVX512_BF16 nor AMX-BF16";
+    }
+}
+
 static class Bits
 {
     /// <summary>Same dtype, shape and bytes: the bar for "bit-identical".</summary>
