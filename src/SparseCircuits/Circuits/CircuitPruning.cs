@@ -39,7 +39,7 @@ public static class CircuitPruning
         SearchSetting? chosen = null;
         var search = new List<SearchRun>();
         int evaluationsPerCut = 2 * (int)Math.Ceiling(Math.Log2(units.Count + 1)) + 2;
-        if (NeedsNoNodes(model, ablation, task, config))
+        if (config.SkipSearchWhenEmptyReaches && NeedsNoNodes(model, ablation, task, config))
         {
             // Answered with every node mean-ablated (the cue is not needed, e.g. `else_elif` in a
             // model that always prefers one answer): the empty circuit is the smallest, and a mask

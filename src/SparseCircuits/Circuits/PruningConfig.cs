@@ -79,6 +79,13 @@ public sealed record PruningConfig
     public ulong Seed { get; init; }
     /// <summary>Fit a scale and shift of the final logits when scoring circuits (off by default; always reported).</summary>
     public bool Calibrate { get; init; }
+    /// <summary>
+    /// When the validation prompts reach the target with every node mean-ablated, return the empty
+    /// circuit without a mask search (the pipeline turns it on: trivial tasks cost minutes of search
+    /// otherwise). Off by default, so an explicit prune always searches; left out of files when off.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public bool SkipSearchWhenEmptyReaches { get; init; }
     public const int DefaultRefineEvaluations = 400;
     /// <summary>
     /// The most validation evaluations spent shrinking the chosen cut by backward elimination

@@ -31,7 +31,8 @@ public sealed record PipelineOptions(string OutDir, string Preset = "small", IRe
     /// The pipeline prunes every task it can, so each search is shorter than `circuits prune`'s
     /// (docs/circuits.md, "The search"): half the prompts per step, fewer steps, a smaller refinement.
     /// </summary>
-    public static PruningConfig DefaultPruning { get; } = new() { Runs = DefaultPruningRuns, Steps = 400, BatchPrompts = 64, RefineEvaluations = 200 };
+    public static PruningConfig DefaultPruning { get; } =
+        new() { Runs = DefaultPruningRuns, Steps = 400, BatchPrompts = 64, RefineEvaluations = 200, SkipSearchWhenEmptyReaches = true };
     /// <summary>
     /// Relaxed-target tasks are pruned while the circuits stage has used fewer than 20 minutes, so
     /// the whole run keeps to about an hour on 2 cores (training takes about 25 minutes in fp32).

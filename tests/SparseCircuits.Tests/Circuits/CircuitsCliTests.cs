@@ -223,8 +223,11 @@ public sealed class InterruptCliTests(TinyRun run) : IClassFixture<TinyRun>
     public async Task Train_stops_on_the_first_sigterm_with_only_complete_checkpoints()
     {
         string outDir = run["interrupted-train"];
+        bool HasCompleteCheckpoint() => Directory.Exists(Path.Combine(outDir, "checkpoints"))
+            && Directory.GetDirectories(Path.Combine(outDir, "checkpoints")).Any(d => File.Exists(Path.Combine(d, SparseCircuits.Training.CheckpointStore.CompleteFile)));
         await StopsOnFirstSignal("TERM", ["train", "--preset", "tiny", "--data", run.ShardDir, "--out", outDir, "--set", "steps=1000000",
-            "--set", "checkpoint_interval=5", "--set", "eval_interval=5", "--set", "eval_tokens=128", "--set", "model.n_ctx=32"]);
+            "--set", "checkpoint_interval=5", "--set", "eval_interval=5", "--set", "eval_tokens=128", "--set", "model.n_ctx=32"],
+            readyToInterrupt: HasCompleteCheckpoint);
         // Whatever was saved is whole (a half-written checkpoint stays in a hidden work directory, removed on resume).
         var checkpoints = Directory.GetDirectories(Path.Combine(outDir, "checkpoints")).Where(d => !Path.GetFileName(d).StartsWith('.')).ToList();
         Assert.NotEmpty(checkpoints);
@@ -264,7 +267,11 @@ public sealed class InterruptCliTests(TinyRun run) : IClassFixture<TinyRun>
     }
 
     /// <summary>Starts a long command, sends one signal after a few seconds and expects a prompt exit with "interrupted".</summary>
-    static async Task StopsOnFirstSignal(string signal, string[] args)
+    /// <summary>
+    /// Starts the command, interrupts it after 4 s (or, with <paramref name="readyToInterrupt"/>, once that
+    /// holds: a loaded machine may need longer to reach the state the test checks) and checks it stops at once.
+    /// </summary>
+    static async Task StopsOnFirstSignal(string signal, string[] args, Func<bool>? readyToInterrupt = null)
     {
         using var process = CliRunner.StartInForeground(args);
         try
@@ -272,6 +279,9 @@ public sealed class InterruptCliTests(TinyRun run) : IClassFixture<TinyRun>
             var stderr = process.StandardError.ReadToEndAsync();
             var stdout = process.StandardOutput.ReadToEndAsync();
             await Task.Delay(TimeSpan.FromSeconds(4));
+            for (var waited = System.Diagnostics.Stopwatch.StartNew(); readyToInterrupt is not null && !readyToInterrupt()
+                 && !process.HasExited && waited.Elapsed < TimeSpan.FromMinutes(2);)
+                await Task.Delay(200);
             if (process.HasExited) Assert.Fail($"{args[0]} finished before it could be interrupted: " + await stderr);
             var clock = System.Diagnostics.Stopwatch.StartNew();
             CliRunner.Interrupt(process, signal);

@@ -32,7 +32,7 @@ public sealed class PlantedCircuitTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void A_task_answered_with_every_node_ablated_gets_the_empty_circuit_without_a_search()
+    public void With_the_shortcut_a_task_answered_with_every_node_ablated_gets_the_empty_circuit_without_a_search()
     {
         using var model = PlantedModel.Create();
         using var means = PlantedModel.Means(model);
@@ -42,15 +42,17 @@ public sealed class PlantedCircuitTests(ITestOutputHelper output)
         using (NewDisposeScope())
             allAblated = TaskEvaluator.Score(model, task.Val, ablation.Fixed(ablation.Space.Selection([]))).Loss;
 
-        Circuit circuit = CircuitPruning.Run(model, means, task, Config() with { TargetLoss = allAblated + 0.01 }, NullProgress.Instance);
+        var shortcut = Config() with { TargetLoss = allAblated + 0.01, SkipSearchWhenEmptyReaches = true, Runs = 1, Steps = 20 };
+        Circuit circuit = CircuitPruning.Run(model, means, task, shortcut, NullProgress.Instance);
         Assert.Equal(0, circuit.NodeCount);
         Assert.Empty(circuit.Search); // no mask run
         Assert.Null(circuit.Chosen);
         Assert.Equal(0, circuit.LossCurve[0].Units);
         Assert.Equal(allAblated, circuit.ValCircuit.Loss, 6);
 
-        // Just below that loss the nodes are needed again, and the search runs.
-        Circuit needed = CircuitPruning.Run(model, means, task, Config() with { TargetLoss = allAblated - 0.01, Runs = 1, Steps = 20 }, NullProgress.Instance);
+        // Off (the library's default), the search runs anyway; just below that loss the nodes are needed again.
+        Assert.Single(CircuitPruning.Run(model, means, task, shortcut with { SkipSearchWhenEmptyReaches = false }, NullProgress.Instance).Search);
+        Circuit needed = CircuitPruning.Run(model, means, task, shortcut with { TargetLoss = allAblated - 0.01 }, NullProgress.Instance);
         Assert.Single(needed.Search);
         Assert.True(needed.NodeCount > 0);
     }
