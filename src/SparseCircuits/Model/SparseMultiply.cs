@@ -12,7 +12,9 @@ namespace SparseCircuits.Model;
 /// each block of 16 tokens is transposed into a (columns + 1, 16) buffer (the extra row stays 0 for
 /// the layout's padding), then each slice of 16 output rows (<see cref="SlicedRows"/>) is 16
 /// accumulators advanced in lockstep, one vector multiply-add per nonzero for 16 tokens, and its
-/// 16 x 16 result is transposed back into the tokens' rows.
+/// 16 x 16 result is transposed back into the tokens' rows. With AVX2 (16 registers of 8 floats)
+/// a slice is four passes of 4 rows x 16 tokens (8 accumulators) into a 16 x 16 tile in memory,
+/// transposed out in 8 x 8 blocks.
 /// </summary>
 static class SparseMultiply
 {
@@ -34,6 +36,7 @@ static class SparseMultiply
             nint inputAddress = TensorMemory.Address(input), outputAddress = TensorMemory.Address(result);
             nint biasAddress = b is null ? 0 : TensorMemory.Address(b);
             SlicedRows sliced = a.Sliced;
+            VectorIsa isa = KernelVectors.Current;
             long blocks = (n + Block - 1) / Block;
             // Work per block in scalar-operation units: a vector op per stored entry and the two transposes.
             long work = sliced.Start[sliced.Slices] + sliced.OverflowStart[sliced.Rows] + (long)a.Rows + a.Columns;
@@ -47,8 +50,9 @@ static class SparseMultiply
                     {
                         long t0 = blockIndex * Block;
                         int count = (int)Math.Min(Block, n - t0);
-                        Transpose16.Rows((float*)inputAddress + t0 * a.Columns, count, a.Columns, buffer);
-                        MultiplyBlock(sliced, buffer, (float*)biasAddress, (float*)outputAddress + t0 * a.Rows, count);
+                        Transpose16.Rows((float*)inputAddress + t0 * a.Columns, count, a.Columns, buffer, isa);
+                        if (isa == VectorIsa.Avx2) MultiplyBlockAvx2(sliced, buffer, (float*)biasAddress, (float*)outputAddress + t0 * a.Rows, count);
+                        else MultiplyBlock(sliced, buffer, (float*)biasAddress, (float*)outputAddress + t0 * a.Rows, count);
                     }
                 }
                 finally
@@ -74,8 +78,8 @@ static class SparseMultiply
     {
         int rows = a.Rows;
         float* tile = stackalloc float[Block * Block];
-        fixed (int* offsets = a.Offset, sliceStart = a.Start, overflowStart = a.OverflowStart, overflowOffset = a.OverflowOffset)
-        fixed (float* values = a.Value, overflowValue = a.OverflowValue)
+        fixed (int* offsets = a.Offset, sliceStart = a.Start)
+        fixed (float* values = a.Value)
         {
             for (int s = 0; s < a.Slices; s++)
             {
@@ -99,21 +103,10 @@ static class SparseMultiply
                     c4.Store(tile + 64); c5.Store(tile + 80); c6.Store(tile + 96); c7.Store(tile + 112);
                     c8.Store(tile + 128); c9.Store(tile + 144); c10.Store(tile + 160); c11.Store(tile + 176);
                     c12.Store(tile + 192); c13.Store(tile + 208); c14.Store(tile + 224); c15.Store(tile + 240);
-                    if (a.Overflows[s])
-                        for (int i = 0; i < height; i++)
-                        {
-                            Vector512<float> acc = Vector512.Load(tile + i * Block);
-                            for (int e = overflowStart[r0 + i]; e < overflowStart[r0 + i + 1]; e++)
-                                acc = Vector512.FusedMultiplyAdd(Vector512.Create(overflowValue[e]), Vector512.Load(buffer + overflowOffset[e]), acc);
-                            acc.Store(tile + i * Block);
-                        }
+                    if (a.Overflows[s]) AddOverflow(a, s, buffer, tile);
                     if (!full)
                     {
-                        for (int t = 0; t < count; t++)
-                        {
-                            float* row = output + (long)t * rows + r0;
-                            for (int i = 0; i < height; i++) row[i] = tile[i * Block + t] + (bias == null ? 0f : bias[r0 + i]);
-                        }
+                        StorePartial(tile, output + r0, rows, count, height, bias == null ? null : bias + r0);
                         continue;
                     }
                     c0 = Vector512.Load(tile); c1 = Vector512.Load(tile + 16); c2 = Vector512.Load(tile + 32); c3 = Vector512.Load(tile + 48);
@@ -124,6 +117,75 @@ static class SparseMultiply
                 Transpose16.Store(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15,
                     output + r0, rows, bias == null ? Vector512<float>.Zero : Vector512.Load(bias + r0));
             }
+        }
+    }
+
+    /// <summary>
+    /// The AVX2 form of <see cref="MultiplyBlock"/>: each slice in four passes of 4 rows, each row's
+    /// 16 tokens in two 8-float accumulators (8 in all, leaving registers for the broadcast value
+    /// and the loads), into a 16 x 16 tile that is transposed out in 8 x 8 blocks.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static unsafe void MultiplyBlockAvx2(SlicedRows a, float* buffer, float* bias, float* output, int count)
+    {
+        int rows = a.Rows;
+        float* tile = stackalloc float[Block * Block];
+        fixed (int* offsets = a.Offset, sliceStart = a.Start)
+        fixed (float* values = a.Value)
+        {
+            for (int s = 0; s < a.Slices; s++)
+            {
+                int positions = a.Positions(s);
+                for (int g = 0; g < Block; g += 4)
+                {
+                    int* o = offsets + sliceStart[s] + g;
+                    float* v = values + sliceStart[s] + g;
+                    Vector256<float> c0 = default, d0 = default, c1 = default, d1 = default, c2 = default, d2 = default, c3 = default, d3 = default;
+                    for (int k = positions; k > 0; k--, o += Block, v += Block)
+                    {
+                        Vector256<float> w = Vector256.Create(v[0]);
+                        float* p = buffer + o[0];
+                        c0 = Vector256.FusedMultiplyAdd(w, Vector256.Load(p), c0); d0 = Vector256.FusedMultiplyAdd(w, Vector256.Load(p + 8), d0);
+                        w = Vector256.Create(v[1]); p = buffer + o[1];
+                        c1 = Vector256.FusedMultiplyAdd(w, Vector256.Load(p), c1); d1 = Vector256.FusedMultiplyAdd(w, Vector256.Load(p + 8), d1);
+                        w = Vector256.Create(v[2]); p = buffer + o[2];
+                        c2 = Vector256.FusedMultiplyAdd(w, Vector256.Load(p), c2); d2 = Vector256.FusedMultiplyAdd(w, Vector256.Load(p + 8), d2);
+                        w = Vector256.Create(v[3]); p = buffer + o[3];
+                        c3 = Vector256.FusedMultiplyAdd(w, Vector256.Load(p), c3); d3 = Vector256.FusedMultiplyAdd(w, Vector256.Load(p + 8), d3);
+                    }
+                    float* t = tile + g * Block;
+                    c0.Store(t); d0.Store(t + 8); c1.Store(t + 16); d1.Store(t + 24);
+                    c2.Store(t + 32); d2.Store(t + 40); c3.Store(t + 48); d3.Store(t + 56);
+                }
+                int r0 = s * Block, height = Math.Min(Block, rows - r0);
+                if (a.Overflows[s]) AddOverflow(a, s, buffer, tile);
+                if (count == Block && height == Block) Transpose16.StoreTile(tile, output + r0, rows, bias == null ? null : bias + r0);
+                else StorePartial(tile, output + r0, rows, count, height, bias == null ? null : bias + r0);
+            }
+        }
+    }
+
+    /// <summary>Adds the overflow entries of slice <paramref name="s"/>'s rows to the tile's rows (rare: rows longer than the slice's positions).</summary>
+    static unsafe void AddOverflow(SlicedRows a, int s, float* buffer, float* tile)
+    {
+        int r0 = s * Block, height = Math.Min(Block, a.Rows - r0);
+        for (int i = 0; i < height; i++)
+            for (int e = a.OverflowStart[r0 + i]; e < a.OverflowStart[r0 + i + 1]; e++)
+            {
+                var value = Vector256.Create(a.OverflowValue[e]);
+                float* from = buffer + a.OverflowOffset[e], to = tile + i * Block;
+                Vector256.FusedMultiplyAdd(value, Vector256.Load(from), Vector256.Load(to)).Store(to);
+                Vector256.FusedMultiplyAdd(value, Vector256.Load(from + 8), Vector256.Load(to + 8)).Store(to + 8);
+            }
+    }
+
+    /// <summary>output[t, i] = tile[i, t] (+ bias[i]) for the block's first <paramref name="count"/> tokens and <paramref name="height"/> rows.</summary>
+    static unsafe void StorePartial(float* tile, float* output, int rows, int count, int height, float* bias)
+    {
+        for (int t = 0; t < count; t++)
+        {
+            float* row = output + (long)t * rows;
+            for (int i = 0; i < height; i++) row[i] = tile[i * Block + t] + (bias == null ? 0f : bias[i]);
         }
     }
 

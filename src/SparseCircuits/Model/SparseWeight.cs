@@ -1,7 +1,5 @@
 using System.Numerics;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using SparseCircuits.Core;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -95,9 +93,9 @@ public sealed class SparseWeight
             {
                 float* row = data + (long)r * columns;
                 int c = 0;
-                for (; c <= columns - Vector512<float>.Count; c += Vector512<float>.Count)
+                for (; c <= columns - 16; c += 16)
                 {
-                    ulong mask = NonzeroMask(Vector512.Load(row + c));
+                    uint mask = KernelVectors.NonzeroMask16(row + c);
                     while (mask != 0)
                     {
                         int j = c + BitOperations.TrailingZeroCount(mask);
@@ -152,9 +150,9 @@ public sealed class SparseWeight
         {
             float* row = data + (long)r * columns;
             int count = 0, c = 0;
-            for (; c <= columns - Vector512<float>.Count; c += Vector512<float>.Count)
+            for (; c <= columns - 16; c += 16)
             {
-                ulong mask = NonzeroMask(Vector512.Load(row + c));
+                uint mask = KernelVectors.NonzeroMask16(row + c);
                 count += BitOperations.PopCount(mask);
                 while (mask != 0)
                 {
@@ -169,8 +167,4 @@ public sealed class SparseWeight
         }
         return total;
     }
-
-    /// <summary>One bit per lane that is not ±0 (NaN included, as in <c>row[c] != 0f</c>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static ulong NonzeroMask(Vector512<float> values) => ~Vector512.Equals(values, Vector512<float>.Zero).ExtractMostSignificantBits() & 0xFFFFul;
 }

@@ -92,8 +92,9 @@ public static class SparseWeightGradient
                 });
                 long nonzeros = columns.Sum(c => c.Count(p));
                 int chunks = (q + Chunk - 1) / Chunk;
+                VectorIsa isa = KernelVectors.Current;
                 RowParallel.For(chunks, Math.Max(1, nonzeros * Chunk / chunks),
-                    (first, end) => AddChunks(columns, (int)first, (int)end, (float*)bAddress, (float*)cAddress, n, p, q));
+                    (first, end) => AddChunks(columns, (int)first, (int)end, (float*)bAddress, (float*)cAddress, n, p, q, isa));
             }
             finally
             {
@@ -110,7 +111,7 @@ public static class SparseWeightGradient
     }
 
     /// <summary>C's columns of chunks [first, end) over all token blocks.</summary>
-    static unsafe void AddChunks(BlockColumns[] columns, int first, int end, float* b, float* c, long n, int p, int q)
+    static unsafe void AddChunks(BlockColumns[] columns, int first, int end, float* b, float* c, long n, int p, int q, VectorIsa isa)
     {
         // b's rows are q apart: a chunk of 64 of them maps to a few L1 sets (q a power of two),
         // so each block's chunk is first packed into a contiguous (64, 128) buffer.
@@ -127,7 +128,8 @@ public static class SparseWeightGradient
                     float* source = b + t0 * q + c0;
                     for (int t = 0; t < count; t++)
                         new ReadOnlySpan<float>(source + (long)t * q, width).CopyTo(new Span<float>(packed + t * Chunk, width));
-                    AddBlock(columns[block], packed, c + c0, p, q, width);
+                    if (isa == VectorIsa.Avx2) AddBlockAvx2(columns[block], packed, c + c0, p, q, width);
+                    else AddBlock(columns[block], packed, c + c0, p, q, width);
                 }
             }
         }
@@ -158,7 +160,7 @@ public static class SparseWeightGradient
                 int j = 0;
                 for (; j <= p - 16; j += 16)
                 {
-                    uint mask = (uint)NonzeroMask(Vector512.Load(row + j));
+                    uint mask = KernelVectors.NonzeroMask16(row + j);
                     total += System.Numerics.BitOperations.PopCount(mask);
                     while (mask != 0)
                     {
@@ -180,7 +182,7 @@ public static class SparseWeightGradient
                 int j = 0;
                 for (; j <= p - 16; j += 16)
                 {
-                    uint mask = (uint)NonzeroMask(Vector512.Load(row + j));
+                    uint mask = KernelVectors.NonzeroMask16(row + j);
                     while (mask != 0)
                     {
                         int i = j + System.Numerics.BitOperations.TrailingZeroCount(mask);
@@ -210,10 +212,6 @@ public static class SparseWeightGradient
             NativeMemory.Free(Value);
         }
     }
-
-    /// <summary>One bit per lane that is not ±0 (NaN included, as in <c>v != 0f</c>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static ulong NonzeroMask(Vector512<float> values) => ~Vector512.Equals(values, Vector512<float>.Zero).ExtractMostSignificantBits() & 0xFFFFul;
 
     /// <summary>
     /// C[j, c0 .. c0 + width) += Σ value × b[token, c0 .. c0 + width) over the block's entries of
@@ -268,6 +266,58 @@ public static class SparseWeightGradient
                     for (int e = e0; e < e1; e++) sum = MathF.FusedMultiplyAdd(value[e], b[offset[e] + v0], sum);
                     row[v0] = sum;
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The AVX2 form of <see cref="AddBlock"/>: a full chunk in two halves of 64 columns, eight
+    /// 8-float accumulators each (AVX2 has 16 registers, so 16 accumulators would spill).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static unsafe void AddBlockAvx2(BlockColumns block, float* b, float* c, int p, int q, int width)
+    {
+        int* start = block.Start, offset = block.Offset;
+        float* value = block.Value;
+        for (int j = 0; j < p; j++)
+        {
+            int e0 = start[j], e1 = start[j + 1];
+            if (e0 == e1) continue;
+            float* row = c + (long)j * q;
+            int v0 = 0;
+            for (; v0 + 64 <= width; v0 += 64)
+            {
+                float* r = row + v0;
+                Vector256<float> a0 = Vector256.Load(r), a1 = Vector256.Load(r + 8), a2 = Vector256.Load(r + 16), a3 = Vector256.Load(r + 24),
+                    a4 = Vector256.Load(r + 32), a5 = Vector256.Load(r + 40), a6 = Vector256.Load(r + 48), a7 = Vector256.Load(r + 56);
+                for (int e = e0; e < e1; e++)
+                {
+                    Vector256<float> w = Vector256.Create(value[e]);
+                    float* br = b + offset[e] + v0;
+                    a0 = Vector256.FusedMultiplyAdd(w, Vector256.Load(br), a0);
+                    a1 = Vector256.FusedMultiplyAdd(w, Vector256.Load(br + 8), a1);
+                    a2 = Vector256.FusedMultiplyAdd(w, Vector256.Load(br + 16), a2);
+                    a3 = Vector256.FusedMultiplyAdd(w, Vector256.Load(br + 24), a3);
+                    a4 = Vector256.FusedMultiplyAdd(w, Vector256.Load(br + 32), a4);
+                    a5 = Vector256.FusedMultiplyAdd(w, Vector256.Load(br + 40), a5);
+                    a6 = Vector256.FusedMultiplyAdd(w, Vector256.Load(br + 48), a6);
+                    a7 = Vector256.FusedMultiplyAdd(w, Vector256.Load(br + 56), a7);
+                }
+                a0.Store(r); a1.Store(r + 8); a2.Store(r + 16); a3.Store(r + 24);
+                a4.Store(r + 32); a5.Store(r + 40); a6.Store(r + 48); a7.Store(r + 56);
+            }
+            for (; v0 + 8 <= width; v0 += 8)
+            {
+                Vector256<float> acc = Vector256.Load(row + v0);
+                for (int e = e0; e < e1; e++)
+                    acc = Vector256.FusedMultiplyAdd(Vector256.Create(value[e]), Vector256.Load(b + offset[e] + v0), acc);
+                acc.Store(row + v0);
+            }
+            for (; v0 < width; v0++)
+            {
+                float sum = row[v0];
+                for (int e = e0; e < e1; e++) sum = MathF.FusedMultiplyAdd(value[e], b[offset[e] + v0], sum);
+                row[v0] = sum;
             }
         }
     }

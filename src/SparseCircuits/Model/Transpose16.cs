@@ -6,9 +6,10 @@ namespace SparseCircuits.Model;
 
 /// <summary>
 /// 16 x 16 float transposes in AVX-512 registers (unpack 32-bit, unpack 64-bit, two 128-bit lane
-/// shuffles): the sparse kernels keep tokens in vector lanes, so their input is turned from
-/// token rows into channel rows and their output back, 256 values at a time instead of one
-/// strided scalar store per value (docs/benchmarks.md "Sparse-aware execution").
+/// shuffles), or as four 8 x 8 transposes in AVX2 registers: the sparse kernels keep tokens in
+/// vector lanes, so their input is turned from token rows into channel rows and their output
+/// back, 64 or 256 values at a time instead of one strided scalar store per value
+/// (docs/benchmarks.md "Sparse-aware execution").
 /// </summary>
 static class Transpose16
 {
@@ -16,7 +17,7 @@ static class Transpose16
     /// buffer[j * 16 + t] = x[t, j] for the <paramref name="count"/> tokens of a block (rows of
     /// <paramref name="x"/>, <paramref name="columns"/> apart); lanes of missing tokens are 0.
     /// </summary>
-    public static unsafe void Rows(float* x, int count, int columns, float* buffer)
+    public static unsafe void Rows(float* x, int count, int columns, float* buffer, VectorIsa isa)
     {
         if (count < 16)
         {
@@ -29,14 +30,25 @@ static class Transpose16
             return;
         }
         int j0 = 0;
-        for (; j0 + 16 <= columns; j0 += 16)
+        if (isa == VectorIsa.Avx2)
         {
-            float* p = x + j0;
-            Store(Vector512.Load(p), Vector512.Load(p + columns), Vector512.Load(p + 2 * columns), Vector512.Load(p + 3 * columns),
-                Vector512.Load(p + 4 * columns), Vector512.Load(p + 5 * columns), Vector512.Load(p + 6 * columns), Vector512.Load(p + 7 * columns),
-                Vector512.Load(p + 8 * columns), Vector512.Load(p + 9 * columns), Vector512.Load(p + 10 * columns), Vector512.Load(p + 11 * columns),
-                Vector512.Load(p + 12 * columns), Vector512.Load(p + 13 * columns), Vector512.Load(p + 14 * columns), Vector512.Load(p + 15 * columns),
-                buffer + j0 * 16, 16, Vector512<float>.Zero);
+            for (; j0 + 8 <= columns; j0 += 8)
+            {
+                Transpose8(x + j0, columns, buffer + j0 * 16, 16, Vector256<float>.Zero);                    // tokens 0-7
+                Transpose8(x + 8L * columns + j0, columns, buffer + j0 * 16 + 8, 16, Vector256<float>.Zero); // tokens 8-15
+            }
+        }
+        else
+        {
+            for (; j0 + 16 <= columns; j0 += 16)
+            {
+                float* p = x + j0;
+                Store(Vector512.Load(p), Vector512.Load(p + columns), Vector512.Load(p + 2 * columns), Vector512.Load(p + 3 * columns),
+                    Vector512.Load(p + 4 * columns), Vector512.Load(p + 5 * columns), Vector512.Load(p + 6 * columns), Vector512.Load(p + 7 * columns),
+                    Vector512.Load(p + 8 * columns), Vector512.Load(p + 9 * columns), Vector512.Load(p + 10 * columns), Vector512.Load(p + 11 * columns),
+                    Vector512.Load(p + 12 * columns), Vector512.Load(p + 13 * columns), Vector512.Load(p + 14 * columns), Vector512.Load(p + 15 * columns),
+                    buffer + j0 * 16, 16, Vector512<float>.Zero);
+            }
         }
         for (; j0 < columns; j0++)
             for (int t = 0; t < 16; t++) buffer[j0 * 16 + t] = x[(long)t * columns + j0];
@@ -99,6 +111,51 @@ static class Transpose16
         (Avx512F.Shuffle4x128(v5, v13, 0xDD) + add).Store(destination + 13 * stride);
         (Avx512F.Shuffle4x128(v6, v14, 0xDD) + add).Store(destination + 14 * stride);
         (Avx512F.Shuffle4x128(v7, v15, 0xDD) + add).Store(destination + 15 * stride);
+    }
+
+    /// <summary>
+    /// The AVX2 form of <see cref="Store"/> from memory: <c>destination[t * stride + i] = tile[i * 16 + t]
+    /// + bias[i]</c> for the 16 x 16 <paramref name="tile"/> (rows i, 16 apart); no bias when null.
+    /// </summary>
+    public static unsafe void StoreTile(float* tile, float* destination, long stride, float* bias)
+    {
+        Vector256<float> low = bias == null ? Vector256<float>.Zero : Vector256.Load(bias);
+        Vector256<float> high = bias == null ? Vector256<float>.Zero : Vector256.Load(bias + 8);
+        Transpose8(tile, 16, destination, stride, low);                            // rows 0-7, tokens 0-7
+        Transpose8(tile + 8, 16, destination + 8 * stride, stride, low);           // rows 0-7, tokens 8-15
+        Transpose8(tile + 128, 16, destination + 8, stride, high);                 // rows 8-15, tokens 0-7
+        Transpose8(tile + 136, 16, destination + 8 * stride + 8, stride, high);    // rows 8-15, tokens 8-15
+    }
+
+    /// <summary>
+    /// <c>destination[j * destinationStride + i] = source[i * sourceStride + j] + add[i]</c> for an
+    /// 8 x 8 block, in AVX registers: unpack 32-bit pairs, shuffle 64-bit pairs, swap 128-bit halves.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe void Transpose8(float* source, long sourceStride, float* destination, long destinationStride, Vector256<float> add)
+    {
+        Vector256<float> r0 = Vector256.Load(source), r1 = Vector256.Load(source + sourceStride),
+            r2 = Vector256.Load(source + 2 * sourceStride), r3 = Vector256.Load(source + 3 * sourceStride),
+            r4 = Vector256.Load(source + 4 * sourceStride), r5 = Vector256.Load(source + 5 * sourceStride),
+            r6 = Vector256.Load(source + 6 * sourceStride), r7 = Vector256.Load(source + 7 * sourceStride);
+        // t0 = r0[0] r1[0] r0[1] r1[1] | r0[4] r1[4] r0[5] r1[5], ...
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        // s0 = column 0 of rows 0-3 | column 4 of rows 0-3, s1 = columns 1 | 5, ...
+        var s0 = Avx.Shuffle(t0, t2, 0x44); var s1 = Avx.Shuffle(t0, t2, 0xEE);
+        var s2 = Avx.Shuffle(t1, t3, 0x44); var s3 = Avx.Shuffle(t1, t3, 0xEE);
+        var s4 = Avx.Shuffle(t4, t6, 0x44); var s5 = Avx.Shuffle(t4, t6, 0xEE);
+        var s6 = Avx.Shuffle(t5, t7, 0x44); var s7 = Avx.Shuffle(t5, t7, 0xEE);
+        (Avx.Permute2x128(s0, s4, 0x20) + add).Store(destination);
+        (Avx.Permute2x128(s1, s5, 0x20) + add).Store(destination + destinationStride);
+        (Avx.Permute2x128(s2, s6, 0x20) + add).Store(destination + 2 * destinationStride);
+        (Avx.Permute2x128(s3, s7, 0x20) + add).Store(destination + 3 * destinationStride);
+        (Avx.Permute2x128(s0, s4, 0x31) + add).Store(destination + 4 * destinationStride);
+        (Avx.Permute2x128(s1, s5, 0x31) + add).Store(destination + 5 * destinationStride);
+        (Avx.Permute2x128(s2, s6, 0x31) + add).Store(destination + 6 * destinationStride);
+        (Avx.Permute2x128(s3, s7, 0x31) + add).Store(destination + 7 * destinationStride);
     }
 
     /// <summary>The same without AVX-512 (Vector512 emulated): element by element.</summary>
