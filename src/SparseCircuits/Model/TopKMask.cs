@@ -178,7 +178,7 @@ public static class TopKMask
         }
     }
 
-    /// <summary>drop[i] = key(i) &lt; <paramref name="cut"/>, sixteen at a time where the CPU allows.</summary>
+    /// <summary>drop[i] = key(i) &lt; <paramref name="cut"/>, sixteen or eight at a time where the CPU allows.</summary>
     static unsafe void WriteBelow(uint* bits, int width, uint cut, bool byMagnitude, bool* drop)
     {
         int i = 0;
@@ -193,10 +193,19 @@ public static class TopKMask
                 *(ulong*)(drop + i + 8) = Bmi2.X64.ParallelBitDeposit(below >> 8, 0x0101_0101_0101_0101ul);
             }
         }
+        else if (Vector256.IsHardwareAccelerated && Bmi2.X64.IsSupported)
+        {
+            var threshold = Vector256.Create(cut);
+            for (; i <= width - 8; i += 8)
+            {
+                ulong below = Vector256.LessThan(Key(Vector256.Load(bits + i), byMagnitude), threshold).ExtractMostSignificantBits();
+                *(ulong*)(drop + i) = Bmi2.X64.ParallelBitDeposit(below, 0x0101_0101_0101_0101ul);
+            }
+        }
         for (; i < width; i++) drop[i] = Key(bits[i], byMagnitude) < cut;
     }
 
-    /// <summary>output[i] = drop[i] ? 0 : row[i], sixteen at a time where the CPU allows.</summary>
+    /// <summary>output[i] = drop[i] ? 0 : row[i], sixteen or eight at a time where the CPU allows.</summary>
     static unsafe void ZeroDroppedRow(float* row, bool* drop, int width, float* output)
     {
         int i = 0;
@@ -207,6 +216,15 @@ public static class TopKMask
                 // Sixteen bools (bytes 0/1) widen to sixteen lanes; a lane is kept where its bool is 0.
                 Vector512<uint> dropped = Avx512F.ConvertToVector512UInt32(Vector128.Load((byte*)drop + i));
                 Vector512.ConditionalSelect(Vector512.Equals(dropped, Vector512<uint>.Zero).AsSingle(), Vector512.Load(row + i), Vector512<float>.Zero)
+                    .Store(output + i);
+            }
+        }
+        else if (Avx2.IsSupported)
+        {
+            for (; i <= width - 8; i += 8)
+            {
+                Vector256<int> dropped = Avx2.ConvertToVector256Int32((byte*)drop + i);
+                Vector256.ConditionalSelect(Vector256.Equals(dropped, Vector256<int>.Zero).AsSingle(), Vector256.Load(row + i), Vector256<float>.Zero)
                     .Store(output + i);
             }
         }
