@@ -22,7 +22,8 @@ namespace SparseCircuits.Bench;
 /// </list>
 /// Options: --widths 128,256,512,1024 --densities 8,16,32,64 (1/N) --layers 4 --batch 16 --ctx 256
 /// (train tokens per step = batch x ctx) --prompts 32 --prompt-len 128 (prune) --reps 5
-/// --modes prune,train --precisions fp32,bf16 --vocab 4096 --paths dense,sparse.
+/// --modes prune,train --precisions fp32,bf16 --vocab 4096 --paths dense,sparse --isa
+/// avx512|avx2|portable (the sparse kernels' vector form; default the widest this CPU runs).
 /// </summary>
 static class SparseKernelsBench
 {
@@ -43,7 +44,8 @@ static class SparseKernelsBench
         MatmulPrecision[] precisions = (BenchArgs.Option(args, "--precisions") ?? "fp32,bf16").Split(',')
             .Select(p => Enum.Parse<MatmulPrecision>(p, ignoreCase: true)).ToArray();
 
-        Console.WriteLine($"threads {TorchRuntime.Threads}, {layers} layers, AbsTopK 1/4 everywhere, vocab {vocab}; train {batch}x{ctx} tokens/step, " +
+        using IDisposable isa = KernelVectors.Use(BenchArgs.Isa(args));
+        Console.WriteLine($"threads {TorchRuntime.Threads}, {layers} layers, AbsTopK 1/4 everywhere, vocab {vocab}, {KernelVectors.Current} kernels; train {batch}x{ctx} tokens/step, " +
                           $"prune {prompts} prompts x {promptLength} tokens/chunk; medians of {reps}, dense/sparse alternated; load average {BenchArgs.LoadAverage()}");
         Console.WriteLine("| d_model | density | step | precision | dense ms | sparse ms | dense/sparse |");
         Console.WriteLine("|---|---|---|---|---|---|---|");

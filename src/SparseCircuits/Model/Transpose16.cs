@@ -17,6 +17,7 @@ static class Transpose16
     /// buffer[j * 16 + t] = x[t, j] for the <paramref name="count"/> tokens of a block (rows of
     /// <paramref name="x"/>, <paramref name="columns"/> apart); lanes of missing tokens are 0.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a loop per call: tiered JIT would run it unoptimised for the first ~30 calls
     public static unsafe void Rows(float* x, int count, int columns, float* buffer, VectorIsa isa)
     {
         if (count < 16)
