@@ -251,21 +251,7 @@ public static class SparseWeightGradient
                     a4.Store(row + 64); a5.Store(row + 80); a6.Store(row + 96); a7.Store(row + 112);
                     continue;
                 }
-                // The last, narrower chunk: one vector at a time, then single columns.
-                int v0 = 0;
-                for (; v0 + 16 <= width; v0 += 16)
-                {
-                    Vector512<float> acc = Vector512.Load(row + v0);
-                    for (int e = e0; e < e1; e++)
-                        acc = Vector512.FusedMultiplyAdd(Vector512.Create(value[e]), Vector512.Load(b + offset[e] + v0), acc);
-                    acc.Store(row + v0);
-                }
-                for (; v0 < width; v0++)
-                {
-                    float sum = row[v0];
-                    for (int e = e0; e < e1; e++) sum = MathF.FusedMultiplyAdd(value[e], b[offset[e] + v0], sum);
-                    row[v0] = sum;
-                }
+                AddNarrow(row, b, offset, value, e0, e1, 0, width); // the last, narrower chunk
             }
         }
     }
@@ -306,19 +292,28 @@ public static class SparseWeightGradient
                 a0.Store(r); a1.Store(r + 8); a2.Store(r + 16); a3.Store(r + 24);
                 a4.Store(r + 32); a5.Store(r + 40); a6.Store(r + 48); a7.Store(r + 56);
             }
-            for (; v0 + 8 <= width; v0 += 8)
-            {
-                Vector256<float> acc = Vector256.Load(row + v0);
-                for (int e = e0; e < e1; e++)
-                    acc = Vector256.FusedMultiplyAdd(Vector256.Create(value[e]), Vector256.Load(b + offset[e] + v0), acc);
-                acc.Store(row + v0);
-            }
-            for (; v0 < width; v0++)
-            {
-                float sum = row[v0];
-                for (int e = e0; e < e1; e++) sum = MathF.FusedMultiplyAdd(value[e], b[offset[e] + v0], sum);
-                row[v0] = sum;
-            }
+            AddNarrow(row, b, offset, value, e0, e1, v0, width);
+        }
+    }
+
+    /// <summary>
+    /// <c>row[v0 .. width) += Σ value × b[offset ..]</c> over entries [e0, e1), 8 columns at a time
+    /// then single ones: the columns of a chunk narrower than the kernel's accumulators.
+    /// </summary>
+    static unsafe void AddNarrow(float* row, float* b, int* offset, float* value, int e0, int e1, int v0, int width)
+    {
+        for (; v0 + 8 <= width; v0 += 8)
+        {
+            Vector256<float> acc = Vector256.Load(row + v0);
+            for (int e = e0; e < e1; e++)
+                acc = Vector256.FusedMultiplyAdd(Vector256.Create(value[e]), Vector256.Load(b + offset[e] + v0), acc);
+            acc.Store(row + v0);
+        }
+        for (; v0 < width; v0++)
+        {
+            float sum = row[v0];
+            for (int e = e0; e < e1; e++) sum = MathF.FusedMultiplyAdd(value[e], b[offset[e] + v0], sum);
+            row[v0] = sum;
         }
     }
 }

@@ -1,6 +1,7 @@
 using SparseCircuits.Core;
 using SparseCircuits.Model;
 using Xunit;
+using static SparseCircuits.Tests.Model.TensorAssert;
 using static TorchSharp.torch;
 
 namespace SparseCircuits.Tests.Model;
@@ -37,13 +38,6 @@ public sealed class KernelVectorsTests
         return data;
     }
 
-    static void Close(Tensor expected, Tensor actual, double tolerance = 1e-5)
-    {
-        Assert.Equal(expected.shape, actual.shape);
-        double scale = Math.Max(1, expected.abs().max().item<float>());
-        double error = (expected - actual).abs().max().item<float>();
-        Assert.True(error <= tolerance * scale, $"max error {error} above {tolerance} x {scale}");
-    }
 
     /// <summary>About 1/16 of the entries nonzero, plus a full row, a half-full row and an empty row in the first slice: padding and overflow.</summary>
     static Tensor UnevenWeight(int outFeatures, int inFeatures, ulong seed)

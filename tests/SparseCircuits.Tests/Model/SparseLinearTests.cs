@@ -3,6 +3,7 @@ using SparseCircuits.Model;
 using SparseCircuits.Training;
 using TorchSharp;
 using Xunit;
+using static SparseCircuits.Tests.Model.TensorAssert;
 using static TorchSharp.torch;
 
 namespace SparseCircuits.Tests.Model;
@@ -30,13 +31,6 @@ public sealed class SparseLinearTests
         return randn(tokens, width, generator: g) * (rand(tokens, width, generator: g) < 0.25);
     }
 
-    static void Close(Tensor expected, Tensor actual, double tolerance = 1e-5)
-    {
-        Assert.Equal(expected.shape, actual.shape);
-        double scale = Math.Max(1, expected.abs().max().item<float>());
-        double error = (expected - actual).abs().max().item<float>();
-        Assert.True(error <= tolerance * scale, $"max error {error} above {tolerance} x {scale}");
-    }
 
     [Theory]
     [InlineData(7, 5, 3, 0.5)]      // fewer tokens than a block, odd sizes

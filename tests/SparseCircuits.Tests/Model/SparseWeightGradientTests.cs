@@ -1,6 +1,7 @@
 using SparseCircuits.Core;
 using SparseCircuits.Model;
 using Xunit;
+using static SparseCircuits.Tests.Model.TensorAssert;
 using static TorchSharp.torch;
 
 namespace SparseCircuits.Tests.Model;
@@ -18,13 +19,6 @@ public sealed class SparseWeightGradientTests
         return v;
     }
 
-    static void Close(Tensor expected, Tensor actual, double tolerance = 1e-5)
-    {
-        Assert.Equal(expected.shape, actual.shape);
-        double scale = Math.Max(1, expected.abs().max().item<float>());
-        double error = (expected - actual).abs().max().item<float>();
-        Assert.True(error <= tolerance * scale, $"max error {error} above {tolerance} x {scale}");
-    }
 
     /// <summary>dyᵀ x in float64, rounded: the exact sum up to float32 summation order.</summary>
     static Tensor Reference(Tensor dy, Tensor x) => dy.to(ScalarType.Float64).t().matmul(x.to(ScalarType.Float64)).to(ScalarType.Float32);
