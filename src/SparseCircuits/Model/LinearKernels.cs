@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -17,29 +16,37 @@ public static class LinearKernelChoice
     /// <summary>
     /// Whether <see cref="LinearKernels.Auto"/> runs a weight of <paramref name="inFeatures"/> x
     /// <paramref name="outFeatures"/> at <paramref name="density"/> sparse: when its density is at
-    /// or below the crossover measured for the dense path's precision. The sparse kernels need
-    /// AVX-512 (elsewhere Vector512 is emulated and slow) and enough tokens to fill a block.
+    /// or below the crossover measured for the dense path's precision and the kernels' vector form
+    /// (<see cref="KernelVectors.Current"/>), with enough tokens to fill a block.
     /// </summary>
-    public static bool PrefersSparse(int inFeatures, int outFeatures, double density, long tokens, MatmulPrecision precision)
-    {
-        if (!Vector512.IsHardwareAccelerated || tokens < 16) return false;
-        return density <= CrossoverDensity(Math.Min(inFeatures, outFeatures), precision);
-    }
+    public static bool PrefersSparse(int inFeatures, int outFeatures, double density, long tokens, MatmulPrecision precision) =>
+        tokens >= 16 && density <= CrossoverDensity(Math.Min(inFeatures, outFeatures), precision, KernelVectors.Current);
 
     /// <summary>
     /// The densest weight at which the sparse path measured at least as fast as the dense one in
     /// both a training step and a pruning step, on whole 4-layer models with AbsTopK 1/4 (bench
-    /// <c>sparse-kernels</c>, 2-core Zen 5, one thread, machine loaded; docs/benchmarks.md
-    /// "Sparse-aware execution"; densities measured 1/8 to 1/64). Against fp32 matmuls: at every
+    /// <c>sparse-kernels</c>, densities measured 1/8 to 1/64; docs/benchmarks.md "Sparse-aware
+    /// execution"); 0 means never.
+    /// <para>AVX-512 (2-core Zen 5, one thread, machine loaded). Against fp32 matmuls: at every
     /// density from width 256 (training 1.5-3.1x), from 1/16 at width 128 (1/8 trained at 0.95x).
-    /// Against bf16 matmuls (about four times fp32's speed here): from 1/16 at widths 512 and 1024
+    /// Against bf16 matmuls (about four times fp32's speed there): from 1/16 at widths 512 and 1024
     /// (training 1.07-1.24x; 0.91-0.92x at 1/8), from 1/32 at 256 (1.03-1.05x; 0.85-0.92x denser),
-    /// never at 128 (training 0.86-0.91x at every density): 0 means never.
+    /// never at 128 (training 0.86-0.91x at every density).</para>
+    /// <para>AVX2 (2-core Zen 3 EPYC, two threads, idle): at every density from width 256 (training
+    /// 1.23-1.31x at 256, 1.7x at 512 and 1/32), from 1/32 at width 128 (training 1.10-1.17x;
+    /// 0.83-0.85x denser). Such CPUs have no bf16 matmul instructions, so libtorch's bf16 runs
+    /// slower than fp32 there and fp32's crossover applies to both.</para>
+    /// <para>Portable (vectors emulated): never.</para>
     /// </summary>
-    public static double CrossoverDensity(int width, MatmulPrecision precision) => precision switch
+    public static double CrossoverDensity(int width, MatmulPrecision precision, VectorIsa isa) => isa switch
     {
-        MatmulPrecision.Fp32 => width >= 256 ? 1.0 / 8 : 1.0 / 16,
-        _ => width >= 512 ? 1.0 / 16 : width >= 256 ? 1.0 / 32 : 0,
+        VectorIsa.Avx512 => precision switch
+        {
+            MatmulPrecision.Fp32 => width >= 256 ? 1.0 / 8 : 1.0 / 16,
+            _ => width >= 512 ? 1.0 / 16 : width >= 256 ? 1.0 / 32 : 0,
+        },
+        VectorIsa.Avx2 => width >= 256 ? 1.0 / 8 : 1.0 / 32,
+        _ => 0,
     };
 }
 
@@ -78,7 +85,8 @@ sealed class LinearKernelSetting
         if (Value == LinearKernels.Sparse) return SparseWeight.From(weight);
         int outFeatures = (int)weight.shape[0], inFeatures = (int)weight.shape[1];
         long tokens = x.numel() / Math.Max(1, inFeatures);
-        if (!Vector512.IsHardwareAccelerated || tokens < 16) return null;
+        // Counting nonzeros costs a pass over the weight: skip it where no density would run sparse.
+        if (tokens < 16 || LinearKernelChoice.CrossoverDensity(Math.Min(inFeatures, outFeatures), precision, KernelVectors.Current) == 0) return null;
         double density = SparseWeight.CountNonzeros(weight) / ((double)outFeatures * inFeatures);
         return LinearKernelChoice.PrefersSparse(inFeatures, outFeatures, density, tokens, precision) ? SparseWeight.From(weight) : null;
     }

@@ -29,11 +29,20 @@ public static class SparseWeightGradient
 
     /// <summary>
     /// The largest fill (<see cref="Estimate"/>) at which the sparse sum measured faster than
-    /// libtorch's dense dW in <paramref name="precision"/> (bench <c>layer-kernels</c>, one core
-    /// of the Zen 5: at fill 1/4 and width 512, 2.9-3.3x fp32's speed but 0.75-0.87x bf16's, whose
-    /// GEMM runs about four times fp32's; docs/benchmarks.md "Sparse-aware execution").
+    /// libtorch's dense dW in <paramref name="precision"/> (bench <c>layer-kernels</c>, one core;
+    /// docs/benchmarks.md "Sparse-aware execution"). AVX-512 (Zen 5): at fill 1/4 and width 512,
+    /// 2.9-3.3x fp32's speed but 0.75-0.87x bf16's, whose GEMM runs about four times fp32's. AVX2
+    /// (Zen 3): 1.24-1.30x fp32 at fill 1/4 and 1.9-2.3x at 1/8, so even at about 0.3 (time grows
+    /// with the fill); bf16 has no native GEMM there and gets fp32's bound.
     /// </summary>
-    public static double MaxFill(MatmulPrecision precision) => precision == MatmulPrecision.Fp32 ? 0.5 : 0.15;
+    public static double MaxFill(MatmulPrecision precision) => MaxFill(precision, KernelVectors.Current);
+
+    public static double MaxFill(MatmulPrecision precision, VectorIsa isa) => isa switch
+    {
+        VectorIsa.Avx512 => precision == MatmulPrecision.Fp32 ? 0.5 : 0.15,
+        VectorIsa.Avx2 => 0.3,
+        _ => 0,
+    };
 
     /// <summary>
     /// Fraction of the dense multiply-adds the sparse sum does (the sparser operand's share of

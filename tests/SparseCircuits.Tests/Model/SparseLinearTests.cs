@@ -231,20 +231,23 @@ public sealed class SparseLinearTests
     }
 
     [Fact]
-    public void Auto_runs_dense_weights_dense_and_sparse_weights_sparse()
+    public void Auto_follows_the_crossover_measured_for_each_vector_form()
     {
         Assert.False(LinearKernelChoice.PrefersSparse(512, 2048, 1.0, 4096, MatmulPrecision.Fp32));
-        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
-            Assert.True(LinearKernelChoice.PrefersSparse(512, 2048, 1.0 / 32, 4096, MatmulPrecision.Bf16));
         Assert.False(LinearKernelChoice.PrefersSparse(512, 2048, 1.0 / 32, 1, MatmulPrecision.Fp32)); // one token: not worth a layout
-        Assert.False(LinearKernelChoice.PrefersSparse(128, 512, 1.0 / 64, 4096, MatmulPrecision.Bf16)); // bf16 dense won at width 128
-        Assert.False(LinearKernelChoice.PrefersSparse(128, 512, 1.0 / 8, 4096, MatmulPrecision.Fp32));  // fp32 dense trained faster at 128 and 1/8
-        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
-        {
-            Assert.True(LinearKernelChoice.PrefersSparse(512, 2048, 1.0 / 8, 4096, MatmulPrecision.Fp32));
-            Assert.True(LinearKernelChoice.PrefersSparse(512, 2048, 1.0 / 16, 4096, MatmulPrecision.Bf16));
-            Assert.False(LinearKernelChoice.PrefersSparse(256, 1024, 1.0 / 16, 4096, MatmulPrecision.Bf16));
-            Assert.True(LinearKernelChoice.PrefersSparse(256, 1024, 1.0 / 32, 4096, MatmulPrecision.Bf16));
-        }
+        // AVX-512: fp32 dense trained faster at 128 and 1/8; bf16 dense won at width 128 and above 1/32 at 256.
+        Assert.Equal(1.0 / 8, LinearKernelChoice.CrossoverDensity(512, MatmulPrecision.Fp32, VectorIsa.Avx512));
+        Assert.Equal(1.0 / 16, LinearKernelChoice.CrossoverDensity(128, MatmulPrecision.Fp32, VectorIsa.Avx512));
+        Assert.Equal(0, LinearKernelChoice.CrossoverDensity(128, MatmulPrecision.Bf16, VectorIsa.Avx512));
+        Assert.Equal(1.0 / 32, LinearKernelChoice.CrossoverDensity(256, MatmulPrecision.Bf16, VectorIsa.Avx512));
+        Assert.Equal(1.0 / 16, LinearKernelChoice.CrossoverDensity(1024, MatmulPrecision.Bf16, VectorIsa.Avx512));
+        // AVX2: sparse at every density from width 256, from 1/32 at 128.
+        Assert.Equal(1.0 / 8, LinearKernelChoice.CrossoverDensity(256, MatmulPrecision.Fp32, VectorIsa.Avx2));
+        Assert.Equal(1.0 / 32, LinearKernelChoice.CrossoverDensity(128, MatmulPrecision.Fp32, VectorIsa.Avx2));
+        Assert.Equal(0, LinearKernelChoice.CrossoverDensity(1024, MatmulPrecision.Fp32, VectorIsa.Portable));
+        // This CPU follows its own vector form, and a narrower scope follows that one's.
+        Assert.Equal(KernelVectors.Best != VectorIsa.Portable, LinearKernelChoice.PrefersSparse(512, 2048, 1.0 / 32, 4096, MatmulPrecision.Fp32));
+        using (KernelVectors.Use(VectorIsa.Portable))
+            Assert.False(LinearKernelChoice.PrefersSparse(512, 2048, 1.0 / 32, 4096, MatmulPrecision.Fp32));
     }
 }

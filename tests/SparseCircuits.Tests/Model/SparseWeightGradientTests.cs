@@ -80,11 +80,15 @@ public sealed class SparseWeightGradientTests
     }
 
     [Fact]
-    public void Fp32_runs_the_sparse_sum_at_AbsTopK_quarter_and_bf16_only_sparser()
+    public void The_sparse_sum_runs_at_AbsTopK_quarter_in_fp32_and_only_sparser_against_native_bf16()
     {
-        Assert.True(0.25 <= SparseWeightGradient.MaxFill(MatmulPrecision.Fp32));
-        Assert.False(0.25 <= SparseWeightGradient.MaxFill(MatmulPrecision.Bf16));
-        Assert.True(1.0 / 8 <= SparseWeightGradient.MaxFill(MatmulPrecision.Bf16));
+        foreach (VectorIsa isa in new[] { VectorIsa.Avx512, VectorIsa.Avx2 })
+            Assert.True(0.25 <= SparseWeightGradient.MaxFill(MatmulPrecision.Fp32, isa));
+        Assert.False(0.25 <= SparseWeightGradient.MaxFill(MatmulPrecision.Bf16, VectorIsa.Avx512));
+        Assert.True(1.0 / 8 <= SparseWeightGradient.MaxFill(MatmulPrecision.Bf16, VectorIsa.Avx512));
+        Assert.False(0.5 <= SparseWeightGradient.MaxFill(MatmulPrecision.Fp32, VectorIsa.Avx2)); // 0.8x of fp32's GEMM at about 0.3
+        Assert.Equal(0, SparseWeightGradient.MaxFill(MatmulPrecision.Fp32, VectorIsa.Portable));
+        Assert.Equal(SparseWeightGradient.MaxFill(MatmulPrecision.Fp32, KernelVectors.Best), SparseWeightGradient.MaxFill(MatmulPrecision.Fp32));
     }
 
     [Theory]
