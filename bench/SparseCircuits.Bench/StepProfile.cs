@@ -23,8 +23,11 @@ static class StepProfile
         int repeats = int.Parse(BenchArgs.Option(args, "--steps") ?? "10");
         bool bigram = args.Contains("--bigram"), paperSparsity = args.Contains("--paper-sparsity");
         double peak = GemmPeak.Measure();
+        // Without native bf16 instructions libtorch's bf16 GEMM runs at 1-3 GFLOP/s: minutes at 2048.
+        bool nativeBf16 = MatmulPrecisions.Fastest() == MatmulPrecision.Bf16;
         foreach (int n in new[] { 128, 512, 2048 })
-            Console.WriteLine($"GEMM {n}: fp32 {GemmPeak.Measure(n, 20):0} GFLOP/s, bf16 {GemmPeak.Measure(n, 20, ScalarType.BFloat16):0} GFLOP/s");
+            Console.WriteLine($"GEMM {n}: fp32 {GemmPeak.Measure(n, 20):0} GFLOP/s, bf16 " +
+                              (nativeBf16 ? $"{GemmPeak.Measure(n, 20, ScalarType.BFloat16):0} GFLOP/s" : "not native on this CPU"));
         Console.WriteLine($"threads {TorchRuntime.Threads}, {repeats} timed repeats per component, measured fp32 GEMM peak {peak:0} GFLOP/s");
         foreach (string preset in presets) Profile(preset, repeats, peak, precision, bigram, paperSparsity);
         return 0;
