@@ -82,8 +82,10 @@ public sealed class SyntheticPython
             scope.Add(v);
             parameters.Add(v.Name);
         }
-        // Keyword parameters with defaults come last, as Python requires.
-        if (Chance(0.35))
+        // Keyword parameters with defaults come last, as Python requires: once one has a default,
+        // every later one has one too.
+        int keywords = Chance(0.35) ? Int(1, 3) : 0;
+        for (int k = 0; k < keywords; k++)
         {
             var v = FreshVariable(scope, Pick([Kind.Int, Kind.Str, Kind.Bool, Kind.List]));
             scope.Add(v);
@@ -102,14 +104,21 @@ public sealed class SyntheticPython
         Line(0, $"class {name}{(Chance(0.15) ? "(object)" : "")}:");
         if (Chance(0.2)) Line(1, $"\"\"\"{Sentence()}.\"\"\"");
         var fields = FreshVariables(Int(1, 4), []);
-        Line(1, $"def __init__(self, {string.Join(", ", fields.Select(f => f.Name))}):");
-        foreach (var f in fields) Line(2, $"self.{f.Name} = {f.Name}");
+        // The last parameters may take defaults; attributes are stored in any order, with an extra
+        // one anywhere among them. Always storing them in parameter order would teach "the next
+        // parameter" where real constructors need "the parameter of this attribute's name".
+        int defaults = Chance(0.3) ? Int(1, fields.Count) : 0;
+        var parameters = fields.Select((f, i) => i >= fields.Count - defaults ? $"{f.Name}={DefaultOf(f.Kind)}" : f.Name);
+        Line(1, $"def __init__(self, {string.Join(", ", parameters)}):");
+        var stores = fields.Select(f => $"self.{f.Name} = {f.Name}").ToList();
+        if (Chance(0.5)) stores = Shuffled(stores);
         if (Chance(0.4))
         {
             var extra = FreshVariable(fields, Pick([Kind.Int, Kind.List, Kind.Dict, Kind.Set]));
-            Line(2, $"self.{extra.Name} = {Empty(extra.Kind)}");
+            stores.Insert(Int(0, stores.Count), $"self.{extra.Name} = {Empty(extra.Kind)}");
             fields = [.. fields, extra];
         }
+        foreach (string store in stores) Line(2, store);
         int methods = Int(1, 3);
         for (int m = 0; m < methods; m++)
         {
@@ -267,9 +276,10 @@ public sealed class SyntheticPython
         var v = scope.Count > 0 ? Pick(scope) : null;
         string q = Q();
         string words = Phrase();
-        Line(depth, Int(0, 5) switch
+        Line(depth, Int(0, 6) switch
         {
             0 => $"print({q}{words}{q})",
+            5 when v is not null => $"print({q}{words}{q}, {v.Name})",
             1 when v is not null => $"print(f{q}{words} {{{v.Name}}}{q})",
             2 when v is not null => $"print({q}{words}:{q}, {v.Name})",
             3 when v is not null => $"print(f{q}{{{v.Name}}} {words}{q})",
@@ -377,6 +387,7 @@ public sealed class SyntheticPython
 
     void Nested(int depth, List<Variable> scope)
     {
+        if (Chance(0.4)) { MultiLineLiteral(depth, scope); return; }
         // Nested literals: lists of lists, dicts of lists, lists of dicts.
         var v = FreshVariable(scope, Chance(0.5) ? Kind.List : Kind.Dict);
         string Inner() => $"[{string.Join(", ", Enumerable.Range(0, Int(1, 3)).Select(_ => Literal(Kind.Int)))}]";
@@ -385,6 +396,24 @@ public sealed class SyntheticPython
                 ? $"{v.Name} = [{string.Join(", ", Enumerable.Range(0, Int(2, 3)).Select(_ => Inner()))}]"
                 : $"{v.Name} = [{string.Join(", ", Enumerable.Range(0, Int(1, 2)).Select(_ => $"{{{Str()}: {Literal(Kind.Int)}}}"))}]"
             : $"{v.Name} = {{{string.Join(", ", Enumerable.Range(0, Int(1, 3)).Select(_ => $"{Str()}: {Inner()}"))}}}");
+        scope.Add(v);
+    }
+
+    /// <summary>A list or dict written one element a line, as longer literals are in real code.</summary>
+    void MultiLineLiteral(int depth, List<Variable> scope)
+    {
+        var v = FreshVariable(scope, Chance(0.5) ? Kind.List : Kind.Dict);
+        string Element() => scope.Count > 0 && Chance(0.3) ? Pick(scope).Name : Literal(Pick([Kind.Int, Kind.Str]));
+        int count = Int(2, 4);
+        bool trailingComma = Chance(0.6);
+        Line(depth, $"{v.Name} = {(v.Kind == Kind.List ? "[" : "{")}");
+        for (int i = 0; i < count; i++)
+        {
+            var key = Find(scope, Kind.Str, Kind.Int);
+            string element = v.Kind == Kind.List ? Element() : $"{(key is not null && Chance(0.25) ? key.Name : Str())}: {Element()}";
+            Line(depth + 1, element + (i < count - 1 || trailingComma ? "," : ""));
+        }
+        Line(depth, v.Kind == Kind.List ? "]" : "}");
         scope.Add(v);
     }
 
@@ -473,7 +502,16 @@ public sealed class SyntheticPython
     {
         string f = Pick(Handles);
         string file = Quoted($"{Pick(FileStems)}.{Pick(FileKinds)}");
-        if (Chance(0.55))
+        if (Chance(0.2))
+        {
+            // The same without `with`: the handle is a plain assignment and is closed by hand.
+            Line(depth, $"{f} = open({file}{(Chance(0.5) ? $", {Quoted("r")}" : "")})");
+            var v = FreshVariable(scope, Chance(0.5) ? Kind.Str : Kind.List);
+            Line(depth, v.Kind == Kind.Str ? $"{v.Name} = {f}.read()" : $"{v.Name} = {f}.readlines()");
+            Line(depth, $"{f}.close()");
+            scope.Add(v);
+        }
+        else if (Chance(0.55))
         {
             Line(depth, $"with open({file}{(Chance(0.5) ? $", {Quoted("r")}" : "")}) as {f}:");
             var v = FreshVariable(scope, Chance(0.5) ? Kind.Str : Kind.List);
@@ -508,9 +546,16 @@ public sealed class SyntheticPython
         var acc = FreshVariable(scope, kind);
         Line(depth, $"{acc.Name} = {Empty(kind)}");
         scope.Add(acc);
+        // Other statements may come between the initialisation and its use, so the type must be
+        // carried over a few lines, not read off the line above.
+        int between = Chance(0.5) ? Int(1, 2) : 0;
+        for (int i = 0; i < between; i++)
+            if (Chance(0.5)) Print(depth, scope); else Assign(depth, scope);
         string one = list is not null ? Singular(list.Name) : Pick(Letters);
         Line(depth, $"for {one} in {items}:");
-        Line(depth + 1, kind switch
+        int inner = depth + 1;
+        if (Chance(0.3)) Line(inner++, $"if {one}:");
+        Line(inner, kind switch
         {
             Kind.Int => $"{acc.Name} += {one}",
             Kind.Str => $"{acc.Name} += str({one})",
@@ -680,6 +725,13 @@ public sealed class SyntheticPython
     {
         var (one, many) = Pick(Things);
         string qualifier = Pick(Qualifiers).TrimEnd('_');
+        // Half the names say nothing of their type, as in real code (`names` may be a set, a list
+        // or a string): the model must then carry the type from the assignment to the use. With
+        // names that always told the type, it learned to read the name and never the assignment.
+        if (Chance(0.5))
+            return kind is Kind.Int or Kind.Float or Kind.Bool
+                ? Pick([$"{qualifier}_{one}", $"{one}_value", $"my_{one}"])
+                : Pick([many, $"{qualifier}_{many}", $"my_{many}", $"{one}_data", $"{qualifier}_{one}"]);
         return kind switch
         {
             Kind.Int => Chance(0.5) ? Pick(Measures) : $"num_{many}",
@@ -732,4 +784,15 @@ public sealed class SyntheticPython
     bool Chance(double p) => _random.NextDouble() < p;
 
     T Pick<T>(IReadOnlyList<T> options) => options[(int)_random.NextBelow((ulong)options.Count)];
+
+    List<T> Shuffled<T>(IReadOnlyList<T> items)
+    {
+        var list = items.ToList();
+        for (int i = list.Count - 1; i > 0; i--)
+        {
+            int j = Int(0, i);
+            (list[i], list[j]) = (list[j], list[i]);
+        }
+        return list;
+    }
 }

@@ -52,6 +52,48 @@ public sealed class SyntheticPythonTests
     }
 
     [Fact]
+    public void Names_do_not_give_away_their_type()
+    {
+        // A variable's type must be read from its assignment: the same name is set up as a set in
+        // one program and as a list or string in another, and many sets have no set-like name.
+        var inits = System.Text.RegularExpressions.Regex.Matches(string.Join("\n", Programs(11, 1500)),
+                @"^\s*(\w+) = (set\(\)|""""|''|\[\])$", System.Text.RegularExpressions.RegexOptions.Multiline)
+            .Select(m => (Name: m.Groups[1].Value, Kind: m.Groups[2].Value switch { "set()" => "set", "[]" => "list", _ => "str" }))
+            .ToList();
+        var sets = inits.Where(i => i.Kind == "set").ToList();
+        Assert.True(sets.Count > 100, $"{sets.Count} set() initialisations");
+        int plain = sets.Count(s => !s.Name.Contains("seen_") && !s.Name.Contains("unique_") && !s.Name.EndsWith("_set"));
+        Assert.InRange(plain / (double)sets.Count, 0.3, 0.7);
+        int shared = inits.GroupBy(i => i.Name).Count(g => g.Select(i => i.Kind).Distinct().Count() >= 2);
+        Assert.True(shared >= 20, $"{shared} names initialised with two types");
+    }
+
+    [Fact]
+    public void Constructors_and_signatures_vary_beyond_one_template()
+    {
+        string all = string.Join("\n", Programs(12, 800));
+        // __init__ stores attributes out of parameter order in some classes, in order in others.
+        var inits = System.Text.RegularExpressions.Regex.Matches(all, @"def __init__\(self, ([^)]*)\):\n((?:        self\.\w+ = \w+.*\n)+)");
+        int inOrder = 0, reordered = 0;
+        foreach (System.Text.RegularExpressions.Match m in inits)
+        {
+            var parameters = m.Groups[1].Value.Split(", ").Select(p => p.Split('=')[0]).ToList();
+            var stored = System.Text.RegularExpressions.Regex.Matches(m.Groups[2].Value, @"self\.(\w+) = (\w+)\n")
+                .Where(s => s.Groups[1].Value == s.Groups[2].Value).Select(s => s.Groups[1].Value).ToList();
+            if (parameters.Count < 2) continue;
+            if (stored.SequenceEqual(parameters)) inOrder++; else if (stored.Order().SequenceEqual(parameters.Order())) reordered++;
+        }
+        Assert.True(inOrder > 20 && reordered > 20, $"in order {inOrder}, reordered {reordered}");
+        // Two defaults in a row (after one default every parameter has one) and no defaults at all.
+        Assert.Matches(@"def \w+\([^)]*\w+=[^,)]+, \w+=[^,)]+\):", all);
+        // Literals written one element a line, closed on a line of their own.
+        Assert.Matches(@"= \{\n +[^\n]+: [^\n]+,\n(?: +[^\n]+\n)*? *\}\n", all);
+        Assert.Matches(@"= \[\n +[^\n]+,\n(?: +[^\n]+\n)*? *\]\n", all);
+        // A file opened without `with`: assigned, read and closed.
+        Assert.Matches(@"\n *(\w+) = open\([^)]*\)\n.*\n *\1\.close\(\)\n", all);
+    }
+
+    [Fact]
     public void Programs_are_valid_python()
     {
         using var dir = new TempDir();
