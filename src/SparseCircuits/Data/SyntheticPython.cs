@@ -279,11 +279,11 @@ public sealed class SyntheticPython
         Line(depth, Int(0, 6) switch
         {
             0 => $"print({q}{words}{q})",
-            5 when v is not null => $"print({q}{words}{q}, {v.Name})",
             1 when v is not null => $"print(f{q}{words} {{{v.Name}}}{q})",
             2 when v is not null => $"print({q}{words}:{q}, {v.Name})",
             3 when v is not null => $"print(f{q}{{{v.Name}}} {words}{q})",
             4 when v is not null => $"print({v.Name})",
+            5 when v is not null => $"print({q}{words}{q}, {v.Name})",
             _ => $"print({q}{words}{q}{(Chance(0.3) ? $", end={Quoted("")}" : "")})",
         });
     }
@@ -502,20 +502,15 @@ public sealed class SyntheticPython
     {
         string f = Pick(Handles);
         string file = Quoted($"{Pick(FileStems)}.{Pick(FileKinds)}");
-        if (Chance(0.2))
+        bool plain = Chance(0.2);
+        if (plain || Chance(0.55))
         {
-            // The same without `with`: the handle is a plain assignment and is closed by hand.
-            Line(depth, $"{f} = open({file}{(Chance(0.5) ? $", {Quoted("r")}" : "")})");
+            // Reading, with `with` or as a plain assignment whose handle is closed by hand.
+            string call = $"open({file}{(Chance(0.5) ? $", {Quoted("r")}" : "")})";
+            Line(depth, plain ? $"{f} = {call}" : $"with {call} as {f}:");
             var v = FreshVariable(scope, Chance(0.5) ? Kind.Str : Kind.List);
-            Line(depth, v.Kind == Kind.Str ? $"{v.Name} = {f}.read()" : $"{v.Name} = {f}.readlines()");
-            Line(depth, $"{f}.close()");
-            scope.Add(v);
-        }
-        else if (Chance(0.55))
-        {
-            Line(depth, $"with open({file}{(Chance(0.5) ? $", {Quoted("r")}" : "")}) as {f}:");
-            var v = FreshVariable(scope, Chance(0.5) ? Kind.Str : Kind.List);
-            Line(depth + 1, v.Kind == Kind.Str ? $"{v.Name} = {f}.read()" : $"{v.Name} = {f}.readlines()");
+            Line(plain ? depth : depth + 1, v.Kind == Kind.Str ? $"{v.Name} = {f}.read()" : $"{v.Name} = {f}.readlines()");
+            if (plain) Line(depth, $"{f}.close()");
             scope.Add(v);
         }
         else

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using System.Text.RegularExpressions;
 using SparseCircuits.Core;
 using SparseCircuits.Data;
 using SparseCircuits.Tasks;
@@ -56,8 +57,8 @@ public sealed class SyntheticPythonTests
     {
         // A variable's type must be read from its assignment: the same name is set up as a set in
         // one program and as a list or string in another, and many sets have no set-like name.
-        var inits = System.Text.RegularExpressions.Regex.Matches(string.Join("\n", Programs(11, 1500)),
-                @"^\s*(\w+) = (set\(\)|""""|''|\[\])$", System.Text.RegularExpressions.RegexOptions.Multiline)
+        var inits = Regex.Matches(string.Join("\n", Programs(11, 1500)),
+                @"^\s*(\w+) = (set\(\)|""""|''|\[\])$", RegexOptions.Multiline)
             .Select(m => (Name: m.Groups[1].Value, Kind: m.Groups[2].Value switch { "set()" => "set", "[]" => "list", _ => "str" }))
             .ToList();
         var sets = inits.Where(i => i.Kind == "set").ToList();
@@ -73,18 +74,18 @@ public sealed class SyntheticPythonTests
     {
         string all = string.Join("\n", Programs(12, 800));
         // __init__ stores attributes out of parameter order in some classes, in order in others.
-        var inits = System.Text.RegularExpressions.Regex.Matches(all, @"def __init__\(self, ([^)]*)\):\n((?:        self\.\w+ = \w+.*\n)+)");
+        var inits = Regex.Matches(all, @"def __init__\(self, ([^)]*)\):\n((?:        self\.\w+ = \w+.*\n)+)");
         int inOrder = 0, reordered = 0;
-        foreach (System.Text.RegularExpressions.Match m in inits)
+        foreach (Match m in inits)
         {
             var parameters = m.Groups[1].Value.Split(", ").Select(p => p.Split('=')[0]).ToList();
-            var stored = System.Text.RegularExpressions.Regex.Matches(m.Groups[2].Value, @"self\.(\w+) = (\w+)\n")
+            var stored = Regex.Matches(m.Groups[2].Value, @"self\.(\w+) = (\w+)\n")
                 .Where(s => s.Groups[1].Value == s.Groups[2].Value).Select(s => s.Groups[1].Value).ToList();
             if (parameters.Count < 2) continue;
             if (stored.SequenceEqual(parameters)) inOrder++; else if (stored.Order().SequenceEqual(parameters.Order())) reordered++;
         }
         Assert.True(inOrder > 20 && reordered > 20, $"in order {inOrder}, reordered {reordered}");
-        // Two defaults in a row (after one default every parameter has one) and no defaults at all.
+        // Two defaults in a row (after one default every parameter has one).
         Assert.Matches(@"def \w+\([^)]*\w+=[^,)]+, \w+=[^,)]+\):", all);
         // Literals written one element a line, closed on a line of their own.
         Assert.Matches(@"= \{\n +[^\n]+: [^\n]+,\n(?: +[^\n]+\n)*? *\}\n", all);
