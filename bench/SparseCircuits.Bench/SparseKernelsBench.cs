@@ -23,7 +23,9 @@ namespace SparseCircuits.Bench;
 /// Options: --widths 128,256,512,1024 --densities 8,16,32,64 (1/N) --layers 4 --batch 16 --ctx 256
 /// (train tokens per step = batch x ctx) --prompts 32 --prompt-len 128 (prune) --reps 5
 /// --modes prune,train --precisions fp32,bf16 --vocab 4096 --paths dense,sparse --isa
-/// avx512|avx2|portable (the sparse kernels' vector form; default the widest this CPU runs).
+/// avx512|avx2|portable (the sparse kernels' vector form; default the widest this CPU runs)
+/// --streams N (train: the batch split into N parts run side by side; default what `circuits
+/// train` uses on this many threads, <see cref="TrainingPresets.StreamsFor"/>).
 /// </summary>
 static class SparseKernelsBench
 {
@@ -39,13 +41,14 @@ static class SparseKernelsBench
         int promptLength = int.Parse(BenchArgs.Option(args, "--prompt-len") ?? "128");
         int reps = int.Parse(BenchArgs.Option(args, "--reps") ?? "5");
         int vocab = int.Parse(BenchArgs.Option(args, "--vocab") ?? "4096");
+        int streams = int.Parse(BenchArgs.Option(args, "--streams") ?? TrainingPresets.StreamsFor(batch, TorchRuntime.Threads).ToString());
         string[] modes = (BenchArgs.Option(args, "--modes") ?? "prune,train").Split(',');
         Paths = (BenchArgs.Option(args, "--paths") ?? "dense,sparse").Split(',');
         MatmulPrecision[] precisions = (BenchArgs.Option(args, "--precisions") ?? "fp32,bf16").Split(',')
             .Select(p => Enum.Parse<MatmulPrecision>(p, ignoreCase: true)).ToArray();
 
         using IDisposable isa = KernelVectors.Use(BenchArgs.Isa(args));
-        Console.WriteLine($"threads {TorchRuntime.Threads}, {layers} layers, AbsTopK 1/4 everywhere, vocab {vocab}, {KernelVectors.Current} kernels; train {batch}x{ctx} tokens/step, " +
+        Console.WriteLine($"threads {TorchRuntime.Threads}, {layers} layers, AbsTopK 1/4 everywhere, vocab {vocab}, {KernelVectors.Current} kernels; train {batch}x{ctx} tokens/step in {streams} stream(s), " +
                           $"prune {prompts} prompts x {promptLength} tokens/chunk; medians of {reps}, dense/sparse alternated; load average {BenchArgs.LoadAverage()}");
         Console.WriteLine("| d_model | density | step | precision | dense ms | sparse ms | dense/sparse |");
         Console.WriteLine("|---|---|---|---|---|---|---|");
@@ -57,7 +60,7 @@ static class SparseKernelsBench
             var (dense, sparse) = mode switch
             {
                 "prune" => Prune(width, layers, vocab, 1.0 / inverse, prompts, promptLength, precision, reps),
-                "train" => Train(width, layers, vocab, 1.0 / inverse, batch, ctx, precision, reps),
+                "train" => Train(width, layers, vocab, 1.0 / inverse, batch, ctx, streams, precision, reps),
                 "layer" => Layer(width, 1.0 / inverse, batch * ctx, precision, reps),
                 _ => throw new ArgumentException($"unknown mode {mode}; use prune or train"),
             };
@@ -165,7 +168,7 @@ static class SparseKernelsBench
         return (dense, sparse);
     }
 
-    static (double, double) Train(int width, int layers, int vocab, double density, int batch, int ctx, MatmulPrecision precision, int reps)
+    static (double, double) Train(int width, int layers, int vocab, double density, int batch, int ctx, int streams, MatmulPrecision precision, int reps)
     {
         var (model, config) = Model(width, layers, vocab, density, ctx, precision);
         using (model)
@@ -178,7 +181,7 @@ static class SparseKernelsBench
             return Alternate(model, reps, () =>
             {
                 using var scope = NewDisposeScope();
-                BatchStreams.ForwardBackward(model, windows, tensors, streams: 1);
+                BatchStreams.ForwardBackward(model, windows, tensors, streams);
                 optimizer.Step(1e-3);
                 Trainer.Project(parameters, config, 0);
             });
