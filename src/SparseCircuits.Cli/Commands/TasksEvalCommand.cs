@@ -25,6 +25,10 @@ public sealed class TasksEvalCommand : Command<TasksEvalCommand.Settings>
         [Description("Evaluate a custom task file (JSONL) instead.")]
         public string? File { get; init; }
 
+        [CommandOption("--handwritten")]
+        [Description("Evaluate the hand-written pairs (a dozen per paper task, written independently of the generators; docs/tasks.md) instead of generated ones.")]
+        public bool Handwritten { get; init; }
+
         [CommandOption("--split <SPLIT>")]
         [Description("train | val | test | all")]
         [DefaultValue("test")]
@@ -64,18 +68,23 @@ public sealed class TasksEvalCommand : Command<TasksEvalCommand.Settings>
         double? Loss, double? OfficialLoss, double? Accuracy, double? LogitDiff, bool Solved,
         double? PositiveAccuracy = null, double? NegativeAccuracy = null, double? PositiveLoss = null, double? NegativeLoss = null);
 
+    /// <param name="Pairs">where the pairs come from: generated (with the prompt context), hand-written, or a custom file</param>
     public sealed record Report(string Model, long Step, string Split, ulong Seed, string LossNote, double SolvedAccuracy, double SolvedLoss,
-        IReadOnlyList<TaskRow> Tasks);
+        IReadOnlyList<TaskRow> Tasks, string Pairs = "");
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)
     {
         if (settings.N < 1) throw new SparseCircuitsException($"--n must be >= 1 (got {settings.N})");
         if (settings.BatchSize < 1) throw new SparseCircuitsException($"--batch-size must be >= 1 (got {settings.BatchSize})");
         if (settings.File is not null && settings.Task.Length > 0) throw new SparseCircuitsException("give --task or --file, not both");
+        if (settings.File is not null && settings.Handwritten) throw new SparseCircuitsException("give --handwritten or --file, not both");
         TaskSplit? split = TasksCommon.ParseSplit(settings.Split);
+        if (settings.Handwritten && split is not null && split != TaskSplit.Test)
+            throw new SparseCircuitsException($"hand-written pairs are all test pairs; --split {settings.Split} has none (use test or all)");
         var tasks = settings.Task.SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             .Select(TaskRegistry.Get).Distinct().ToList();
-        if (settings.File is null && tasks.Count == 0) tasks = [.. TaskRegistry.All];
+        if (settings.File is null && tasks.Count == 0)
+            tasks = settings.Handwritten ? [.. HandwrittenPairs.Tasks.Select(TaskRegistry.Get)] : [.. TaskRegistry.All];
         if (settings.File is not null && !System.IO.File.Exists(settings.File)) throw new SparseCircuitsException($"file not found: {settings.File}");
 
         using var trained = TrainedModel.Load(settings.Model, settings.Checkpoint);
@@ -98,7 +107,9 @@ public sealed class TasksEvalCommand : Command<TasksEvalCommand.Settings>
             {
                 cancellation.ThrowIfCancellationRequested();
                 bar.Status(task.Name);
-                var data = TaskDataset.FromTask(task, trained.Tokenizer, split, settings.N, settings.Seed, options);
+                var data = settings.Handwritten
+                    ? TaskDataset.FromHandwritten(task, trained.Tokenizer, settings.N, options)
+                    : TaskDataset.FromTask(task, trained.Tokenizer, split, settings.N, settings.Seed, options);
                 // A bar per task: progress within a large task, and a place where Ctrl+C stops it between batches.
                 using (var prompts = progress.Start($"  {task.Name}", 2 * data.Pairs.Count, "prompts"))
                     result.Add(Evaluate(data, trained, settings.BatchSize, prompts));
@@ -107,7 +118,8 @@ public sealed class TasksEvalCommand : Command<TasksEvalCommand.Settings>
             return result;
         });
 
-        var report = new Report(trained.CheckpointDir, trained.Step, settings.Split, settings.Seed, LossNote, TaskScore.SolvedAccuracy, TaskScore.SolvedLoss, rows);
+        string pairs = settings.Handwritten ? "hand-written" : settings.File ?? $"generated, {settings.Context.Trim().ToLowerInvariant()} context";
+        var report = new Report(trained.CheckpointDir, trained.Step, settings.Split, settings.Seed, LossNote, TaskScore.SolvedAccuracy, TaskScore.SolvedLoss, rows, pairs);
         if (settings.Json)
         {
             Console.WriteLine(Core.Json.Serialize(report));
@@ -131,7 +143,7 @@ public sealed class TasksEvalCommand : Command<TasksEvalCommand.Settings>
         foreach (TaskRow row in rows.Where(r => r.Available && Math.Abs(r.PositiveAccuracy!.Value - r.NegativeAccuracy!.Value) >= OneSidedGap))
             Console.WriteLine($"{row.Task} is one-sided: accuracy {row.PositiveAccuracy:0.00} on positive prompts, {row.NegativeAccuracy:0.00} on negative");
         int solved = rows.Count(r => r.Solved);
-        Console.WriteLine($"{solved} of {rows.Count} tasks solved (accuracy >= {TaskScore.SolvedAccuracy}, loss <= {TaskScore.SolvedLoss}) on {settings.Split}; model step {trained.Step}");
+        Console.WriteLine($"{solved} of {rows.Count} tasks solved (accuracy >= {TaskScore.SolvedAccuracy}, loss <= {TaskScore.SolvedLoss}) on {settings.Split} pairs ({pairs}); model step {trained.Step}");
         Console.WriteLine(LossNote);
         return 0;
     }

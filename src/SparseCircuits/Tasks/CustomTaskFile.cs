@@ -31,24 +31,30 @@ public static class CustomTaskFile
     public static IReadOnlyList<CustomPair> Read(string path)
     {
         if (!File.Exists(path)) throw new SparseCircuitsException($"file not found: {path}");
+        return Parse(File.ReadAllBytes(path), path);
+    }
+
+    /// <summary>Validates every line of <paramref name="bytes"/>; errors name <paramref name="source"/> and the line.</summary>
+    public static IReadOnlyList<CustomPair> Parse(byte[] bytes, string source)
+    {
         var pairs = new List<CustomPair>();
         int lineNumber = 0;
         string text;
-        try { text = StrictUtf8.GetString(File.ReadAllBytes(path)); }
+        try { text = StrictUtf8.GetString(bytes); }
         catch (DecoderFallbackException e)
         {
             // Like every other text input: invalid UTF-8 is refused, not silently replaced by U+FFFD.
-            int line = e.Index < 0 ? 0 : File.ReadAllBytes(path).AsSpan(0, e.Index).Count((byte)'\n') + 1;
-            throw new SparseCircuitsException($"{path}:{line}: not valid UTF-8");
+            int line = e.Index < 0 ? 0 : bytes.AsSpan(0, e.Index).Count((byte)'\n') + 1;
+            throw new SparseCircuitsException($"{source}:{line}: not valid UTF-8");
         }
         if (text.StartsWith('\uFEFF')) text = text[1..];
         foreach (string raw in text.Split('\n'))
         {
             lineNumber++;
             if (string.IsNullOrWhiteSpace(raw)) continue;
-            pairs.Add(ParseLine(raw, lineNumber, path));
+            pairs.Add(ParseLine(raw, lineNumber, source));
         }
-        if (pairs.Count == 0) throw new SparseCircuitsException($"{path} holds no pairs (expected one JSON object per line)");
+        if (pairs.Count == 0) throw new SparseCircuitsException($"{source} holds no pairs (expected one JSON object per line)");
         return pairs;
     }
 

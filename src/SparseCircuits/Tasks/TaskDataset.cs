@@ -107,9 +107,23 @@ public sealed class TaskDataset
     /// </summary>
     public static TaskDataset FromFile(string path, CodeTokenizer tokenizer, TaskSplit? split, int? count = null, TaskDatasetOptions? options = null)
     {
-        options = (options ?? new TaskDatasetOptions()).Validate();
         if (count is < 1) throw new SparseCircuitsException($"pair count must be >= 1 (got {count})");
-        IReadOnlyList<CustomPair> lines = CustomTaskFile.Read(path);
+        return FromLines(CustomTaskFile.Read(path), Path.GetFileNameWithoutExtension(path), path, tokenizer, split, count, options);
+    }
+
+    /// <summary>
+    /// The hand-written pairs of <paramref name="task"/> (<see cref="HandwrittenPairs"/>), at most
+    /// <paramref name="count"/>, checked like built-in pairs; every hand-written pair is a test pair.
+    /// </summary>
+    public static TaskDataset FromHandwritten(ContrastTask task, CodeTokenizer tokenizer, int? count = null, TaskDatasetOptions? options = null)
+    {
+        if (count is < 1) throw new SparseCircuitsException($"pair count must be >= 1 (got {count})");
+        return FromLines(HandwrittenPairs.Read(task.Name), task.Name, HandwrittenPairs.Source(task.Name), tokenizer, TaskSplit.Test, count, options);
+    }
+
+    static TaskDataset FromLines(IReadOnlyList<CustomPair> lines, string name, string path, CodeTokenizer tokenizer, TaskSplit? split, int? count, TaskDatasetOptions? options)
+    {
+        options = (options ?? new TaskDatasetOptions()).Validate();
         var pairs = new List<EncodedPair>();
         var dropped = new Dictionary<DropReason, int>();
         var examples = new Dictionary<DropReason, ContrastPair>();
@@ -151,7 +165,7 @@ public sealed class TaskDataset
             unavailable = LowYieldReason(0, candidates, dropped, examples, tokenizer);
         return new TaskDataset
         {
-            Name = Path.GetFileNameWithoutExtension(path), Split = split, Pairs = pairs, Candidates = candidates, Dropped = dropped,
+            Name = name, Split = split, Pairs = pairs, Candidates = candidates, Dropped = dropped,
             UnavailableReason = unavailable,
         };
     }

@@ -112,6 +112,17 @@ public sealed class TasksCliTests(SyntheticData data) : IClassFixture<SyntheticD
         Assert.True(sameEval.ExitCode == 0, sameEval.Stderr);
         Assert.Matches(@"same is one-sided: accuracy (1\.00 on positive prompts, 0\.00|0\.00 on positive prompts, 1\.00) on negative", sameEval.Stdout);
 
+        // The hand-written pairs: every paper task, all test pairs, labelled as such.
+        var handwritten = CliRunner.Run("tasks", "eval", "--model", dir["run"], "--handwritten", "--json", "--quiet");
+        Assert.True(handwritten.ExitCode == 0, handwritten.Stderr);
+        using (var hw = JsonDocument.Parse(handwritten.Stdout))
+        {
+            Assert.Equal("hand-written", hw.RootElement.GetProperty("pairs").GetString());
+            Assert.Equal(TaskRegistry.Paper.Select(t => t.Name), hw.RootElement.GetProperty("tasks").EnumerateArray().Select(r => r.GetProperty("task").GetString()));
+        }
+        CliRunner.AssertCleanError(CliRunner.Run("tasks", "eval", "--model", dir["run"], "--handwritten", "--file", custom), "not both");
+        CliRunner.AssertCleanError(CliRunner.Run("tasks", "eval", "--model", dir["run"], "--handwritten", "--split", "train"), "all test pairs");
+
         string bad = dir.Write("bad.jsonl", """{"positive": "a", "negative": "b", "tok": "x"}""" + "\n");
         CliRunner.AssertCleanError(CliRunner.Run("tasks", "eval", "--model", dir["run"], "--file", bad), "bad.jsonl:1: missing field 'alt'");
         CliRunner.AssertCleanError(CliRunner.Run("tasks", "eval", "--model", dir["run"], "--file", custom, "--task", "for_while"), "not both");
