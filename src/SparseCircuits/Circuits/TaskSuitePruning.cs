@@ -83,6 +83,7 @@ public static class TaskSuitePruning
         IReadOnlyList<string> tasks = suite.Tasks ?? TaskRegistry.PaperNames.ToList();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var rows = new TaskSummaryRow?[tasks.Count];
+        var handwritten = tasks.Select(t => HandwrittenScore(trained, t, options)).ToArray();
         var ready = new List<(int Index, BinaryTask Task, (TaskScore Full, TaskScore Ablated) Test, PruningConfig Config)>();
         for (int i = 0; i < tasks.Count; i++)
         {
@@ -145,7 +146,8 @@ public static class TaskSuitePruning
                 bar.Advance(1);
             }
         }
-        var summary = new TaskSuiteSummary(1, config.TargetLoss, rows.Select(r => r!).ToList());
+        var summary = new TaskSuiteSummary(1, config.TargetLoss,
+            rows.Select((r, i) => r! with { HandwrittenLoss = handwritten[i]?.Loss, HandwrittenAccuracy = handwritten[i]?.Accuracy }).ToList());
         summary.Save(Path.Combine(circuitsDir, TaskSuiteSummary.FileName));
         return summary;
     }
@@ -153,6 +155,16 @@ public static class TaskSuitePruning
     static TaskSummaryRow FailedRow(string spec, string reason, double targetLoss, (TaskScore Full, TaskScore Ablated)? test) =>
         new(TaskSuiteOptions.NameOf(spec), false, null, null, null, null, null, null, reason, targetLoss,
             TestLoss: test?.Full.Loss, TestAccuracy: test?.Full.Accuracy, AllAblatedLoss: test?.Ablated.Loss);
+
+    /// <summary>The full model's score on a built-in task's hand-written pairs; null for custom files and tasks without usable ones.</summary>
+    static TaskScore? HandwrittenScore(TrainedModel trained, string spec, TaskDatasetOptions options)
+    {
+        if (TaskSuiteOptions.IsFile(spec) || !HandwrittenPairs.Has(spec)) return null;
+        TaskDataset data = TaskDataset.FromHandwritten(TaskRegistry.Get(spec), trained.Tokenizer, options: options);
+        if (!data.Available) return null;
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        return TaskEvaluator.Score(trained.Model, TaskExample.FromPairs(data.Pairs));
+    }
 
     /// <summary>The full model's score on the task's test split, and the score with every node mean-ablated.</summary>
     static (TaskScore Full, TaskScore Ablated) TestScores(Model.SparseGpt model, MeanActivations means, BinaryTask task)

@@ -9,14 +9,22 @@ namespace SparseCircuits.Circuits;
 /// <paramref name="TestLoss"/> and <paramref name="TestAccuracy"/> are the full model's on the test
 /// split, <paramref name="AllAblatedLoss"/> the loss with every node mean-ablated (a task that is
 /// solved with nothing kept needs no circuit); all three are known for every task that has prompts.
+/// <paramref name="HandwrittenLoss"/> and <paramref name="HandwrittenAccuracy"/> are the full model's on
+/// the task's hand-written pairs (<see cref="Tasks.HandwrittenPairs"/>; null for custom files).
 /// </summary>
 public sealed record TaskSummaryRow(string Task, bool Pruned, int? Nodes, int? Edges, double? SufficiencyLoss, double? NecessityLoss,
     double? ControlLoss, string? CircuitFile, string? Reason, double? TargetLoss = null, double? FullModelValLoss = null,
-    double? TestLoss = null, double? TestAccuracy = null, double? AllAblatedLoss = null)
+    double? TestLoss = null, double? TestAccuracy = null, double? AllAblatedLoss = null,
+    double? HandwrittenLoss = null, double? HandwrittenAccuracy = null)
 {
     /// <summary>The full model does the task on test: accuracy at least 0.9 and loss at most 0.15.</summary>
-    public bool Solved => TestLoss is double loss && TestAccuracy is double accuracy
-        && accuracy >= Tasks.TaskScore.SolvedAccuracy && loss <= Tasks.TaskScore.SolvedLoss;
+    public bool Solved => IsSolved(TestLoss, TestAccuracy);
+
+    /// <summary>The same bar on the hand-written pairs.</summary>
+    public bool SolvedHandwritten => IsSolved(HandwrittenLoss, HandwrittenAccuracy);
+
+    static bool IsSolved(double? loss, double? accuracy) => loss is double l && accuracy is double a
+        && a >= Tasks.TaskScore.SolvedAccuracy && l <= Tasks.TaskScore.SolvedLoss;
 }
 
 /// <summary>

@@ -129,7 +129,17 @@ public sealed class PruneAllTasksCliTests(TinyRun run) : IClassFixture<TinyRun>
                 Assert.Equal(solved, row["solved"]!.GetValue<bool>());
             }
         }
+        // The full model on each task's hand-written pairs, next to its test score.
+        var handwritten = rows.Where(r => r!["handwritten_loss"] is not null).ToList();
+        Assert.NotEmpty(handwritten);
+        foreach (var row in handwritten)
+        {
+            double accuracy = row!["handwritten_accuracy"]!.GetValue<double>();
+            Assert.InRange(accuracy, 0, 1);
+            Assert.Equal(accuracy >= 0.9 && row["handwritten_loss"]!.GetValue<double>() <= 0.15, row["solved_handwritten"]!.GetValue<bool>());
+        }
         Assert.Contains("solved on test", result.Stdout);
+        Assert.Contains($"on hand-written pairs: {handwritten.Count(r => r!["solved_handwritten"]!.GetValue<bool>())} of {handwritten.Count}", result.Stdout);
         Assert.Contains("geometric mean", result.Stdout);
     }
 }
