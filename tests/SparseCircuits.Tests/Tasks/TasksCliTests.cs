@@ -122,6 +122,7 @@ public sealed class TasksCliTests(SyntheticData data) : IClassFixture<SyntheticD
         }
         CliRunner.AssertCleanError(CliRunner.Run("tasks", "eval", "--model", dir["run"], "--handwritten", "--file", custom), "not both");
         CliRunner.AssertCleanError(CliRunner.Run("tasks", "eval", "--model", dir["run"], "--handwritten", "--split", "train"), "all test pairs");
+        CliRunner.AssertCleanError(CliRunner.Run("tasks", "eval", "--model", dir["run"], "--handwritten", "--task", "quote_assign"), "'quote_assign' has no hand-written pairs");
 
         string bad = dir.Write("bad.jsonl", """{"positive": "a", "negative": "b", "tok": "x"}""" + "\n");
         CliRunner.AssertCleanError(CliRunner.Run("tasks", "eval", "--model", dir["run"], "--file", bad), "bad.jsonl:1: missing field 'alt'");
