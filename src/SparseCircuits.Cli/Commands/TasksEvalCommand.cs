@@ -85,8 +85,7 @@ public sealed class TasksEvalCommand : Command<TasksEvalCommand.Settings>
             .Select(TaskRegistry.Get).Distinct().ToList();
         if (settings.File is null && tasks.Count == 0)
             tasks = settings.Handwritten ? [.. HandwrittenPairs.Tasks.Select(TaskRegistry.Get)] : [.. TaskRegistry.All];
-        if (settings.Handwritten && tasks.FirstOrDefault(t => !HandwrittenPairs.Has(t.Name)) is { } missing)
-            throw new SparseCircuitsException($"task '{missing.Name}' has no hand-written pairs; tasks with them: {string.Join(", ", HandwrittenPairs.Tasks)}");
+        if (settings.Handwritten) tasks.ForEach(t => HandwrittenPairs.Require(t.Name));
         if (settings.File is not null && !System.IO.File.Exists(settings.File)) throw new SparseCircuitsException($"file not found: {settings.File}");
 
         using var trained = TrainedModel.Load(settings.Model, settings.Checkpoint);

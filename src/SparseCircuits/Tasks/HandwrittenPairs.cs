@@ -1,4 +1,3 @@
-using System.Reflection;
 using SparseCircuits.Core;
 
 namespace SparseCircuits.Tasks;
@@ -23,11 +22,17 @@ public static class HandwrittenPairs
     /// <summary>Where the pairs of <paramref name="task"/> come from, for messages (the source file in the repository).</summary>
     public static string Source(string task) => $"src/SparseCircuits/Tasks/Handwritten/{task}.jsonl";
 
+    /// <summary>Refuses a task without hand-written pairs, naming the tasks that have them.</summary>
+    public static void Require(string task)
+    {
+        if (!Has(task)) throw new SparseCircuitsException($"task '{task}' has no hand-written pairs; tasks with them: {string.Join(", ", Tasks)}");
+    }
+
     /// <summary>The pairs of <paramref name="task"/>; a task without hand-written pairs is a user error.</summary>
     public static IReadOnlyList<CustomPair> Read(string task)
     {
-        using Stream stream = typeof(HandwrittenPairs).Assembly.GetManifestResourceStream(Prefix + task + ".jsonl")
-            ?? throw new SparseCircuitsException($"task '{task}' has no hand-written pairs; tasks with them: {string.Join(", ", Tasks)}");
+        Require(task);
+        using Stream stream = typeof(HandwrittenPairs).Assembly.GetManifestResourceStream(Prefix + task + ".jsonl")!;
         using var buffer = new MemoryStream();
         stream.CopyTo(buffer);
         return CustomTaskFile.Parse(buffer.ToArray(), Source(task));

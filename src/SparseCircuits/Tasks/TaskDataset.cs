@@ -44,7 +44,7 @@ public sealed class TaskDataset
         TaskDatasetOptions? options = null)
     {
         options = (options ?? new TaskDatasetOptions()).Validate();
-        if (count < 1) throw new SparseCircuitsException($"pair count must be >= 1 (got {count})");
+        CheckCount(count);
         var pairs = new List<EncodedPair>();
         var dropped = new Dictionary<DropReason, int>();
         var examples = new Dictionary<DropReason, ContrastPair>();
@@ -107,7 +107,7 @@ public sealed class TaskDataset
     /// </summary>
     public static TaskDataset FromFile(string path, CodeTokenizer tokenizer, TaskSplit? split, int? count = null, TaskDatasetOptions? options = null)
     {
-        if (count is < 1) throw new SparseCircuitsException($"pair count must be >= 1 (got {count})");
+        CheckCount(count);
         return FromLines(CustomTaskFile.Read(path), Path.GetFileNameWithoutExtension(path), path, tokenizer, split, count, options);
     }
 
@@ -117,8 +117,13 @@ public sealed class TaskDataset
     /// </summary>
     public static TaskDataset FromHandwritten(ContrastTask task, CodeTokenizer tokenizer, int? count = null, TaskDatasetOptions? options = null)
     {
-        if (count is < 1) throw new SparseCircuitsException($"pair count must be >= 1 (got {count})");
+        CheckCount(count);
         return FromLines(HandwrittenPairs.Read(task.Name), task.Name, HandwrittenPairs.Source(task.Name), tokenizer, TaskSplit.Test, count, options);
+    }
+
+    static void CheckCount(int? count)
+    {
+        if (count is < 1) throw new SparseCircuitsException($"pair count must be >= 1 (got {count})");
     }
 
     static TaskDataset FromLines(IReadOnlyList<CustomPair> lines, string name, string path, CodeTokenizer tokenizer, TaskSplit? split, int? count, TaskDatasetOptions? options)
