@@ -59,7 +59,7 @@ public sealed class BridgesTrainCommand : Command<BridgesTrainCommand.Settings>
         string denseRun = settings.Dense ?? existing?.DenseRun
             ?? throw new SparseCircuitsException($"--resume: {run.Path} holds no bridged run; give --dense to start one");
         // On resume the run's own shards (its manifest), else the dense run's.
-        string data = settings.Data ?? (existing is not null && File.Exists(run.ManifestFile) ? Json.ReadFile<RunManifest>(run.ManifestFile).DataDir : DenseDataDir(denseRun));
+        string data = settings.Data ?? (existing is not null ? run.ReadDataDir() : null) ?? DenseDataDir(denseRun);
         var trainingSets = settings.Set.Where(s => !s.StartsWith(BridgePrefix, StringComparison.Ordinal)).ToList();
         var bridgeSets = settings.Set.Where(s => s.StartsWith(BridgePrefix, StringComparison.Ordinal)).Select(s => s[BridgePrefix.Length..]).ToList();
 
@@ -87,8 +87,7 @@ public sealed class BridgesTrainCommand : Command<BridgesTrainCommand.Settings>
     {
         var dense = new RunDirectory(Path.GetFullPath(denseRun));
         dense.ReadConfig();
-        string dir = File.Exists(dense.ManifestFile) ? Json.ReadFile<RunManifest>(dense.ManifestFile).DataDir : "";
-        return dir.Length > 0 ? dir : throw new SparseCircuitsException($"{dense.Path} names no token shards; pass --data");
+        return dense.ReadDataDir() ?? throw new SparseCircuitsException($"{dense.Path} names no token shards; pass --data");
     }
 
     static TrainingConfig BuildConfig(Settings settings, string data, IReadOnlyList<string> sets)

@@ -10,6 +10,8 @@ namespace SparseCircuits.Cli.Commands;
 /// <summary><c>circuits train</c>: weight-sparse (or dense) training on token shards.</summary>
 public sealed class TrainCommand : Command<TrainCommand.Settings>
 {
+    const string DefaultData = "data/shards";
+
     public sealed class Settings : TrainingRunSettings
     {
         [CommandOption("--preset <NAME>")]
@@ -26,9 +28,8 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         public string[] Set { get; init; } = [];
 
         [CommandOption("--data <DIR>")]
-        [Description("Token shard directory (from `circuits corpus tokenize`).")]
-        [DefaultValue("data/shards")]
-        public string Data { get; init; } = "data/shards";
+        [Description("Token shard directory (from `circuits corpus tokenize`). Default: with --resume the run's own shards (its manifest), else " + DefaultData + ".")]
+        public string? Data { get; init; }
 
         [CommandOption("--out <DIR>")]
         [Description("Run directory (config, checkpoints, metrics). Default runs/train-<preset>[[-dense]].")]
@@ -46,15 +47,18 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)
     {
         string outDir = OutputPath.CheckDirectory(settings.Out ?? Path.Combine("runs", $"train-{settings.Preset}" + (settings.Dense ? "-dense" : "")));
-        TrainingConfig config = settings.Resume && settings.Config is null && new RunDirectory(outDir).HasRun
-            ? new RunDirectory(outDir).ReadConfig() // resume with exactly the config the run started with
-            : BuildConfig(settings);
+        var run = new RunDirectory(outDir);
+        bool resuming = settings.Resume && run.HasRun;
+        string data = settings.Data ?? (resuming ? run.ReadDataDir() : null) ?? DefaultData;
+        TrainingConfig config = resuming && settings.Config is null
+            ? run.ReadConfig() // resume with exactly the config the run started with
+            : BuildConfig(settings, data);
         Console.WriteLine(Json.Serialize(config));
         AnsiConsole.MarkupLine($"[bold]{config.Preset}[/]: {config.Model.ParameterCount():N0} params, " +
                                $"{(config.Dense ? "dense" : $"weight density {config.WeightDensity}, embeddings {config.EmbeddingDensity}")}, " +
                                $"{config.Steps:N0} steps x {config.TokensPerStep:N0} tokens");
 
-        var request = new TrainingRequest(config, settings.Data, outDir, settings.Resume, settings.StopAfter,
+        var request = new TrainingRequest(config, data, outDir, settings.Resume, settings.StopAfter,
             "circuits " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)));
         var result = ConsoleProgress.Run(settings, progress => Trainer.Run(request, progress, cancellation));
 
@@ -66,9 +70,9 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         return 0;
     }
 
-    static TrainingConfig BuildConfig(Settings settings)
+    static TrainingConfig BuildConfig(Settings settings, string data)
     {
-        int vocab = ShardManifest.Load(settings.Data).VocabSize;
+        int vocab = ShardManifest.Load(data).VocabSize;
         TrainingConfig config = ConfigLoader.Load(TrainingPresets.ForThisMachine(settings.Preset, vocab), settings.Config, settings.Set);
         config = settings.WithRunOptions(config, settings.Seed);
         if (settings.Dense) config = config with { Dense = true };

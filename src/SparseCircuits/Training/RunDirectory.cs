@@ -25,6 +25,9 @@ public sealed record RunDirectory(string Path)
         // Read like --config: an unknown or mistyped field is an error, not silently dropped.
         return ConfigLoader.Load(new TrainingConfig(), ConfigFile, []).Validate();
     }
+
+    /// <summary>The token shards the run was trained on, from its manifest; null when it names none (no manifest, or an import given none).</summary>
+    public string? ReadDataDir() => File.Exists(ManifestFile) && Json.ReadFile<RunManifest>(ManifestFile).DataDir is { Length: > 0 } dir ? dir : null;
 }
 
 /// <summary>What a run was made from: enough to reproduce it.</summary>

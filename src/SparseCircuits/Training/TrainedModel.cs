@@ -45,9 +45,8 @@ public sealed class TrainedModel : IDisposable
     /// </summary>
     public (ShardManifest Shards, string Dir) Shards(string? dataDir = null)
     {
-        string dir = dataDir ?? Json.ReadFile<RunManifest>(Run.ManifestFile).DataDir;
-        if (dir.Length == 0)
-            throw new SparseCircuitsException($"{Run.Path} was imported without token shards: make shards with its tokenizer " +
+        string dir = dataDir ?? Run.ReadDataDir()
+            ?? throw new SparseCircuitsException($"{Run.Path} names no token shards (imported without them, or no manifest.json): make shards with its tokenizer " +
                 $"(circuits corpus tokenize --tokenizer {Run.TokenizerDir}) and pass them with --data");
         ShardManifest shards = ShardManifest.Load(dir);
         if (shards.TokenizerHash != Tokenizer.Hash)

@@ -219,23 +219,23 @@ public sealed class InterruptCliTests(TinyRun run) : IClassFixture<TinyRun>
 
     [Fact]
     [Trait("Category", "Slow")]
-    public async Task Prune_stops_on_the_first_ctrl_c_and_writes_nothing()
+    public void Prune_stops_on_the_first_ctrl_c_and_writes_nothing()
     {
         string outDir = run["interrupted"];
         // A mask search of a million steps would run for hours.
-        await StopsOnFirstSignal("INT", ["prune", "--model", run.RunDir, "--file", run.TaskFile, "--compute-means",
+        StopsOnFirstSignal("INT", ["prune", "--model", run.RunDir, "--file", run.TaskFile, "--compute-means",
             "--steps", "1000000", "--runs", "1", "--target-loss", "5", "--out", outDir]);
         Assert.False(File.Exists(Path.Combine(outDir, "circuit.json")), "a circuit was written after the interrupt");
     }
 
     [Fact]
     [Trait("Category", "Slow")]
-    public async Task Train_stops_on_the_first_sigterm_with_only_complete_checkpoints()
+    public void Train_stops_on_the_first_sigterm_with_only_complete_checkpoints()
     {
         string outDir = run["interrupted-train"];
         bool HasCompleteCheckpoint() => Directory.Exists(Path.Combine(outDir, "checkpoints"))
             && Directory.GetDirectories(Path.Combine(outDir, "checkpoints")).Any(d => File.Exists(Path.Combine(d, SparseCircuits.Training.CheckpointStore.CompleteFile)));
-        await StopsOnFirstSignal("TERM", ["train", "--preset", "tiny", "--data", run.ShardDir, "--out", outDir, "--set", "steps=1000000",
+        StopsOnFirstSignal("TERM", ["train", "--preset", "tiny", "--data", run.ShardDir, "--out", outDir, "--set", "steps=1000000",
             "--set", "checkpoint_interval=5", "--set", "eval_interval=5", "--set", "eval_tokens=128", "--set", "model.n_ctx=32"],
             readyToInterrupt: HasCompleteCheckpoint);
         // Whatever was saved is whole (a half-written checkpoint stays in a hidden work directory, removed on resume).
@@ -249,58 +249,58 @@ public sealed class InterruptCliTests(TinyRun run) : IClassFixture<TinyRun>
 
     [Fact]
     [Trait("Category", "Slow")]
-    public async Task Tasks_eval_and_corpus_build_stop_on_the_first_ctrl_c_and_leave_no_partial_output()
+    public void Tasks_eval_and_corpus_build_stop_on_the_first_ctrl_c_and_leave_no_partial_output()
     {
-        // 100,000 pairs of every task, and a corpus of 2 GB of generated programs, would both run for minutes.
-        await StopsOnFirstSignal("INT", ["tasks", "eval", "--model", run.RunDir, "-n", "100000", "--json"]);
+        // 100,000 pairs of every task one prompt at a time, and a corpus of 2 GB of generated programs, would both run for many minutes.
+        StopsOnFirstSignal("INT", ["tasks", "eval", "--model", run.RunDir, "-n", "100000", "--batch-size", "1", "--json"]);
         string corpus = run["interrupted-corpus"];
-        await StopsOnFirstSignal("INT", ["corpus", "build", "--synthetic", "2GB", "--synthetic-only", "--out", corpus]);
+        StopsOnFirstSignal("INT", ["corpus", "build", "--synthetic", "2GB", "--synthetic-only", "--out", corpus]);
         Assert.False(File.Exists(Path.Combine(corpus, "manifest.json")), "a corpus was declared complete after the interrupt");
     }
 
     [Fact]
     [Trait("Category", "Slow")]
-    public async Task Run_and_sweep_stop_on_the_first_ctrl_c_without_declaring_a_stage_done()
+    public void Run_and_sweep_stop_on_the_first_ctrl_c_without_declaring_a_stage_done()
     {
         using var dir = new TempDir();
         // A million training steps: both are inside a stage that would run for hours when the signal comes.
         var spec = Sweeps.SweepRunnerTests.TinySpec(dir);
         spec.Training!["steps"] = 1_000_000;
         string specFile = dir.Write("spec.json", spec.ToJson());
-        await StopsOnFirstSignal("INT", ["sweep", "--spec", specFile, "--out", dir["sweep"]]);
+        StopsOnFirstSignal("INT", ["sweep", "--spec", specFile, "--out", dir["sweep"]]);
         var layout = new SparseCircuits.Sweeps.SweepLayout(dir["sweep"]);
         Assert.False(File.Exists(layout.JobResult("sparse")), "a job was declared finished after the interrupt");
 
-        await StopsOnFirstSignal("INT", ["run", "--source", dir["src"], "--synthetic", "1MB", "--preset", "tiny", "--vocab", "300",
+        StopsOnFirstSignal("INT", ["run", "--source", dir["src"], "--synthetic", "1MB", "--preset", "tiny", "--vocab", "300",
             "--set", "steps=1000000", "--set", "model.n_ctx=32", "--out", dir["pipeline"]]);
         Assert.False(File.Exists(new SparseCircuits.Pipeline.PipelineLayout(dir["pipeline"]).Report), "the pipeline wrote its report after the interrupt");
     }
 
-    /// <summary>Starts a long command, sends one signal after a few seconds and expects a prompt exit with "interrupted".</summary>
     /// <summary>
     /// Starts the command, interrupts it after 4 s (or, with <paramref name="readyToInterrupt"/>, once that
     /// holds: a loaded machine may need longer to reach the state the test checks) and checks it stops at once.
+    /// Synchronous on purpose: an awaited delay resumes on one of xunit's worker threads (as many as cores),
+    /// which other tests may hold for minutes, so the signal could come only after the command had finished.
     /// </summary>
-    static async Task StopsOnFirstSignal(string signal, string[] args, Func<bool>? readyToInterrupt = null)
+    static void StopsOnFirstSignal(string signal, string[] args, Func<bool>? readyToInterrupt = null)
     {
         using var process = CliRunner.StartInForeground(args);
         try
         {
-            var stderr = process.StandardError.ReadToEndAsync();
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            await Task.Delay(TimeSpan.FromSeconds(4));
-            for (var waited = System.Diagnostics.Stopwatch.StartNew(); readyToInterrupt is not null && !readyToInterrupt()
-                 && !process.HasExited && waited.Elapsed < TimeSpan.FromMinutes(2);)
-                await Task.Delay(200);
-            if (process.HasExited) Assert.Fail($"{args[0]} finished before it could be interrupted: " + await stderr);
+            var stderr = Task.Run(() => process.StandardError.ReadToEnd());
+            var stdout = Task.Run(() => process.StandardOutput.ReadToEnd());
+            bool exitedEarly = process.WaitForExit(TimeSpan.FromSeconds(4));
+            for (var waited = System.Diagnostics.Stopwatch.StartNew(); !exitedEarly && readyToInterrupt is not null && !readyToInterrupt()
+                 && waited.Elapsed < TimeSpan.FromMinutes(2);)
+                exitedEarly = process.WaitForExit(TimeSpan.FromMilliseconds(200));
+            if (exitedEarly) Assert.Fail($"{args[0]} finished before it could be interrupted (exit code {process.ExitCode}): " + stderr.Result);
             var clock = System.Diagnostics.Stopwatch.StartNew();
             CliRunner.Interrupt(process, signal);
-            var exited = process.WaitForExitAsync();
-            Assert.True(await Task.WhenAny(exited, Task.Delay(TimeSpan.FromSeconds(30))) == exited, $"{args[0]} ignored SIG{signal}");
+            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)), $"{args[0]} ignored SIG{signal}");
             Assert.NotEqual(0, process.ExitCode);
-            Assert.Contains("interrupted", await stderr);
+            Assert.Contains("interrupted", stderr.Result);
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"stopped after {clock.Elapsed.TotalSeconds:0} s");
-            _ = await stdout;
+            _ = stdout.Result;
         }
         finally
         {

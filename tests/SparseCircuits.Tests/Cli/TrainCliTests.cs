@@ -51,7 +51,8 @@ public sealed class TrainCliTests(SyntheticData data) : IClassFixture<SyntheticD
         using var dir = new TempDir();
         var first = CliRunner.Run(Train(dir["run"], "--stop-after", "10"));
         Assert.True(first.ExitCode == 0, first.Stderr);
-        var resumed = CliRunner.Run(Train(dir["run"], "--resume"));
+        // Neither the shards nor the config are given again: --resume takes the run's own.
+        var resumed = CliRunner.Run("train", "--out", dir["run"], "--resume", "--quiet");
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
         Assert.Contains("step 20:", resumed.Stdout);
 
