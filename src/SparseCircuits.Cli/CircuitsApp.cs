@@ -178,7 +178,8 @@ public static class CircuitsApp
         string option = at > 0 && args[at - 1].StartsWith('-') ? args[at - 1] : "an option";
         string type = match.Groups[2].Value;
         string expected = type is "Int32" or "Int64" or "UInt64" ? "a whole number"
-            : type.Contains("Nullable") || type is "Double" or "Single" ? "a number" : $"a {type} value";
+            : type.Contains("Nullable") || type is "Double" or "Single" ? "a number"
+            : type == nameof(Training.CheckpointChoice) ? "best, latest or a step the run kept (e.g. 1750 or step_001750)" : $"a {type} value";
         return $"{option} must be {expected} (got '{value}')";
     }
 

@@ -12,9 +12,9 @@ public class TrainedModelSettings : GlobalSettings
     [Description("Run directory from `circuits train` (or runs/<preset>/model from `circuits run`).")]
     public string Model { get; init; } = "";
 
-    [CommandOption("--checkpoint <best|latest>")]
-    [Description("Which checkpoint of the run to load.")]
-    [DefaultValue(CheckpointChoice.Best)]
+    [CommandOption("--checkpoint <best|latest|STEP>")]
+    [Description("Which checkpoint of the run to load: best by val loss, latest, or the one at a step (1750 or step_001750) the run kept.")]
+    [DefaultValue("best")]
     public CheckpointChoice Checkpoint { get; init; } = CheckpointChoice.Best;
 
     /// <summary>Runs before any command that takes these settings (Spectre calls it after parsing).</summary>

@@ -18,9 +18,9 @@ public sealed class ExportOfficialCommand : Command<ExportOfficialCommand.Settin
         [Description("Directory for final_model.pt, beeg_config.json and tokenizer/ (new, empty, or an earlier export).")]
         public string Out { get; init; } = "";
 
-        [CommandOption("--checkpoint <best|latest>")]
+        [CommandOption("--checkpoint <best|latest|STEP>")]
         [Description("Which checkpoint of the run to export.")]
-        [DefaultValue(CheckpointChoice.Best)]
+        [DefaultValue("best")]
         public CheckpointChoice Checkpoint { get; init; } = CheckpointChoice.Best;
 
         public override Spectre.Console.ValidationResult Validate() =>

@@ -18,7 +18,7 @@ public sealed class BridgedPair : IDisposable
     /// Loads the bridged run in <paramref name="runDir"/>. A run without bridges, a dense run that
     /// moved or changed, or a checkpoint without bridge maps is a one-line user error.
     /// </summary>
-    public static BridgedPair Load(string runDir, CheckpointChoice choice = CheckpointChoice.Best)
+    public static BridgedPair Load(string runDir, CheckpointChoice choice = default)
     {
         string path = Path.GetFullPath(runDir);
         if (!Directory.Exists(path)) throw new SparseCircuitsException($"run directory not found: {path}");

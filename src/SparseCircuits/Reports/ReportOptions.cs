@@ -51,7 +51,6 @@ public sealed record ReportOptions
         if (string.IsNullOrWhiteSpace(ModelDir)) throw new SparseCircuitsException("report options: model_dir is required");
         if (CircuitsDir is not null && string.IsNullOrWhiteSpace(CircuitsDir)) Fail("circuits_dir", "a directory or null", "\"\"");
         if (ShardsDir is not null && string.IsNullOrWhiteSpace(ShardsDir)) Fail("shards_dir", "a directory or null", "\"\"");
-        if (!Enum.IsDefined(Checkpoint)) Fail("checkpoint", "best or latest", Checkpoint);
         if (ProfileTokens < 1) Fail("profile_tokens", ">= 1", ProfileTokens);
         if (SnippetsPerBucket < 0) Fail("snippets_per_bucket", ">= 0", SnippetsPerBucket);
         if (SnippetBefore < 0) Fail("snippet_before", ">= 0", SnippetBefore);

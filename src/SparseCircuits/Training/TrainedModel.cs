@@ -4,8 +4,6 @@ using SparseCircuits.Model;
 
 namespace SparseCircuits.Training;
 
-public enum CheckpointChoice { Best, Latest }
-
 /// <summary>A model loaded from a run directory, with its tokenizer and the checkpoint it came from.</summary>
 public sealed class TrainedModel : IDisposable
 {
@@ -16,14 +14,14 @@ public sealed class TrainedModel : IDisposable
     public required string CheckpointDir { get; init; }
     public required long Step { get; init; }
 
-    /// <summary>Loads the best-by-val (default) or latest checkpoint of the run in <paramref name="runDir"/>.</summary>
-    public static TrainedModel Load(string runDir, CheckpointChoice choice = CheckpointChoice.Best)
+    /// <summary>Loads the best-by-val (default), latest or a given step's checkpoint of the run in <paramref name="runDir"/>.</summary>
+    public static TrainedModel Load(string runDir, CheckpointChoice choice = default)
     {
         TorchRuntime.EnsureInitialized();
         var run = new RunDirectory(Path.GetFullPath(runDir));
         TrainingConfig config = run.ReadConfig();
         var store = new CheckpointStore(run.CheckpointsDir, config.KeepLastCheckpoints);
-        using Checkpoint checkpoint = (choice == CheckpointChoice.Best ? store.LoadBest() ?? store.LoadLatest() : store.LoadLatest())
+        using Checkpoint checkpoint = (choice.Find(store) is { } chosen ? CheckpointStore.Load(chosen.Directory) : null)
             ?? throw new SparseCircuitsException($"{run.Path} has no complete checkpoint yet");
         if (!Directory.Exists(run.TokenizerDir)) throw new SparseCircuitsException($"{run.Path} has no tokenizer/ directory");
         var tokenizer = CodeTokenizer.Load(run.TokenizerDir);

@@ -64,6 +64,16 @@ public sealed class TrainCliTests(SyntheticData data) : IClassFixture<SyntheticD
         var eval = CliRunner.Run("eval", "--model", dir["run"], "--split", "test", "--quiet");
         Assert.True(eval.ExitCode == 0, eval.Stderr);
         Assert.Matches(@"test: \d+\.\d+ nats/token, \d+\.\d+ bits/byte", eval.Stdout);
+
+        // Any kept step can be loaded by number or directory name; other values are one clear line.
+        foreach (string step in new[] { "10", "step_000010" })
+        {
+            var early = CliRunner.Run("eval", "--model", dir["run"], "--checkpoint", step, "--tokens", "64", "--json", "--quiet");
+            Assert.True(early.ExitCode == 0, early.Stderr);
+            Assert.Equal(10, System.Text.Json.JsonDocument.Parse(early.Stdout).RootElement.GetProperty("step").GetInt64());
+        }
+        CliRunner.AssertCleanError(CliRunner.Run("eval", "--model", dir["run"], "--checkpoint", "15", "--quiet"), "no complete checkpoint at step 15; it has 10, 20");
+        CliRunner.AssertCleanError(CliRunner.Run("eval", "--model", dir["run"], "--checkpoint", "newest", "--quiet"), "--checkpoint must be best, latest or a step");
     }
 
     [Fact]

@@ -31,7 +31,7 @@ public sealed class CheckpointStoreTests
     static TrainerState State(long step) => new(step, TokensSeen: step * 256, SamplerRngState: ulong.MaxValue - 5, BestValLoss: 2.5,
         Extra: new Dictionary<string, string> { ["note"] = "hello" });
 
-    static string Save(CheckpointStore store, long step, double? valLoss, float fill = 1f)
+    internal static string Save(CheckpointStore store, long step, double? valLoss, float fill = 1f)
     {
         using var scope = torch.NewDisposeScope();
         return store.Save(step, Model(fill), Optimizer(), State(step), Config, valLoss);
