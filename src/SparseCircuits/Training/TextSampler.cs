@@ -40,6 +40,25 @@ public static class TextSampler
         return tokens.Skip(prompt.Count).ToArray();
     }
 
+    /// <summary>
+    /// The <paramref name="count"/> most likely next tokens after <paramref name="prompt"/> (cropped
+    /// to the model's context) with their probabilities, most likely first: what the model expects
+    /// at one position, e.g. to see which token a task prompt's answer competes with.
+    /// </summary>
+    public static IReadOnlyList<(int Id, double Probability)> NextTokens(SparseGpt model, IReadOnlyList<int> prompt, int count)
+    {
+        if (prompt.Count == 0) throw new SparseCircuitsException("the prompt encodes to no tokens");
+        if (count < 1) throw new SparseCircuitsException($"the number of next tokens must be >= 1 (got {count})");
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var context = prompt.Skip(Math.Max(0, prompt.Count - model.Config.NCtx)).Select(t => (long)t).ToArray();
+        Tensor logits = model.forward(tensor(context).view(1, -1)).select(1, -1).squeeze(0).to(ScalarType.Float64);
+        var (values, indices) = nn.functional.softmax(logits, 0).topk(Math.Min(count, (int)logits.shape[0]));
+        double[] p = values.data<double>().ToArray();
+        long[] ids = indices.data<long>().ToArray();
+        return ids.Select((id, i) => ((int)id, p[i])).ToArray();
+    }
+
     static int Choose(Tensor logits, SamplingOptions options, SplitMix64 random)
     {
         if (options.Temperature == 0) return (int)logits.argmax().item<long>();

@@ -148,7 +148,7 @@ public sealed class PruneAllTasksCliTests(TinyRun run) : IClassFixture<TinyRun>
 public sealed class JsonOutputCliTests(TinyRun run) : IClassFixture<TinyRun>
 {
     /// <summary>Every command with --json (CommandTreeTests checks the CLI has no other).</summary>
-    public static readonly string[] Covered = ["eval", "tasks eval", "sweep status", "bridges eval", "bridges steer"]; // bridges: BridgesCliTests
+    public static readonly string[] Covered = ["eval", "tasks eval", "sample", "sweep status", "bridges eval", "bridges steer"]; // bridges: BridgesCliTests
 
     [Fact]
     public void Json_output_parses_with_progress_shown_and_stdout_redirected()
@@ -158,6 +158,7 @@ public sealed class JsonOutputCliTests(TinyRun run) : IClassFixture<TinyRun>
             new[] { "eval", "--model", run.RunDir, "--tokens", "200", "--json" },
             new[] { "tasks", "eval", "--model", run.RunDir, "--file", run.TaskFile, "--split", "all", "--json" },
             new[] { "tasks", "eval", "--model", run.RunDir, "--task", "quote_assign", "-n", "8", "--json" },
+            new[] { "sample", "--model", run.RunDir, "--next", "3", "--json" },
             new[] { "sweep", "status", SweepWithSpec(), "--json" },
         };
         foreach (string[] args in commands)
