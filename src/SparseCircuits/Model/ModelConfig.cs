@@ -39,6 +39,13 @@ public sealed record ModelConfig
     public bool AttentionSink { get; init; }
     /// <summary>Dense vocab x vocab table whose row for the current token is added to the logits.</summary>
     public bool BigramTable { get; init; }
+    /// <summary>
+    /// Smeared keys (Olsson et al. 2022), beyond the paper: each head's key at position t is mixed
+    /// with the key at t - 1 by a learned per-head weight, so one attention layer can find "the
+    /// token after an earlier copy of this one" (induction) without first building a
+    /// previous-token head. Left out of config files when off.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] public bool SmearedKeys { get; init; }
     public ActivationSparsity ActivationSparsity { get; init; } = ActivationSparsity.Released;
 
     [JsonIgnore] public int NHead => (DAttn ?? DModel) / DHead;
@@ -54,6 +61,7 @@ public sealed record ModelConfig
             + d * 3 * heads + 3 * heads               // c_attn
             + heads * d + d                           // attn c_proj
             + (AttentionSink ? NHead : 0)
+            + (SmearedKeys ? NHead : 0)
             + d                                       // ln_2
             + d * mlp + mlp                           // c_fc
             + mlp * d + d;                            // mlp c_proj

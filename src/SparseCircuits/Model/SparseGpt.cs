@@ -163,14 +163,14 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
             _ when name.EndsWith(".attn.c_attn.weight") || name.EndsWith(".mlp.c_fc.weight") => (ParameterKind.Matrix, NeuronAxis.Rows),
             _ when name.EndsWith(".c_proj.weight") => (ParameterKind.Matrix, NeuronAxis.Columns),
             _ when name.EndsWith(".bias") => (ParameterKind.Bias, NeuronAxis.None),
-            _ => (ParameterKind.Dense, NeuronAxis.None), // ln weights, sink logits, bigram table
+            _ => (ParameterKind.Dense, NeuronAxis.None), // ln weights, sink and smear logits, bigram table
         };
         return new ModelParameter(name, p, kind, axis);
     }
 
     /// <summary>
     /// Weights N(0, 0.02), c_proj weights N(0, 0.02 / sqrt(2 * n_layer)), biases 0, norm weights 1,
-    /// sink logits 0, bigram table U(0, 1) * 0.02.
+    /// sink and smear logits 0, bigram table U(0, 1) * 0.02.
     /// </summary>
     void Initialize(Generator? generator)
     {
@@ -180,7 +180,7 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
         foreach (ModelParameter p in DescribeParameters())
         {
             if (p.Name == "bigram_table") p.Tensor.uniform_(0, 0.02, generator);
-            else if (p.Kind == ParameterKind.Bias || p.Name.EndsWith(".sink_logit")) p.Tensor.zero_();
+            else if (p.Kind == ParameterKind.Bias || p.Name.EndsWith(".sink_logit") || p.Name.EndsWith(".smear_logit")) p.Tensor.zero_();
             else if (p.Kind == ParameterKind.Dense) p.Tensor.fill_(one); // RMSNorm weights
             else p.Tensor.normal_(0, p.Name.EndsWith(".c_proj.weight") ? projStd : 0.02, generator);
         }
@@ -266,6 +266,7 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
         readonly int? kIn, kQ, kK, kV, kOut; // AbsTopK sizes, null = off
         readonly Linear c_attn, c_proj;
         readonly SinkLogits? attn_imp;
+        readonly KeySmearing? smear;
         readonly RotaryEmbedding? rotary;
         readonly LayerHookNames names;
         readonly MatmulSettings matmul;
@@ -288,6 +289,11 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
                 attn_imp = new SinkLogits(nHead);
                 register_module("attn_imp", attn_imp); // the official name of the module that owns sink_logit
             }
+            if (c.SmearedKeys)
+            {
+                smear = new KeySmearing(nHead);
+                register_module("smear", smear);
+            }
         }
 
         public Tensor forward(Tensor x, Hooks? hooks)
@@ -302,6 +308,7 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
             q = q.view(B, T, nHead, dHead).transpose(1, 2); // (B, H, T, D)
             k = k.view(B, T, nHead, dHead).transpose(1, 2); // (B, H, T, D)
             v = v.view(B, T, nHead, dHead).transpose(1, 2); // (B, H, T, D)
+            if (smear is not null) k = smear.Apply(k); // after the hook too: nodes stay the keys of their own position
             if (rotary is not null) (q, k) = (rotary.Apply(q), rotary.Apply(k)); // after the hooks: nodes stay unrotated channels
 
             Tensor y;
@@ -325,6 +332,32 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
 
             Tensor delta = AbsTopK.Apply(matmul.Linear(c_proj, y), kOut);
             return Hooks.Run(hooks, names[HookPoints.AttnResidDelta], delta);
+        }
+    }
+
+    /// <summary>
+    /// Smeared keys: k'_t = (1 - a) k_t + a k_(t-1) per head, a = sigmoid(smear_logit) (init 0, so
+    /// a = 1/2), k'_0 = (1 - a) k_0. The key then also says which token came before, which an
+    /// induction head matches against the current token.
+    /// </summary>
+    sealed class KeySmearing : nn.Module
+    {
+        readonly Parameter smear_logit; // (H)
+
+        public KeySmearing(int nHead) : base(nameof(KeySmearing))
+        {
+            smear_logit = new Parameter(zeros(nHead));
+            register_parameter("smear_logit", smear_logit);
+        }
+
+        /// <summary>(B, H, T, D) -> (B, H, T, D).</summary>
+        public Tensor Apply(Tensor k)
+        {
+            long T = k.shape[2];
+            Tensor a = smear_logit.sigmoid().view(1, -1, 1, 1).to(k.dtype);
+            // The previous position's key, zero before the first token.
+            Tensor previous = nn.functional.pad(k.narrow(2, 0, T - 1), [0, 0, 1, 0]);
+            return (1 - a) * k + a * previous;
         }
     }
 

@@ -69,6 +69,8 @@ public sealed record ReleaseConfig(
         model.Validate();
         if (model.PositionalEmbedding == PositionalEmbedding.Rotary)
             throw new SparseCircuitsException("the release has no rotary positions (only none or learned wpe); this model uses positional_embedding rotary");
+        if (model.SmearedKeys)
+            throw new SparseCircuitsException("the release has no smeared keys; this model uses smeared_keys");
         var fractions = Fractions(model.ActivationSparsity).Where(f => f.Fraction is not null).ToList();
         if (fractions.Select(f => f.Fraction).Distinct().Count() > 1)
             throw new SparseCircuitsException("the release has one afrac for all AbsTopK locations; this model uses " +

@@ -33,6 +33,14 @@ internal static class Reference
             for (int head = 0; head < H; head++)
             {
                 Tensor qh = q.narrow(-1, head * D, D), kh = k.narrow(-1, head * D, D), vh = v.narrow(-1, head * D, D);
+                if (c.SmearedKeys)
+                {
+                    // Each key mixed with the previous position's (zero before the first), weight sigmoid(logit).
+                    double mix = 1 / (1 + Math.Exp(-W(h + "attn.smear.smear_logit")[head].item<double>()));
+                    var rows = new List<Tensor> { (1 - mix) * kh.narrow(1, 0, 1) };
+                    for (long t = 1; t < T; t++) rows.Add((1 - mix) * kh.narrow(1, t, 1) + mix * kh.narrow(1, t - 1, 1));
+                    kh = cat(rows, dim: 1);
+                }
                 if (c.PositionalEmbedding == PositionalEmbedding.Rotary) (qh, kh) = (Rotate(qh), Rotate(kh));
                 Tensor e = (qh.matmul(kh.transpose(1, 2)) / Math.Sqrt(D)).exp(); // (B, T, T)
                 e = e * ones(T, T, ScalarType.Float64).tril(); // causal: key j <= query i

@@ -22,6 +22,7 @@ public sealed class SparseGptTests
             string h = $"transformer.h.{i}.";
             names.AddRange([h + "ln_1.weight", h + "attn.c_attn.weight", h + "attn.c_attn.bias", h + "attn.c_proj.weight", h + "attn.c_proj.bias"]);
             if (c.AttentionSink) names.Add(h + "attn.attn_imp.sink_logit");
+            if (c.SmearedKeys) names.Add(h + "attn.smear.smear_logit");
             names.AddRange([h + "ln_2.weight", h + "mlp.c_fc.weight", h + "mlp.c_fc.bias", h + "mlp.c_proj.weight", h + "mlp.c_proj.bias"]);
         }
         names.AddRange(["transformer.ln_f.weight", "lm_head.weight"]);
@@ -109,7 +110,36 @@ public sealed class SparseGptTests
         Assert.True(again.state_dict()["transformer.h.3.mlp.c_fc.weight"].Same(p["transformer.h.3.mlp.c_fc.weight"]));
     }
 
-    public static TheoryData<string> ReferenceConfigs() => ["released", "off", "all_options", "rotary", "rotary_sink"];
+    [Fact]
+    public void Smeared_keys_add_one_logit_per_head_start_at_an_even_mix_and_vanish_at_a_very_negative_logit()
+    {
+        using var scope = NewDisposeScope();
+        ModelConfig plain = TestModels.Tiny() with { PositionalEmbedding = PositionalEmbedding.Rotary };
+        ModelConfig smeared = plain with { SmearedKeys = true };
+        using var fresh = new SparseGpt(smeared);
+        Assert.Equal(ExpectedNames(smeared), fresh.named_parameters().Select(p => p.name).ToArray());
+        Assert.Equal(smeared.ParameterCount(), fresh.parameters().Sum(p => p.numel()));
+        Assert.Equal(plain.ParameterCount() + smeared.NLayer * smeared.NHead, smeared.ParameterCount());
+        Assert.Equal(0, fresh.state_dict()["transformer.h.0.attn.smear.smear_logit"].abs().max().item<float>());
+        Assert.Equal((ParameterKind.Dense, NeuronAxis.None),
+            fresh.DescribeParameters().Single(p => p.Name == "transformer.h.1.attn.smear.smear_logit") is var d ? (d.Kind, d.NeuronAxis) : default);
+        Assert.DoesNotContain("smeared_keys", Json.Serialize(plain)); // off: config files and hashes as before
+        Assert.Contains("\"smeared_keys\": true", Json.Serialize(smeared));
+
+        // With a = sigmoid(-40) ~ 4e-18 the keys are the plain ones: same weights, same logits.
+        using var withSmear = TestModels.Create(smeared, dtype: ScalarType.Float64);
+        using var without = TestModels.Create(plain, dtype: ScalarType.Float64);
+        var weights = withSmear.state_dict();
+        using (no_grad())
+        {
+            foreach (var (name, t) in without.state_dict()) t.copy_(weights[name]);
+            foreach (var (name, t) in weights.Where(w => w.Key.EndsWith(".smear_logit"))) t.fill_(-40.0);
+            var tokens = TestModels.Tokens(2, 9);
+            Assert.True(withSmear.forward(tokens).allclose(without.forward(tokens), rtol: 1e-12, atol: 1e-12));
+        }
+    }
+
+    public static TheoryData<string> ReferenceConfigs() => ["released", "off", "all_options", "rotary", "rotary_sink", "smeared", "smeared_sink"];
 
     static ModelConfig Named(string name) => name switch
     {
@@ -117,6 +147,8 @@ public sealed class SparseGptTests
         "off" => TestModels.Tiny(ActivationSparsity.Off),
         "rotary" => TestModels.Tiny() with { PositionalEmbedding = PositionalEmbedding.Rotary },      // fused attention
         "rotary_sink" => TestModels.Tiny() with { PositionalEmbedding = PositionalEmbedding.Rotary, AttentionSink = true }, // explicit scores
+        "smeared" => TestModels.Tiny() with { PositionalEmbedding = PositionalEmbedding.Rotary, SmearedKeys = true },
+        "smeared_sink" => TestModels.Tiny() with { SmearedKeys = true, AttentionSink = true },
         _ => TestModels.AllOptions(),
     };
 

@@ -164,5 +164,7 @@ public sealed class ReleaseConfigTests
         Assert.Contains("one afrac", e.Message);
         e = Assert.Throws<SparseCircuitsException>(() => ReleaseConfig.Write(ours with { PositionalEmbedding = PositionalEmbedding.Rotary }, "custom", out _));
         Assert.Contains("rotary", e.Message);
+        e = Assert.Throws<SparseCircuitsException>(() => ReleaseConfig.Write(ours with { SmearedKeys = true }, "custom", out _));
+        Assert.Contains("smeared keys", e.Message);
     }
 }
