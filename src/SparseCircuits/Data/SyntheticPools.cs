@@ -86,7 +86,21 @@ internal static class SyntheticPools
         "weather", "trips", "budget", "shopping", "orders_today", "about_me", "story", "poems", "tally",
     ];
 
-    public static readonly string[] FileKinds = ["asc", "lst", "tab", "rec", "bak"];
+    public static readonly string[] FileKinds = ["asc", "lst", "tab", "rec", "bak", "toml", "conf", "pkl", "bin", "sql", "tex", "rst", "sqlite", "srt", "jsonl"];
+
+    /// <summary>
+    /// Words that say a file is read (<c>incoming_menu.lst</c>) or written (<c>outbox_grades.tab</c>);
+    /// the generated mode follows them. Not the task's words (input/output, src/dst, ...), so
+    /// <c>with_open</c> still measures whether the model carries the idea over from real code.
+    /// </summary>
+    public static readonly string[] ReadFileWords = ["incoming", "inbox", "scanned", "collected", "fetched", "downloaded", "harvested"];
+    public static readonly string[] WrittenFileWords = ["outgoing", "written", "outbox", "generated", "printed", "packed", "archived", "completed"];
+
+    /// <summary>Suffixes of names that hold a file's path (<c>guests_doc</c>), folders, encodings, names for a file's lines.</summary>
+    public static readonly string[] PathSuffixes = ["fn", "doc", "where", "location", "spot"];
+    public static readonly string[] Folders = ["home", "shared", "backups", "notes_dir", "spool", "drafts"];
+    public static readonly string[] Encodings = ["utf-8", "utf8", "ascii", "latin-1"];
+    public static readonly string[] LineNames = ["ln", "row_text", "entry_line", "raw_line"];
 
     /// <summary>Exception types a simple program catches or raises.</summary>
     public static readonly string[] Errors = ["ValueError", "KeyError", "IndexError", "TypeError", "ZeroDivisionError", "RuntimeError"];
@@ -94,11 +108,13 @@ internal static class SyntheticPools
     /// <summary>Standard modules a simple program imports.</summary>
     public static readonly string[] Modules = ["math", "random", "string", "calendar", "collections", "itertools", "statistics", "functools"];
 
-    /// <summary>Loop indices, dict-loop names, file handles, exception names, lambda names and class-name suffixes.</summary>
+    /// <summary>Loop indices, dict-loop names, exception names, lambda names and class-name suffixes.</summary>
     public static readonly string[] IndexNames = ["i", "j", "ix", "jx", "pos", "slot", "step_no"];
     public static readonly string[] KeyNames = ["k", "kind", "tag_name", "label_"];
     public static readonly string[] ValueNames = ["v", "qty", "amount_", "count_"];
-    public static readonly string[] Handles = ["fd", "fh_in", "fh_out", "stream_in", "sink"];
+    /// <summary>File handles for reading and for writing (a handle named for one direction is not used for the other).</summary>
+    public static readonly string[] ReadHandles = ["fd", "fh_in", "stream_in", "fobj"];
+    public static readonly string[] WriteHandles = ["fd", "fh_out", "sink", "fobj"];
     public static readonly string[] ErrorNames = ["e", "err", "exc"];
     public static readonly string[] LambdaNames = ["twice", "squared", "add_one", "as_text", "is_big", "pick_one", "make_key", "size_of", "halved", "bump"];
     public static readonly string[] ClassSuffixes = ["Entry", "Group", "Set", "Info", "Card"];

@@ -498,27 +498,76 @@ public sealed class SyntheticPython
         KeepNew(scope, inner);
     }
 
+    /// <summary>
+    /// Opening a file: with <c>with ... as</c> or a plain assignment, for reading or writing. The
+    /// file is a literal, a path held in a variable or an f-string; half the time its name says
+    /// the direction (<c>incoming_...</c> is read, <c>outbox_...</c> written) and the mode follows it,
+    /// as it does in real code. Only literal file names taught the model that <c>open(</c> is always
+    /// followed by a quoted name and one of five extensions, and a name never told read from write.
+    /// </summary>
     void WithOpen(int depth, List<Variable> scope)
     {
-        string f = Pick(Handles);
-        string file = Quoted($"{Pick(FileStems)}.{Pick(FileKinds)}");
-        bool plain = Chance(0.2);
-        if (plain || Chance(0.55))
+        bool write = Chance(0.45);
+        string f = Pick(write ? WriteHandles : ReadHandles);
+        // The direction word, when there is one, goes into the file name or the path variable.
+        string? cue = Chance(0.5) ? Pick(write ? WrittenFileWords : ReadFileWords) : null;
+        string stem = cue is null ? Pick(FileStems) : Chance(0.5) ? $"{cue}_{Pick(FileStems)}" : cue;
+        string file = $"{stem}.{Pick(FileKinds)}";
+        string argument;
+        switch (Int(0, 6))
         {
-            // Reading, with `with` or as a plain assignment whose handle is closed by hand.
-            string call = $"open({file}{(Chance(0.5) ? $", {Quoted("r")}" : "")})";
-            Line(depth, plain ? $"{f} = {call}" : $"with {call} as {f}:");
-            var v = FreshVariable(scope, Chance(0.5) ? Kind.Str : Kind.List);
-            Line(plain ? depth : depth + 1, v.Kind == Kind.Str ? $"{v.Name} = {f}.read()" : $"{v.Name} = {f}.readlines()");
-            if (plain) Line(depth, $"{f}.close()");
-            scope.Add(v);
+            case <= 1:
+                argument = Quoted(file);
+                break;
+            case 2:
+                // A name for the path, set just before, as scripts do.
+                string pathName = $"{(cue ?? Pick(Things).Many)}_{Pick(PathSuffixes)}";
+                Line(depth, $"{pathName} = {Quoted(file)}");
+                scope.Add(new Variable(pathName, Kind.Str));
+                argument = pathName;
+                break;
+            case 3 when cue is null && Find(scope, Kind.Str) is { } named && !named.Name.Contains('.'):
+                // A string already in scope (often a parameter) holds the path.
+                argument = named.Name;
+                break;
+            case 4 or 5 when Find(scope, Kind.Str) is { } part && !part.Name.Contains('.'):
+                // An f-string path around a string in scope.
+                argument = $"f{_quote}{Pick(Folders)}/{(cue is null ? "" : cue + "_")}{{{part.Name}}}.{Pick(FileKinds)}{_quote}";
+                break;
+            default:
+                argument = Quoted($"{Pick(Folders)}/{file}");
+                break;
+        }
+        string mode = write ? Pick(["w", "w", "a"]) : "r";
+        var arguments = new List<string> { argument };
+        if (write || Chance(0.5)) arguments.Add(Chance(0.2) ? $"mode={Quoted(mode)}" : Quoted(mode));
+        if (Chance(0.2)) arguments.Add($"encoding={Quoted(Pick(Encodings))}");
+        string call = $"open({string.Join(", ", arguments)})";
+        bool plain = Chance(0.2);
+        int inner = plain ? depth : depth + 1;
+        Line(depth, plain ? $"{f} = {call}" : $"with {call} as {f}:");
+        if (!write)
+        {
+            switch (Int(0, 3))
+            {
+                case 0:
+                    string line = Pick(LineNames);
+                    Line(inner, $"for {line} in {f}:");
+                    Line(inner + 1, $"print({line}.strip())");
+                    break;
+                default:
+                    var v = FreshVariable(scope, Chance(0.5) ? Kind.Str : Kind.List);
+                    Line(inner, v.Kind == Kind.Str ? $"{v.Name} = {f}.{Pick(["read()", "read()", "readline()"])}" : $"{v.Name} = {f}.readlines()");
+                    scope.Add(v);
+                    break;
+            }
         }
         else
         {
-            Line(depth, $"with open({file}, {Quoted(Pick(["w", "w", "a"]))}) as {f}:");
             var v = scope.Count > 0 ? Pick(scope) : null;
-            Line(depth + 1, v is null ? $"{f}.write({Str()})" : $"{f}.write(f{_quote}{Phrase()} {{{v.Name}}}\\n{_quote})");
+            Line(inner, v is null ? $"{f}.write({Str()})" : $"{f}.write(f{_quote}{Phrase()} {{{v.Name}}}\\n{_quote})");
         }
+        if (plain) Line(depth, $"{f}.close()");
     }
 
     void Try(int depth, List<Variable> scope, bool inFunction)

@@ -53,6 +53,31 @@ public sealed class SyntheticPythonTests
     }
 
     [Fact]
+    public void Files_are_opened_by_literal_variable_and_f_string_and_their_direction_words_fix_the_mode()
+    {
+        var calls = Regex.Matches(string.Join("\n", Programs(8, 1500)), @"open\((?<path>[^,)]+)(?:, (?:mode=)?(?<q>['""])(?<mode>\w+)\k<q>)?[^)]*\)")
+            .Select(m => (Path: m.Groups["path"].Value, Mode: m.Groups["mode"].Success ? m.Groups["mode"].Value : "r")).ToList();
+        Assert.True(calls.Count > 200, $"only {calls.Count} open() calls");
+        // Not only quoted names: a model that saw nothing else expects `open(` to go on with a quote and an extension.
+        double Share(Func<string, bool> form) => calls.Count(c => form(c.Path)) / (double)calls.Count;
+        Assert.InRange(Share(p => p[0] is '"' or '\''), 0.3, 0.8);
+        Assert.InRange(Share(p => p.StartsWith("f\"") || p.StartsWith("f'")), 0.05, 0.4);
+        Assert.InRange(Share(p => char.IsLetter(p[0]) && !p.StartsWith("f\"") && !p.StartsWith("f'")), 0.1, 0.5);
+        // Half the names say the direction, and then the mode agrees with it.
+        var read = calls.Where(c => SyntheticPools.ReadFileWords.Any(c.Path.Contains)).ToList();
+        var written = calls.Where(c => SyntheticPools.WrittenFileWords.Any(c.Path.Contains)).ToList();
+        Assert.InRange((read.Count + written.Count) / (double)calls.Count, 0.3, 0.7);
+        Assert.NotEmpty(read);
+        Assert.NotEmpty(written);
+        Assert.All(read, c => Assert.Equal("r", c.Mode));
+        Assert.All(written, c => Assert.Contains(c.Mode, new[] { "w", "a" }));
+        // Without a direction word both modes occur.
+        var plain = calls.Except(read).Except(written).ToList();
+        Assert.Contains(plain, c => c.Mode == "r");
+        Assert.Contains(plain, c => c.Mode is "w" or "a");
+    }
+
+    [Fact]
     public void Names_do_not_give_away_their_type()
     {
         // A variable's type must be read from its assignment: the same name is set up as a set in
