@@ -28,7 +28,8 @@ namespace SparseCircuits.Training;
 /// and with <c>COMPLETE</c> in it, so a process killed at any point never leaves something that
 /// looks complete. (Durability against power loss would also need a directory fsync, which .NET
 /// does not expose; files themselves are flushed to disk.) After each save the store keeps the
-/// last <see cref="KeepLast"/> checkpoints plus the best one and deletes the rest. "Latest" means
+/// last <see cref="KeepLast"/> checkpoints, the best one and those at multiples of
+/// <see cref="KeepEvery"/>, and deletes the rest. "Latest" means
 /// the highest step: one writer per directory, and a run restarted from an older checkpoint
 /// should write to a fresh directory.
 /// </summary>
@@ -50,10 +51,12 @@ public sealed partial class CheckpointStore
     [GeneratedRegex(@"^\.step_\d+\.(partial|replaced|deleting)-(\d+)-[0-9a-f]+$")]
     private static partial Regex WorkDirectoryPattern();
 
-    public CheckpointStore(string root, int keepLast = 3)
+    public CheckpointStore(string root, int keepLast = 3, int keepEvery = 0)
     {
         if (string.IsNullOrWhiteSpace(root)) throw new SparseCircuitsException("checkpoint directory is empty: give a path");
         if (keepLast < 1) throw new SparseCircuitsException($"checkpoint keep_last must be >= 1 (got {keepLast})");
+        if (keepEvery < 0) throw new SparseCircuitsException($"checkpoint keep_every must be >= 0 (got {keepEvery})");
+        KeepEvery = keepEvery;
         Root = Path.GetFullPath(root);
         if (File.Exists(Root)) throw new SparseCircuitsException($"checkpoint directory {Root} is a file");
         KeepLast = keepLast;
@@ -63,6 +66,9 @@ public sealed partial class CheckpointStore
 
     /// <summary>How many of the most recent checkpoints survive pruning (the best one survives too).</summary>
     public int KeepLast { get; }
+
+    /// <summary>Checkpoints whose step is a multiple of this survive pruning as well; 0 = none.</summary>
+    public int KeepEvery { get; }
 
     public static string DirectoryName(long step) => string.Create(CultureInfo.InvariantCulture, $"step_{step:D6}");
 
@@ -261,6 +267,7 @@ public sealed partial class CheckpointStore
     {
         var keep = checkpoints.TakeLast(KeepLast).Select(c => c.Directory).ToHashSet();
         if (Best(checkpoints) is { } best) keep.Add(best.Directory);
+        if (KeepEvery > 0) keep.UnionWith(checkpoints.Where(c => c.Step % KeepEvery == 0).Select(c => c.Directory));
         foreach (CheckpointInfo c in checkpoints)
         {
             if (keep.Contains(c.Directory)) continue;

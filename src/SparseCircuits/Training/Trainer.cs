@@ -50,7 +50,7 @@ public static class Trainer
         if (frozen) foreach (var p in model.parameters()) p.requires_grad_(false);
         using var optimizer = new AdamWithDecoupledDecay(
             parameters.Where(_ => !frozen).Select(p => new OptimizedParameter(p.Name, p.Tensor, Decay: p.IsSparseMatrix)).Concat(companion?.Parameters ?? []), config.Optimizer);
-        var store = new CheckpointStore(run.CheckpointsDir, config.KeepLastCheckpoints);
+        var store = new CheckpointStore(run.CheckpointsDir, config.KeepLastCheckpoints, config.KeepCheckpointsEvery);
 
         long step = 0, tokensSeen = 0;
         double? bestVal = null;

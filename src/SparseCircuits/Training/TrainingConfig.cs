@@ -79,6 +79,12 @@ public sealed record TrainingConfig
     public long EvalTokens { get; init; } = 32_768;
     public int CheckpointInterval { get; init; } = 100;
     public int KeepLastCheckpoints { get; init; } = 3;
+    /// <summary>
+    /// Checkpoints at multiples of this step survive pruning too (0 = none): a learning curve, or
+    /// circuits across training, from one run. Left out of config files at 0.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public int KeepCheckpointsEvery { get; init; }
 
     public ScheduleConfig Schedule() =>
         new ScheduleConfig(Steps, LearningRate, Dense ? 1.0 : WeightDensity, AnnealFraction, WarmupFraction).Validate();
@@ -99,6 +105,7 @@ public sealed record TrainingConfig
         if (EvalTokens < 1) throw Bad("eval_tokens", ">= 1", EvalTokens);
         if (CheckpointInterval < 1) throw Bad("checkpoint_interval", ">= 1", CheckpointInterval);
         if (KeepLastCheckpoints < 1) throw Bad("keep_last_checkpoints", ">= 1", KeepLastCheckpoints);
+        if (KeepCheckpointsEvery < 0) throw Bad("keep_checkpoints_every", ">= 0 (0 = none)", KeepCheckpointsEvery);
         if (Streams < 1 || BatchSize % Streams != 0) throw Bad("streams", $">= 1 and a divisor of batch_size {BatchSize}", Streams);
         if (!Enum.IsDefined(MatmulPrecision)) throw Bad("matmul_precision", "fp32 or bf16", MatmulPrecision);
         if (!Enum.IsDefined(Kernels)) throw Bad("kernels", "auto, dense or sparse", Kernels);

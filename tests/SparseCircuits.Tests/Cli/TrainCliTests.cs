@@ -18,6 +18,7 @@ public sealed class TrainCliTests(SyntheticData data) : IClassFixture<SyntheticD
     [InlineData("model.activation_sparsity.mlp_neuron=2", "mlp_neuron must be in (0, 1]")]
     [InlineData("batch_size=0", "batch_size must be >= 1")]
     [InlineData("repeat_fraction=1.5", "repeat_fraction must be in [0, 1]")]
+    [InlineData("keep_checkpoints_every=-1", "keep_checkpoints_every must be >= 0")]
     [InlineData("no_such_field=3", "unknown config field 'no_such_field'")]
     [InlineData("steps=abc", "config field steps must be a number (got \"abc\")")]
     [InlineData("dense=3", "config field dense must be true or false (got 3)")]

@@ -117,6 +117,16 @@ public sealed class CheckpointStoreTests
     }
 
     [Fact]
+    public void Checkpoints_at_multiples_of_keep_every_survive_pruning()
+    {
+        using var dir = new TempDirectory();
+        var store = new CheckpointStore(dir.Path, keepLast: 2, keepEvery: 200);
+        for (long step = 100; step <= 700; step += 100) Save(store, step, valLoss: null);
+        Assert.Equal([200L, 400, 600, 700], store.List().Select(c => c.Step));
+        Assert.Contains("keep_every", Assert.Throws<SparseCircuitsException>(() => new CheckpointStore(dir.Path, keepEvery: -1)).Message);
+    }
+
+    [Fact]
     public void Interrupted_saves_are_invisible_and_cleaned_up()
     {
         using var dir = new TempDirectory();

@@ -34,6 +34,18 @@ public sealed class TrainerTests(SyntheticData data) : IClassFixture<SyntheticDa
     }
 
     [Fact]
+    public void Keep_checkpoints_every_keeps_a_learning_curve_and_is_left_out_of_config_files_at_zero()
+    {
+        using var dir = new TempDir();
+        Trainer.Run(new TrainingRequest(Tiny(60) with { KeepLastCheckpoints = 1, KeepCheckpointsEvery = 20 }, data.ShardDir, dir["curve"]), NullProgress.Instance);
+        var kept = new CheckpointStore(Path.Combine(dir["curve"], "checkpoints")).List().Select(c => c.Step).ToList();
+        Assert.Equal([20L, 40, 60], kept.Where(s => s % 20 == 0));
+        Assert.DoesNotContain(10L, kept.Where(s => s != new CheckpointStore(Path.Combine(dir["curve"], "checkpoints")).Best()?.Step));
+        Assert.Contains("\"keep_checkpoints_every\": 20", File.ReadAllText(Path.Combine(dir["curve"], "config.json")));
+        Assert.DoesNotContain("keep_checkpoints_every", Json.Serialize(Tiny()));
+    }
+
+    [Fact]
     public void Batch_streams_train_like_one_batch_and_resume_bit_for_bit()
     {
         using var dir = new TempDir();
