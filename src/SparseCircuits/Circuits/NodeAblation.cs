@@ -1,4 +1,5 @@
 using SparseCircuits.Model;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SparseCircuits.Circuits;
@@ -45,7 +46,12 @@ public sealed class NodeAblation : IDisposable
             Tensor mask = nodeMask.narrow(-1, p.Offset, p.Width);
             if (mask.dim() == 2) mask = mask.unsqueeze(1); // (B, 1, width): one row per prompt, shared over positions
             Tensor baseline = _baseline[i];
-            hooks.Replace(p.Name, x => x * mask + baseline * (1 - mask));
+            // One full-size tensor per call (addcmul) instead of two: pruning runs this at every location.
+            hooks.Replace(p.Name, x =>
+            {
+                using Scalar one = 1f;
+                return (baseline * (1 - mask)).addcmul(x, mask, one);
+            });
         }
         return hooks;
     }

@@ -8,7 +8,9 @@ namespace SparseCircuits.Training;
 /// checkpoint of a model with the same shape instead of a random initialisation. Why: on a CPU a
 /// bridged pair (docs/bridges.md) cannot afford to train its sparse model from scratch next to the
 /// dense one, but can fit bridges around a sparse model that already does the tasks. Optimizer
-/// moments, step and sampler start fresh; only the weights come over.
+/// moments, step and sampler start fresh; only the weights come over. The activation sparsity may
+/// differ (it has no parameters): a model trained without AbsTopK can start a sparse one, the
+/// dense-first schedule of docs/training.md.
 /// </summary>
 public static class InitialWeights
 {
@@ -29,7 +31,8 @@ public static class InitialWeights
 
     /// <summary>
     /// Copies the weights of <paramref name="checkpointDir"/> into <paramref name="model"/>, refusing a
-    /// checkpoint of another model shape (vocabulary, width, depth, activation sparsity ...).
+    /// checkpoint of another model (vocabulary, width, depth, positions ...); only the activation
+    /// sparsity may differ.
     /// </summary>
     /// <returns>SHA-256 of the weights file, for the run's manifest</returns>
     public static string Load(SparseGpt model, ModelConfig expected, string checkpointDir)
@@ -42,9 +45,11 @@ public static class InitialWeights
         return Hashing.Sha256File(Path.Combine(checkpointDir, CheckpointStore.ModelFile));
     }
 
+    const string ActivationSparsityField = "activation_sparsity";
+
     static string? FirstDifference(ModelConfig a, ModelConfig b)
     {
         var (x, y) = (System.Text.Json.Nodes.JsonNode.Parse(Json.Serialize(a))!.AsObject(), System.Text.Json.Nodes.JsonNode.Parse(Json.Serialize(b))!.AsObject());
-        return x.Select(kv => kv.Key).FirstOrDefault(k => x[k]?.ToJsonString() != y[k]?.ToJsonString());
+        return x.Select(kv => kv.Key).FirstOrDefault(k => k != ActivationSparsityField && x[k]?.ToJsonString() != y[k]?.ToJsonString());
     }
 }

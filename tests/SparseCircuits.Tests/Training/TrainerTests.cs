@@ -80,19 +80,8 @@ public sealed class TrainerTests(SyntheticData data) : IClassFixture<SyntheticDa
 
         // The first step's loss is the starting model's loss on the run's first batch.
         using TrainedModel start = TrainedModel.Load(dir["first"]);
-        var shards = SparseCircuits.Data.ShardManifest.Load(data.ShardDir);
-        using var train = shards.Open(data.ShardDir, SparseCircuits.Data.CorpusSplit.Train);
-        var windows = new long[warm.BatchSize * (warm.Model.NCtx + 1)];
-        new SparseCircuits.Data.RandomWindowSampler(train, warm.BatchSize, warm.Model.NCtx, warm.Seed).Next(windows);
-        double expected;
-        using (no_grad())
-        {
-            Tensor batch = tensor(windows).view(warm.BatchSize, -1);
-            Tensor logits = start.Model.forward(batch.narrow(1, 0, warm.Model.NCtx));
-            expected = FusedCrossEntropy.Mean(logits.view(-1, logits.shape[2]), batch.narrow(1, 1, warm.Model.NCtx).reshape(-1)).item<float>();
-        }
         var metrics = MetricsLog.Read(dir["warm"]);
-        Assert.Equal(expected, metrics[0].TrainLoss, 4);
+        Assert.Equal(FirstBatchLoss(start.Model, warm), metrics[0].TrainLoss, 4);
         var cold = MetricsLog.Read(dir["first"]);
         Assert.True(metrics[0].TrainLoss < cold[0].TrainLoss - 0.5, $"warm start {metrics[0].TrainLoss} vs random {cold[0].TrainLoss}");
 
@@ -100,6 +89,42 @@ public sealed class TrainerTests(SyntheticData data) : IClassFixture<SyntheticDa
         var manifest = Json.ReadFile<RunManifest>(new RunDirectory(dir["warm"]).ManifestFile);
         Assert.Equal(Hashing.Sha256File(Path.Combine(from, CheckpointStore.ModelFile)), manifest.InitWeightsSha256);
         Assert.Equal(2, manifest.Sessions.Count);
+    }
+
+    [Fact]
+    public void A_model_trained_without_AbsTopK_warm_starts_one_with_it()
+    {
+        // The dense-first schedule: activation sparsity holds no parameters, so it may differ.
+        using var dir = new TempDir();
+        TrainingConfig plain = Tiny(20) with { Model = Tiny().Model with { ActivationSparsity = ActivationSparsity.Off } };
+        Trainer.Run(new TrainingRequest(plain, data.ShardDir, dir["plain"]), NullProgress.Instance);
+        string from = InitialWeights.Resolve(dir["plain"]);
+        var sparse = Tiny(4) with { InitFrom = from, AnnealFraction = 0 };
+        Assert.NotEqual(plain.Model.ActivationSparsity, sparse.Model.ActivationSparsity);
+        Trainer.Run(new TrainingRequest(sparse, data.ShardDir, dir["sparse"]), NullProgress.Instance);
+
+        // Its first loss is the plain model's weights run with AbsTopK, not without it.
+        using var withAbsTopK = new SparseGpt(sparse.Model, new Generator(0, CPU));
+        InitialWeights.Load(withAbsTopK, sparse.Model, from);
+        using TrainedModel without = TrainedModel.Load(dir["plain"]);
+        double first = MetricsLog.Read(dir["sparse"])[0].TrainLoss;
+        Assert.Equal(FirstBatchLoss(withAbsTopK, sparse), first, 4);
+        Assert.True(Math.Abs(FirstBatchLoss(without.Model, sparse) - first) > 1e-3, "AbsTopK changed nothing");
+        Assert.Equal(Hashing.Sha256File(Path.Combine(from, CheckpointStore.ModelFile)), Json.ReadFile<RunManifest>(new RunDirectory(dir["sparse"]).ManifestFile).InitWeightsSha256);
+    }
+
+    /// <summary>The loss of <paramref name="model"/> on the first batch a run of <paramref name="config"/> draws.</summary>
+    double FirstBatchLoss(SparseGpt model, TrainingConfig config)
+    {
+        var shards = SparseCircuits.Data.ShardManifest.Load(data.ShardDir);
+        using var train = shards.Open(data.ShardDir, SparseCircuits.Data.CorpusSplit.Train);
+        var windows = new long[config.BatchSize * (config.Model.NCtx + 1)];
+        new SparseCircuits.Data.RandomWindowSampler(train, config.BatchSize, config.Model.NCtx, config.Seed).Next(windows);
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        Tensor batch = tensor(windows).view(config.BatchSize, -1);
+        Tensor logits = model.forward(batch.narrow(1, 0, config.Model.NCtx));
+        return FusedCrossEntropy.Mean(logits.view(-1, logits.shape[2]), batch.narrow(1, 1, config.Model.NCtx).reshape(-1)).item<float>();
     }
 
     [Fact]
