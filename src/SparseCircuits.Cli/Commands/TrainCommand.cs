@@ -51,7 +51,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         bool resuming = settings.Resume && run.HasRun;
         string data = settings.Data ?? (resuming ? run.ReadDataDir() : null) ?? DefaultData;
         TrainingConfig config = resuming && settings.Config is null
-            ? run.ReadConfig() // resume with exactly the config the run started with
+            ? ResumedConfig(run, settings) // exactly the config the run started with
             : BuildConfig(settings, data);
         Console.WriteLine(Json.Serialize(config));
         AnsiConsole.MarkupLine($"[bold]{config.Preset}[/]: {config.Model.ParameterCount():N0} params, " +
@@ -68,6 +68,17 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
                               $"{result.TokensPerSecond:N0} tokens/s; {result.Elapsed:hh\\:mm\\:ss}");
         Console.WriteLine($"run: {Path.GetFullPath(outDir)}");
         return 0;
+    }
+
+    /// <summary>
+    /// The run's own config, with any --set, --seed, --max-steps or --dense applied on top so the
+    /// trainer refuses a change by name instead of the option being dropped without a word.
+    /// </summary>
+    static TrainingConfig ResumedConfig(RunDirectory run, Settings settings)
+    {
+        TrainingConfig config = ConfigLoader.Load(run.ReadConfig(), jsonFile: null, settings.Set);
+        config = settings.WithRunOptions(config, settings.Seed);
+        return settings.Dense ? config with { Dense = true } : config;
     }
 
     static TrainingConfig BuildConfig(Settings settings, string data)

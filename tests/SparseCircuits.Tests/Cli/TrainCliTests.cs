@@ -94,6 +94,8 @@ public sealed class TrainCliTests(SyntheticData data) : IClassFixture<SyntheticD
 
         // Resuming with a different config is refused.
         CliRunner.AssertCleanError(CliRunner.Run(Train(dir["run"], "--resume", "--set", "learning_rate=0.5", "--config", Path.Combine(dir["run"], "config.json"))), "differs");
+        // So is a --set on a plain --resume (it used to be dropped without a word).
+        CliRunner.AssertCleanError(CliRunner.Run(Train(dir["run"], "--resume", "--set", "keep_checkpoints_every=7")), "differs");
         // A second run into the same directory without --resume is refused.
         CliRunner.AssertCleanError(CliRunner.Run(Train(dir["run"])), "--resume");
         Assert.Equal(original, File.ReadAllBytes(weights));
