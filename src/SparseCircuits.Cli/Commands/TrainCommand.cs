@@ -72,7 +72,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
 
     /// <summary>
     /// The run's own config, with any --set, --seed, --max-steps or --dense applied on top so the
-    /// trainer refuses a change by name instead of the option being dropped without a word.
+    /// trainer refuses a change instead of the option being dropped without a word.
     /// </summary>
     static TrainingConfig ResumedConfig(RunDirectory run, Settings settings)
     {
