@@ -74,9 +74,12 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
     /// The run's own config, with any --set, --seed, --max-steps or --dense applied on top so the
     /// trainer refuses a change instead of the option being dropped without a word.
     /// </summary>
-    static TrainingConfig ResumedConfig(RunDirectory run, Settings settings)
+    static TrainingConfig ResumedConfig(RunDirectory run, Settings settings) =>
+        WithOptions(ConfigLoader.Load(run.ReadConfig(), jsonFile: null, settings.Set), settings);
+
+    /// <summary>--seed, --max-steps, --init and --dense on top of a config.</summary>
+    static TrainingConfig WithOptions(TrainingConfig config, Settings settings)
     {
-        TrainingConfig config = ConfigLoader.Load(run.ReadConfig(), jsonFile: null, settings.Set);
         config = settings.WithRunOptions(config, settings.Seed);
         return settings.Dense ? config with { Dense = true } : config;
     }
@@ -84,9 +87,6 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
     static TrainingConfig BuildConfig(Settings settings, string data)
     {
         int vocab = ShardManifest.Load(data).VocabSize;
-        TrainingConfig config = ConfigLoader.Load(TrainingPresets.ForThisMachine(settings.Preset, vocab), settings.Config, settings.Set);
-        config = settings.WithRunOptions(config, settings.Seed);
-        if (settings.Dense) config = config with { Dense = true };
-        return config.Validate();
+        return WithOptions(ConfigLoader.Load(TrainingPresets.ForThisMachine(settings.Preset, vocab), settings.Config, settings.Set), settings).Validate();
     }
 }
