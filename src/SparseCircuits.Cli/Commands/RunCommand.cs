@@ -45,6 +45,10 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         [Description("Training config overrides, as for `circuits train`. Repeatable.")]
         public string[] Set { get; init; } = [];
 
+        [CommandOption("--dense-start-steps <N>")]
+        [Description("Steps of the plain transformer the sparse model starts from (default: as many as the sparse model's); the sparse model then keeps AbsTopK off at attention. 0 = the paper's schedule: sparse from a random init.")]
+        public long? DenseStartSteps { get; init; }
+
         [CommandOption("--task <NAME|FILE.jsonl>")]
         [Description("Tasks of the circuits stage (repeatable). Default: the paper's 20 tasks.")]
         public string[] Tasks { get; init; } = [];
@@ -82,7 +86,7 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         }).Validate();
         long synthetic = CorpusOptions.ParseSize(settings.Synthetic);
         var options = new PipelineOptions(outDir, settings.Preset, settings.Sources, settings.Vocab, settings.Set,
-            "circuits " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)), pruning, tasks, synthetic);
+            "circuits " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)), pruning, tasks, synthetic, settings.DenseStartSteps);
         var stages = ConsoleProgress.Run(settings, progress => PipelineRunner.Run(options, progress, cancellation));
         var table = new Table().AddColumns("stage", "status", "result");
         foreach (var stage in stages) table.AddRow(stage.Stage, stage.Skipped ? "already done" : "done", Markup.Escape(stage.Detail));

@@ -9,6 +9,8 @@ public sealed record PipelineLayout(string Root)
     public string Corpus => Path.Combine(Root, "corpus");
     public string Tokenizer => Path.Combine(Root, "tokenizer");
     public string Shards => Path.Combine(Root, "shards");
+    /// <summary>The plain model the sparse one starts from (<see cref="SparseCircuits.Training.DenseStart"/>).</summary>
+    public string DenseStart => Path.Combine(Root, "dense-start");
     public string Model => Path.Combine(Root, "model");
     public string Circuits => Path.Combine(Root, "circuits");
     public string Report => Path.Combine(Root, "report.html");

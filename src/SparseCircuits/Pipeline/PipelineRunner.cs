@@ -10,10 +10,16 @@ namespace SparseCircuits.Pipeline;
 /// <param name="Pruning">pruning settings of the circuits stage (target loss, search budget, ...)</param>
 /// <param name="Tasks">which tasks the circuits stage prunes, and whether it relaxes unreachable targets</param>
 /// <param name="SyntheticBytes">generated simple Python next to the real files (0 = none)</param>
+/// <param name="DenseStartSteps">
+/// steps of the plain model the sparse one starts from (<see cref="DenseStart"/>); null = as many as the
+/// sparse model's own steps, 0 = no dense start (the paper's schedule: sparse from a random init, AbsTopK at the preset's locations)
+/// </param>
 public sealed record PipelineOptions(string OutDir, string Preset = "small", IReadOnlyList<string>? Sources = null,
     int VocabSize = BpeTrainer.DefaultVocabSize, IReadOnlyList<string>? TrainingOverrides = null, string CommandLine = "",
-    PruningConfig? Pruning = null, TaskSuiteOptions? Tasks = null, long? SyntheticBytes = null)
+    PruningConfig? Pruning = null, TaskSuiteOptions? Tasks = null, long? SyntheticBytes = null, long? DenseStartSteps = null)
 {
+    public bool HasDenseStart => DenseStartSteps != 0;
+
     /// <summary>
     /// Generated simple Python added to the real files by default (docs/training.md has the
     /// measurement that chose it): about as many bytes as the standard library itself.
@@ -52,16 +58,14 @@ public static class PipelineRunner
     public static IReadOnlyList<StageResult> Run(PipelineOptions options, IProgressReporter progress, CancellationToken cancellation = default)
     {
         var layout = new PipelineLayout(Path.GetFullPath(options.OutDir));
-        // A bad preset or --set value is found now, not after minutes of data preparation.
-        TrainingConfig NewConfig(int vocab) => ConfigLoader.Load(TrainingPresets.ForThisMachine(options.Preset, vocab), jsonFile: null, options.TrainingOverrides ?? []);
-        NewConfig(options.VocabSize).Validate();
+        // A bad preset, --set value or step count is found now, not after minutes of data preparation.
+        ModelConfigFor(options, options.VocabSize);
         var corpus = new CorpusOptions { Sources = options.Sources ?? [], SyntheticBytes = options.SyntheticBytes ?? CorpusOptions.ParseSize(PipelineOptions.DefaultSynthetic) };
-        var results = new List<StageResult>(Stages.Data(layout, corpus, options.VocabSize, progress))
-        {
-            Stages.Train(layout.Model, layout.Shards,
-                NewConfig,
-                options.CommandLine, progress, cancellation),
-        };
+        var results = new List<StageResult>(Stages.Data(layout, corpus, options.VocabSize, progress));
+        if (options.HasDenseStart) results.Add(TrainDenseStart(layout, options, progress, cancellation));
+        results.Add(Stages.Train(layout.Model, layout.Shards,
+            vocab => options.HasDenseStart ? ModelConfigFor(options, vocab) with { InitFrom = InitialWeights.Resolve(layout.DenseStart) } : ModelConfigFor(options, vocab),
+            options.CommandLine, progress, cancellation));
         using (var trained = TrainedModel.Load(layout.Model))
         {
             results.Add(Stages.Means(trained, layout.Shards, progress));
@@ -69,6 +73,35 @@ public static class PipelineRunner
         }
         results.Add(Report(layout, progress));
         return results;
+    }
+
+    /// <summary>
+    /// The config of the model the pipeline explains: the preset for this machine (with attention
+    /// AbsTopK off under a dense start), then the user's --set overrides, validated.
+    /// </summary>
+    static TrainingConfig ModelConfigFor(PipelineOptions options, int vocab)
+    {
+        TrainingConfig preset = TrainingPresets.ForThisMachine(options.Preset, vocab);
+        var config = ConfigLoader.Load(options.HasDenseStart ? DenseStart.SparseStage(preset) : preset, jsonFile: null, options.TrainingOverrides ?? []).Validate();
+        if (options.DenseStartSteps is long steps && steps < 0)
+            throw new SparseCircuitsException($"dense start steps must be >= 0 (0 = none); got {steps}");
+        return config;
+    }
+
+    /// <summary>
+    /// The plain model the sparse one starts from; skipped once the sparse run exists (it has taken
+    /// its weights, and an older pipeline directory may have none).
+    /// </summary>
+    static StageResult TrainDenseStart(PipelineLayout layout, PipelineOptions options, IProgressReporter progress, CancellationToken cancellation)
+    {
+        const string stage = "dense start";
+        if (new RunDirectory(layout.Model).HasRun)
+            return new StageResult(stage, true, new RunDirectory(layout.Model).ReadConfig().InitFrom is string from ? $"the model started from {from}" : "the model started without one");
+        return Stages.Train(layout.DenseStart, layout.Shards, vocab =>
+        {
+            TrainingConfig model = ModelConfigFor(options, vocab);
+            return DenseStart.PlainStage(model, options.DenseStartSteps ?? model.Steps).Validate();
+        }, options.CommandLine, progress, cancellation, stage);
     }
 
     /// <summary>The HTML viewer of the model and its circuits; rebuilt when older than the circuits summary it shows.</summary>

@@ -28,8 +28,9 @@ public static class Stages
     /// reached its steps is skipped. <paramref name="newConfig"/> (given the shards' vocabulary
     /// size) is only asked for when the run does not exist yet; a resumed run keeps its config.
     /// </summary>
+    /// <param name="stage">the stage's name in the summary (the pipeline's dense start is a training stage too)</param>
     public static StageResult Train(string modelDir, string shardsDir, Func<int, TrainingConfig> newConfig, string commandLine,
-        IProgressReporter progress, CancellationToken cancellation)
+        IProgressReporter progress, CancellationToken cancellation, string stage = "train")
     {
         var run = new RunDirectory(modelDir);
         TrainingConfig config;
@@ -38,14 +39,19 @@ public static class Stages
             config = run.ReadConfig();
             var latest = new CheckpointStore(run.CheckpointsDir).Latest();
             if (latest is not null && latest.Step >= config.Steps)
-                return new StageResult("train", true, $"{config.Preset}, {config.Steps} steps, val {latest.ValLoss:0.000}");
+                return new StageResult(stage, true, $"{Describe(config, modelDir)}, {config.Steps} steps, val {latest.ValLoss:0.000}");
         }
         else config = newConfig(ShardManifest.Load(shardsDir).VocabSize).Validate();
         var result = Trainer.Run(new TrainingRequest(config, shardsDir, modelDir, Resume: run.HasRun, CommandLine: commandLine),
             progress, cancellation);
-        return new StageResult("train", false, $"{config.Preset}, {result.Step} steps, val {result.ValLoss:0.000} (unigram {result.UnigramValLoss:0.000})"
+        return new StageResult(stage, false, $"{Describe(config, modelDir)}, {result.Step} steps, val {result.ValLoss:0.000} (unigram {result.UnigramValLoss:0.000})"
             + ValParts(modelDir, shardsDir, config.EvalTokens));
     }
+
+    /// <summary>"small", "small, dense", "small, started from dense-start/checkpoints/step_003000" (relative to the run's parent).</summary>
+    static string Describe(TrainingConfig config, string modelDir) =>
+        config.Preset + (config.Dense ? ", dense" : "")
+        + (config.InitFrom is null ? "" : ", started from " + Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(modelDir))!, config.InitFrom));
 
     /// <summary>" · real code X, synthetic Y": the trained model's loss on each part of val, when the corpus has both.</summary>
     static string ValParts(string modelDir, string shardsDir, long tokens)

@@ -1,4 +1,7 @@
+using SparseCircuits.Core;
+using SparseCircuits.Model;
 using SparseCircuits.Tests.Support;
+using SparseCircuits.Training;
 
 namespace SparseCircuits.Tests.Cli;
 
@@ -21,14 +24,53 @@ public sealed class RunCliTests
         Assert.DoesNotContain("already done", first.Stdout);
         Assert.Contains("real", first.Stdout); // "val real code X, synthetic Y" in the train row (the table may wrap it)
         Assert.Contains("synthetic", first.Stdout);
-        foreach (string stage in new[] { "corpus/manifest.json", "tokenizer/tokenizer.meta.json", "shards/shards.json", "model/config.json",
-                     "model/means/means.json", "circuits/summary.json", "report.html" })
+        foreach (string stage in new[] { "corpus/manifest.json", "tokenizer/tokenizer.meta.json", "shards/shards.json", "dense-start/config.json",
+                     "model/config.json", "model/means/means.json", "circuits/summary.json", "report.html" })
             Assert.True(File.Exists(dir[$"pipe/{stage}"]), stage);
+        AssertStartedFromTheDenseStart(dir["pipe"]);
 
         var second = CliRunner.Run(args);
         Assert.True(second.ExitCode == 0, second.Stderr);
-        Assert.Equal(7, second.Stdout.Split("already done").Length - 1);
+        Assert.Equal(8, second.Stdout.Split("already done").Length - 1);
         Assert.Contains("report: ", second.Stdout);
+    }
+
+    /// <summary>
+    /// The dense start: a plain run of the same shape and steps, whose final weights the sparse model
+    /// took (the manifest's hash of the initial weights), and a sparse model with attention AbsTopK off.
+    /// </summary>
+    static void AssertStartedFromTheDenseStart(string pipeline)
+    {
+        var plain = new RunDirectory(Path.Combine(pipeline, "dense-start"));
+        var sparse = new RunDirectory(Path.Combine(pipeline, "model"));
+        TrainingConfig plainConfig = plain.ReadConfig(), sparseConfig = sparse.ReadConfig();
+        Assert.True(plainConfig.Dense);
+        Assert.Equal(ActivationSparsity.Off, plainConfig.Model.ActivationSparsity);
+        Assert.Equal(sparseConfig.Steps, plainConfig.Steps);
+        Assert.False(sparseConfig.Dense);
+        Assert.Equal(DenseStart.SparseStage(sparseConfig).Model.ActivationSparsity, sparseConfig.Model.ActivationSparsity);
+        Assert.NotNull(sparseConfig.Model.ActivationSparsity.MlpNeuron);
+
+        string start = InitialWeights.Resolve(plain.Path);
+        Assert.Equal(start, sparseConfig.InitFrom);
+        Assert.Contains(Hashing.Sha256File(Path.Combine(start, CheckpointStore.ModelFile)), File.ReadAllText(sparse.ManifestFile));
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public void Without_a_dense_start_the_model_trains_from_a_random_init_with_the_presets_AbsTopK()
+    {
+        using var dir = new TempDir();
+        int i = 0;
+        foreach (string doc in SyntheticData.CopyTaskDocuments(300, seed: 6)) dir.Write($"src/f{i++}.py", doc);
+        var run = CliRunner.Run("run", "--preset", "tiny", "--source", dir["src"], "--synthetic", "0", "--out", dir["pipe"], "--vocab", "300", "--quiet",
+            "--dense-start-steps", "0", "--task", "single_double_quote", "--set", "steps=10", "--set", "model.n_ctx=32", "--set", "eval_tokens=256");
+        Assert.True(run.ExitCode == 0, run.Stderr + run.Stdout);
+        Assert.False(Directory.Exists(dir["pipe/dense-start"]));
+        TrainingConfig config = new RunDirectory(dir["pipe/model"]).ReadConfig();
+        Assert.Null(config.InitFrom);
+        Assert.Equal(TrainingPresets.Get("tiny", 300).Model.ActivationSparsity, config.Model.ActivationSparsity);
+        Assert.NotNull(config.Model.ActivationSparsity.AttnIn);
     }
 
     [Fact]
@@ -55,6 +97,7 @@ public sealed class RunCliTests
         CliRunner.AssertCleanError(CliRunner.Run("run", "--runs", "0", "--out", dir["pipe"], "--quiet"), "runs");
         CliRunner.AssertCleanError(CliRunner.Run("run", "--preset", "huge", "--out", dir["pipe"], "--quiet"), "preset 'huge'");
         CliRunner.AssertCleanError(CliRunner.Run("run", "--set", "steps=0", "--out", dir["pipe"], "--quiet"), "steps");
+        CliRunner.AssertCleanError(CliRunner.Run("run", "--dense-start-steps", "-1", "--out", dir["pipe"], "--quiet"), "dense start steps");
         Assert.False(Directory.Exists(dir["pipe"]));
     }
 }
