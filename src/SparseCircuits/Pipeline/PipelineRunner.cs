@@ -63,9 +63,11 @@ public static class PipelineRunner
         var corpus = new CorpusOptions { Sources = options.Sources ?? [], SyntheticBytes = options.SyntheticBytes ?? CorpusOptions.ParseSize(PipelineOptions.DefaultSynthetic) };
         var results = new List<StageResult>(Stages.Data(layout, corpus, options.VocabSize, progress));
         if (options.HasDenseStart) results.Add(TrainDenseStart(layout, options, progress, cancellation));
-        results.Add(Stages.Train(layout.Model, layout.Shards,
-            vocab => options.HasDenseStart ? ModelConfigFor(options, vocab) with { InitFrom = InitialWeights.Resolve(layout.DenseStart) } : ModelConfigFor(options, vocab),
-            options.CommandLine, progress, cancellation));
+        // Asked for only once the dense start has finished, so its checkpoint can be named.
+        TrainingConfig NewModel(int vocab) => options.HasDenseStart
+            ? ModelConfigFor(options, vocab) with { InitFrom = InitialWeights.Resolve(layout.DenseStart) }
+            : ModelConfigFor(options, vocab);
+        results.Add(Stages.Train(layout.Model, layout.Shards, NewModel, options.CommandLine, progress, cancellation));
         using (var trained = TrainedModel.Load(layout.Model))
         {
             results.Add(Stages.Means(trained, layout.Shards, progress));

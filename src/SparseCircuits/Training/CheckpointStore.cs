@@ -78,9 +78,11 @@ public sealed partial class CheckpointStore
     /// be at <paramref name="step"/>; its <see cref="TrainerState.ConfigSha256"/> is filled in here.
     /// </summary>
     /// <param name="valLoss">validation loss at this step, if evaluated; decides the best checkpoint</param>
+    /// <param name="atFinalDensity">false while the weights are still being annealed: then the checkpoint cannot be the best (null = not known)</param>
     /// <param name="extraFiles">further safetensors files by file name (e.g. a companion's), listed and verified like the others</param>
     public string Save(long step, IReadOnlyDictionary<string, Tensor> model, IReadOnlyDictionary<string, Tensor> optimizer,
-        TrainerState state, string configJson, double? valLoss, IReadOnlyDictionary<string, IReadOnlyDictionary<string, Tensor>>? extraFiles = null)
+        TrainerState state, string configJson, double? valLoss, IReadOnlyDictionary<string, IReadOnlyDictionary<string, Tensor>>? extraFiles = null,
+        bool? atFinalDensity = null)
     {
         foreach (string file in extraFiles?.Keys ?? [])
             if (DataFiles.Contains(file) || file == CompleteFile || !file.EndsWith(".safetensors", StringComparison.Ordinal) || Path.GetFileName(file) != file)
@@ -106,7 +108,7 @@ public sealed partial class CheckpointStore
             var digests = DataFiles.Concat(extraFiles?.Keys ?? []).ToDictionary(f => f, f => Digest(Path.Combine(staging, f)));
             // Last file written: until it exists nothing in the directory is trusted.
             AtomicFile.WriteJson(Path.Combine(staging, CompleteFile),
-                new CheckpointManifest(CheckpointManifest.CurrentFormat, step, valLoss, digests));
+                new CheckpointManifest(CheckpointManifest.CurrentFormat, step, valLoss, digests, atFinalDensity));
             Commit(staging, target);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -159,7 +161,7 @@ public sealed partial class CheckpointStore
             if (!File.Exists(Path.Combine(dir, CompleteFile))) continue;
             CheckpointManifest manifest = ReadManifest(dir);
             if (manifest.Step != step) throw new SparseCircuitsException($"{Path.Combine(dir, CompleteFile)} is for step {manifest.Step}, not {step}");
-            result.Add(new CheckpointInfo(step, dir, manifest.ValLoss));
+            result.Add(new CheckpointInfo(step, dir, manifest.ValLoss, manifest.AtFinalDensity));
         }
         return result.OrderBy(c => c.Step).ToList();
     }
@@ -167,11 +169,16 @@ public sealed partial class CheckpointStore
     /// <summary>The complete checkpoint with the highest step, or null when there is none.</summary>
     public CheckpointInfo? Latest() => List().LastOrDefault();
 
-    /// <summary>The complete checkpoint with the lowest validation loss (the earliest on ties), or null when none has one.</summary>
+    /// <summary>
+    /// The complete checkpoint with the lowest validation loss (the earliest on ties), or null when none
+    /// has one. Checkpoints saved while the weights were still being annealed do not compete: denser
+    /// than the run's model, they can have a lower loss (a run started from a dense model is at its
+    /// best before sparsity has cost it anything).
+    /// </summary>
     public CheckpointInfo? Best() => Best(List());
 
     static CheckpointInfo? Best(IReadOnlyList<CheckpointInfo> checkpoints) =>
-        checkpoints.Where(c => c.ValLoss is double v && !double.IsNaN(v)).MinBy(c => c.ValLoss);
+        checkpoints.Where(c => c.AtFinalDensity != false && c.ValLoss is double v && !double.IsNaN(v)).MinBy(c => c.ValLoss);
 
     public Checkpoint? LoadLatest() => Latest() is { } latest ? Load(latest.Directory) : null;
 

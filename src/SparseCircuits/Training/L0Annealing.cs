@@ -22,6 +22,16 @@ public static class L0Annealing
     }
 
     /// <summary>
+    /// Whether <paramref name="step"/> is past the annealing phase, so the weights are at their final
+    /// density (exactly: <see cref="Density"/> need not round to the final value).
+    /// </summary>
+    public static bool HasEnded(ScheduleConfig config, long step)
+    {
+        config.CheckStep(step);
+        return step >= config.AnnealFraction * config.TotalSteps;
+    }
+
+    /// <summary>
     /// The number of entries a matrix of <paramref name="numel"/> entries keeps at
     /// <paramref name="density"/>: round(density * numel) (halves away from zero), at least 1 and at
     /// most numel. Rounding rather than ceiling keeps products like 0.1 * 30 from becoming 4.

@@ -145,10 +145,13 @@ public static class Trainer
             if (checkpointNow)
             {
                 metrics.Flush(); // metrics reach disk before the checkpoint that vouches for them
-                if (valLoss is double vl && (bestVal is null || vl < bestVal)) bestVal = vl;
+                // The weights were last projected at schedule step `step - 1`.
+                bool atFinalDensity = config.Dense || frozen || L0Annealing.HasEnded(schedule, step - 1);
+                if (atFinalDensity && valLoss is double vl && (bestVal is null || vl < bestVal)) bestVal = vl;
                 var state = new TrainerState(step, tokensSeen, sampler.State, bestVal);
                 lastCheckpoint = store.Save(step, ModelWeights.Export(model), optimizer.ExportState(), state, configJson, valLoss,
-                    companion is null ? null : new Dictionary<string, IReadOnlyDictionary<string, Tensor>> { [companion.CheckpointFile] = companion.Export() });
+                    companion is null ? null : new Dictionary<string, IReadOnlyDictionary<string, Tensor>> { [companion.CheckpointFile] = companion.Export() },
+                    atFinalDensity);
             }
         }
         metrics.Flush();

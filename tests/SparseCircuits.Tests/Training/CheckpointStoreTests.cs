@@ -31,10 +31,10 @@ public sealed class CheckpointStoreTests
     static TrainerState State(long step) => new(step, TokensSeen: step * 256, SamplerRngState: ulong.MaxValue - 5, BestValLoss: 2.5,
         Extra: new Dictionary<string, string> { ["note"] = "hello" });
 
-    internal static string Save(CheckpointStore store, long step, double? valLoss, float fill = 1f)
+    internal static string Save(CheckpointStore store, long step, double? valLoss, float fill = 1f, bool? atFinalDensity = null)
     {
         using var scope = torch.NewDisposeScope();
-        return store.Save(step, Model(fill), Optimizer(), State(step), Config, valLoss);
+        return store.Save(step, Model(fill), Optimizer(), State(step), Config, valLoss, atFinalDensity: atFinalDensity);
     }
 
     [Fact]
@@ -114,6 +114,31 @@ public sealed class CheckpointStoreTests
         Assert.Equal("step_000600", Json.ReadFile<BestCheckpointPointer>(Path.Combine(dir.Path, "best.json")).Directory);
         using Checkpoint best = store.LoadBest()!;
         Assert.Equal(600, best.Step);
+    }
+
+    [Fact]
+    public void A_checkpoint_saved_before_the_weights_reached_their_density_is_never_the_best()
+    {
+        using var dir = new TempDirectory();
+        var store = new CheckpointStore(dir.Path, keepLast: 5);
+        Save(store, 100, 1.0, atFinalDensity: false); // mid-anneal: denser, so a lower loss
+        Save(store, 200, 2.0, atFinalDensity: true);
+        Save(store, 300, 1.8, atFinalDensity: true);
+        Assert.Equal(300, store.Best()!.Step);
+        Assert.Equal("step_000300", Json.ReadFile<BestCheckpointPointer>(Path.Combine(dir.Path, "best.json")).Directory);
+        Assert.Equal([false, true, true], store.List().Select(c => c.AtFinalDensity));
+
+        // Checkpoints written before the flag existed (no field in COMPLETE) still compete.
+        Save(store, 400, 1.5);
+        Assert.DoesNotContain("at_final_density", File.ReadAllText(Path.Combine(dir.Path, "step_000400", CheckpointStore.CompleteFile)));
+        Assert.Equal(400, store.Best()!.Step);
+
+        // Nothing at the final density yet: no best (callers fall back to the latest).
+        using var early = new TempDirectory();
+        var annealing = new CheckpointStore(early.Path);
+        Save(annealing, 100, 1.0, atFinalDensity: false);
+        Assert.Null(annealing.Best());
+        Assert.Equal(100, CheckpointChoice.Best.Find(annealing)!.Step);
     }
 
     [Fact]

@@ -68,6 +68,21 @@ public sealed class TrainerTests(SyntheticData data) : IClassFixture<SyntheticDa
     }
 
     [Fact]
+    public void Checkpoints_record_whether_the_weights_had_reached_their_density_and_only_those_can_be_best()
+    {
+        using var dir = new TempDir();
+        // 40 steps, annealed over the first 20: the checkpoints at 10 and 20 are mid-anneal (the one at 20
+        // holds the weights projected at schedule step 19), those at 30 and 40 are at the final density.
+        Trainer.Run(new TrainingRequest(Tiny(40) with { AnnealFraction = 0.5, KeepLastCheckpoints = 10 }, data.ShardDir, dir["run"]), NullProgress.Instance);
+        var store = new CheckpointStore(Path.Combine(dir["run"], "checkpoints"));
+        Assert.Equal([(10L, false), (20, false), (30, true), (40, true)], store.List().Select(c => (c.Step, c.AtFinalDensity ?? false)));
+        Assert.True(store.Best()!.Step >= 30);
+
+        Trainer.Run(new TrainingRequest(Tiny(20) with { Dense = true, AnnealFraction = 0.5 }, data.ShardDir, dir["dense"]), NullProgress.Instance);
+        Assert.All(new CheckpointStore(Path.Combine(dir["dense"], "checkpoints")).List(), c => Assert.True(c.AtFinalDensity));
+    }
+
+    [Fact]
     public void A_warm_started_run_begins_from_the_given_weights_and_records_them()
     {
         using var dir = new TempDir();
