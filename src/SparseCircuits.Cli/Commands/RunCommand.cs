@@ -46,8 +46,9 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         public string[] Set { get; init; } = [];
 
         [CommandOption("--dense-start-steps <N>")]
-        [Description("Steps of the plain transformer the sparse model starts from (default: as many as the sparse model's); the sparse model then keeps AbsTopK off at attention. 0 = the paper's schedule: sparse from a random init.")]
-        public long? DenseStartSteps { get; init; }
+        [Description("Train a plain transformer of the same shape for N steps first and start the sparse model from it, with AbsTopK off at attention (lower loss, induction; larger circuits: docs/training.md). 0 = the paper's schedule: sparse from a random init.")]
+        [DefaultValue(0L)]
+        public long DenseStartSteps { get; init; }
 
         [CommandOption("--task <NAME|FILE.jsonl>")]
         [Description("Tasks of the circuits stage (repeatable). Default: the paper's 20 tasks.")]

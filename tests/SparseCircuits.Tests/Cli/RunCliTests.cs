@@ -10,14 +10,14 @@ public sealed class RunCliTests
 {
     [Fact]
     [Trait("Category", "Slow")]
-    public void Runs_every_stage_then_skips_them_all_on_a_rerun()
+    public void Runs_every_stage_with_a_dense_start_then_skips_them_all_on_a_rerun()
     {
         using var dir = new TempDir();
         int i = 0;
         foreach (string doc in SyntheticData.CopyTaskDocuments(600, seed: 5)) dir.Write($"src/f{i++}.py", doc);
         // A little generated Python next to the files, so the real/synthetic val losses are reported.
         string[] args = ["run", "--preset", "tiny", "--source", dir["src"], "--synthetic", "300kB", "--out", dir["pipe"], "--vocab", "300", "--quiet",
-            "--set", "steps=20", "--set", "model.n_ctx=32", "--set", "eval_tokens=256", "--set", "eval_interval=10", "--set", "checkpoint_interval=10"];
+            "--dense-start-steps", "15", "--set", "steps=20", "--set", "model.n_ctx=32", "--set", "eval_tokens=256", "--set", "eval_interval=10", "--set", "checkpoint_interval=10"];
 
         var first = CliRunner.Run(args);
         Assert.True(first.ExitCode == 0, first.Stderr + first.Stdout);
@@ -27,7 +27,7 @@ public sealed class RunCliTests
         foreach (string stage in new[] { "corpus/manifest.json", "tokenizer/tokenizer.meta.json", "shards/shards.json", "dense-start/config.json",
                      "model/config.json", "model/means/means.json", "circuits/summary.json", "report.html" })
             Assert.True(File.Exists(dir[$"pipe/{stage}"]), stage);
-        AssertStartedFromTheDenseStart(dir["pipe"]);
+        AssertStartedFromTheDenseStart(dir["pipe"], plainSteps: 15);
 
         var second = CliRunner.Run(args);
         Assert.True(second.ExitCode == 0, second.Stderr);
@@ -36,17 +36,18 @@ public sealed class RunCliTests
     }
 
     /// <summary>
-    /// The dense start: a plain run of the same shape and steps, whose final weights the sparse model
-    /// took (the manifest's hash of the initial weights), and a sparse model with attention AbsTopK off.
+    /// The dense start: a plain run of the same shape, whose final weights the sparse model took (the
+    /// manifest's hash of the initial weights), and a sparse model with attention AbsTopK off.
     /// </summary>
-    static void AssertStartedFromTheDenseStart(string pipeline)
+    static void AssertStartedFromTheDenseStart(string pipeline, long plainSteps)
     {
         var plain = new RunDirectory(Path.Combine(pipeline, "dense-start"));
         var sparse = new RunDirectory(Path.Combine(pipeline, "model"));
         TrainingConfig plainConfig = plain.ReadConfig(), sparseConfig = sparse.ReadConfig();
         Assert.True(plainConfig.Dense);
         Assert.Equal(ActivationSparsity.Off, plainConfig.Model.ActivationSparsity);
-        Assert.Equal(sparseConfig.Steps, plainConfig.Steps);
+        Assert.Equal(plainSteps, plainConfig.Steps);
+        Assert.Equal(sparseConfig.Model with { ActivationSparsity = ActivationSparsity.Off }, plainConfig.Model);
         Assert.False(sparseConfig.Dense);
         Assert.Equal(DenseStart.SparseStage(sparseConfig).Model.ActivationSparsity, sparseConfig.Model.ActivationSparsity);
         Assert.NotNull(sparseConfig.Model.ActivationSparsity.MlpNeuron);
@@ -58,13 +59,13 @@ public sealed class RunCliTests
 
     [Fact]
     [Trait("Category", "Slow")]
-    public void Without_a_dense_start_the_model_trains_from_a_random_init_with_the_presets_AbsTopK()
+    public void By_default_the_model_trains_from_a_random_init_with_the_presets_AbsTopK()
     {
         using var dir = new TempDir();
         int i = 0;
         foreach (string doc in SyntheticData.CopyTaskDocuments(300, seed: 6)) dir.Write($"src/f{i++}.py", doc);
         var run = CliRunner.Run("run", "--preset", "tiny", "--source", dir["src"], "--synthetic", "0", "--out", dir["pipe"], "--vocab", "300", "--quiet",
-            "--dense-start-steps", "0", "--task", "single_double_quote", "--set", "steps=10", "--set", "model.n_ctx=32", "--set", "eval_tokens=256");
+            "--task", "single_double_quote", "--set", "steps=10", "--set", "model.n_ctx=32", "--set", "eval_tokens=256");
         Assert.True(run.ExitCode == 0, run.Stderr + run.Stdout);
         Assert.False(Directory.Exists(dir["pipe/dense-start"]));
         TrainingConfig config = new RunDirectory(dir["pipe/model"]).ReadConfig();
