@@ -60,6 +60,8 @@ public static class PipelineRunner
     {
         var layout = new PipelineLayout(Path.GetFullPath(options.OutDir));
         // A bad preset, --set value or step count is found now, not after minutes of data preparation.
+        if (options.DenseStartSteps < 0)
+            throw new SparseCircuitsException($"dense start steps must be >= 0 (0 = none); got {options.DenseStartSteps}");
         ModelConfigFor(options, options.VocabSize);
         var corpus = new CorpusOptions { Sources = options.Sources ?? [], SyntheticBytes = options.SyntheticBytes ?? CorpusOptions.ParseSize(PipelineOptions.DefaultSynthetic) };
         var results = new List<StageResult>(Stages.Data(layout, corpus, options.VocabSize, progress));
@@ -85,10 +87,7 @@ public static class PipelineRunner
     static TrainingConfig ModelConfigFor(PipelineOptions options, int vocab)
     {
         TrainingConfig preset = TrainingPresets.ForThisMachine(options.Preset, vocab);
-        var config = ConfigLoader.Load(options.HasDenseStart ? DenseStart.SparseStage(preset) : preset, jsonFile: null, options.TrainingOverrides ?? []).Validate();
-        if (options.DenseStartSteps < 0)
-            throw new SparseCircuitsException($"dense start steps must be >= 0 (0 = none); got {options.DenseStartSteps}");
-        return config;
+        return ConfigLoader.Load(options.HasDenseStart ? DenseStart.SparseStage(preset) : preset, jsonFile: null, options.TrainingOverrides ?? []).Validate();
     }
 
     /// <summary>
@@ -98,13 +97,12 @@ public static class PipelineRunner
     static StageResult TrainDenseStart(PipelineLayout layout, PipelineOptions options, IProgressReporter progress, CancellationToken cancellation)
     {
         const string stage = "dense start";
-        if (new RunDirectory(layout.Model).HasRun)
-            return new StageResult(stage, true, new RunDirectory(layout.Model).ReadConfig().InitFrom is string from ? $"the model started from {from}" : "the model started without one");
-        return Stages.Train(layout.DenseStart, layout.Shards, vocab =>
-        {
-            TrainingConfig model = ModelConfigFor(options, vocab);
-            return DenseStart.PlainStage(model, options.DenseStartSteps).Validate();
-        }, options.CommandLine, progress, cancellation, stage);
+        var model = new RunDirectory(layout.Model);
+        if (model.HasRun)
+            return new StageResult(stage, true, model.ReadConfig().InitFrom is string from ? $"the model started from {from}" : "the model started without one");
+        return Stages.Train(layout.DenseStart, layout.Shards,
+            vocab => DenseStart.PlainStage(ModelConfigFor(options, vocab), options.DenseStartSteps).Validate(),
+            options.CommandLine, progress, cancellation, stage);
     }
 
     /// <summary>The HTML viewer of the model and its circuits; rebuilt when older than the circuits summary it shows.</summary>
