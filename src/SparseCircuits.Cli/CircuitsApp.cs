@@ -52,6 +52,8 @@ public static class CircuitsApp
                 .WithDescription("Generate code from a trained model.");
             config.AddCommand<EvalCommand>("eval")
                 .WithDescription("Loss (nats/token, bits/byte) of a trained model on a shard split.");
+            config.AddCommand<CompareCommand>("compare")
+                .WithDescription("Runs side by side: val loss (all, real code, generated), the paper tasks (test and hand-written pairs), induction gain.");
             config.AddBranch("tasks", tasks =>
             {
                 tasks.SetDescription("The task suite: 20 binary next-token tasks on Python code, and custom JSONL tasks.");

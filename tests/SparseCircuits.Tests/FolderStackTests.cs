@@ -9,7 +9,7 @@ public sealed partial class FolderStackTests
     /// <summary>Bottom to top; folders on one line share a level and do not use each other.</summary>
     static readonly string[][] Stack =
     [
-        ["Core"], ["Data", "Model"], ["Training", "Tasks"], ["Official"], ["Circuits"], ["Bridges"], ["Reports"], ["Pipeline"], ["Sweeps"], ["Frontier"], ["Slurm"],
+        ["Core"], ["Data", "Model"], ["Training", "Tasks"], ["Evaluation"], ["Official"], ["Circuits"], ["Bridges"], ["Reports"], ["Pipeline"], ["Sweeps"], ["Frontier"], ["Slurm"],
     ];
 
     [GeneratedRegex(@"\bSparseCircuits\.(\w+)\b")]

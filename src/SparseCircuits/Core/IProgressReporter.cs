@@ -34,3 +34,10 @@ public sealed class NullProgress : IProgressReporter, IProgressTask
     public void Status(string status) { }
     public void Dispose() { }
 }
+
+/// <summary>Puts a prefix before every bar and message of another reporter (e.g. the run a measurement is about).</summary>
+public sealed class PrefixedProgress(IProgressReporter inner, string prefix) : IProgressReporter
+{
+    public IProgressTask Start(string description, double total, string unit) => inner.Start(prefix + description, total, unit);
+    public void Info(string message) => inner.Info(prefix + message);
+}

@@ -148,7 +148,7 @@ public sealed class PruneAllTasksCliTests(TinyRun run) : IClassFixture<TinyRun>
 public sealed class JsonOutputCliTests(TinyRun run) : IClassFixture<TinyRun>
 {
     /// <summary>Every command with --json (CommandTreeTests checks the CLI has no other).</summary>
-    public static readonly string[] Covered = ["eval", "tasks eval", "sample", "sweep status", "bridges eval", "bridges steer"]; // bridges: BridgesCliTests
+    public static readonly string[] Covered = ["eval", "compare", "tasks eval", "sample", "sweep status", "bridges eval", "bridges steer"]; // bridges: BridgesCliTests
 
     [Fact]
     public void Json_output_parses_with_progress_shown_and_stdout_redirected()
@@ -156,6 +156,7 @@ public sealed class JsonOutputCliTests(TinyRun run) : IClassFixture<TinyRun>
         var commands = new[]
         {
             new[] { "eval", "--model", run.RunDir, "--tokens", "200", "--json" },
+            new[] { "compare", run.RunDir, "--tokens", "200", "-n", "2", "--json" },
             new[] { "tasks", "eval", "--model", run.RunDir, "--file", run.TaskFile, "--split", "all", "--json" },
             new[] { "tasks", "eval", "--model", run.RunDir, "--task", "quote_assign", "-n", "8", "--json" },
             new[] { "sample", "--model", run.RunDir, "--next", "3", "--json" },
@@ -198,6 +199,7 @@ public sealed class InterruptCliTests(TinyRun run) : IClassFixture<TinyRun>
         ["serve"] = nameof(Cli.ReportCliTests.Serve_answers_on_loopback_refuses_traversal_and_stops_on_ctrl_c),
         ["means"] = nameof(InterruptedWorkTests.Means_stop_and_write_no_cache),
         ["eval"] = nameof(InterruptedWorkTests.Evaluation_stops_at_its_first_report),
+        ["compare"] = nameof(InterruptedWorkTests.Scorecard_stops_at_its_first_report),
         ["tokenizer train"] = nameof(InterruptedWorkTests.Tokenizer_training_stops_and_writes_no_tokenizer),
         ["corpus tokenize"] = nameof(InterruptedWorkTests.Tokenizing_a_corpus_stops_and_writes_no_shards),
         ["tasks mine"] = nameof(InterruptedWorkTests.Mining_and_sampling_check_the_cancellation_token),

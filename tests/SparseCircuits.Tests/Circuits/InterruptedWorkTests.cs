@@ -1,13 +1,14 @@
 using SparseCircuits.Circuits;
 using SparseCircuits.Core;
 using SparseCircuits.Data;
+using SparseCircuits.Evaluation;
 using SparseCircuits.Tests.Support;
 using SparseCircuits.Training;
 
 namespace SparseCircuits.Tests.Circuits;
 
 /// <summary>
-/// The library work behind `means`, `eval`, `tokenizer train`, `corpus tokenize`, `tasks mine`
+/// The library work behind `means`, `eval`, `compare`, `tokenizer train`, `corpus tokenize`, `tasks mine`
 /// and `sample` stops at its first progress report (the CLI's Ctrl+C handler throws from there) or
 /// its first check of the command's cancellation token, and leaves no output.
 /// </summary>
@@ -34,6 +35,15 @@ public sealed class InterruptedWorkTests(TinyRun run) : IClassFixture<TinyRun>
         using var shard = shards.Open(data, CorpusSplit.Val);
         var cancel = new CancelAtFirstReport();
         Assert.ThrowsAny<OperationCanceledException>(() => LanguageModelEval.Loss(trained.Model, shard, long.MaxValue, batchSize: 1, progress: cancel));
+        Assert.Equal(1, cancel.Reports);
+    }
+
+    [Fact]
+    public void Scorecard_stops_at_its_first_report()
+    {
+        using var trained = TrainedModel.Load(run.RunDir, CheckpointChoice.Best);
+        var cancel = new CancelAtFirstReport();
+        Assert.ThrowsAny<OperationCanceledException>(() => ModelScorecard.Measure(trained, new ScorecardOptions(), cancel));
         Assert.Equal(1, cancel.Reports);
     }
 

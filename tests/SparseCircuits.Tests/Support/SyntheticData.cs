@@ -19,14 +19,19 @@ public sealed class SyntheticData : IDisposable
 
     public SyntheticData() : this(CopyTaskDocuments(400, seed: 1), vocab: 300) { }
 
-    /// <summary>Builds the pipeline from any documents (for tests with their own data).</summary>
-    public static SyntheticData From(IEnumerable<string> documents, int vocab) => new(documents, vocab);
+    /// <summary>
+    /// Builds the pipeline from any documents (for tests with their own data); with
+    /// <paramref name="generatedBytes"/> the corpus also holds generated programs, so its shards
+    /// have real and synthetic parts.
+    /// </summary>
+    public static SyntheticData From(IEnumerable<string> documents, int vocab, long generatedBytes = 0) => new(documents, vocab, generatedBytes);
 
-    SyntheticData(IEnumerable<string> documents, int vocab)
+    SyntheticData(IEnumerable<string> documents, int vocab, long generatedBytes = 0)
     {
         int i = 0;
         foreach (string doc in documents) _dir.Write($"src/m{i % 10}/f{i++:0000}.py", doc);
-        CorpusBuilder.Build(new CorpusOptions { Sources = [_dir["src"]], TrainFraction = 0.8, ValFraction = 0.1 }, CorpusDir, NullProgress.Instance);
+        CorpusBuilder.Build(new CorpusOptions { Sources = [_dir["src"]], SyntheticBytes = generatedBytes, TrainFraction = 0.8, ValFraction = 0.1 },
+            CorpusDir, NullProgress.Instance);
         TokenizerTraining.TrainFromCorpus(CorpusDir, TokenizerDir, vocab, NullProgress.Instance);
         VocabSize = ShardBuilder.Build(CorpusDir, TokenizerDir, ShardDir, NullProgress.Instance).VocabSize;
     }
