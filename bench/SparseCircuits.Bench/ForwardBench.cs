@@ -16,6 +16,9 @@ namespace SparseCircuits.Bench;
 /// </summary>
 static class ForwardBench
 {
+    /// <summary>The options this benchmark reads; any other is refused before it starts.</summary>
+    public static readonly string[] Options = ["--batch", "--model", "--release-config", "--repeats", "--tokens"];
+
     public static int Run(string[] args)
     {
         string? run = BenchArgs.Option(args, "--model"), releaseConfig = BenchArgs.Option(args, "--release-config");

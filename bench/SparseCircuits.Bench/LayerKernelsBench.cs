@@ -20,6 +20,9 @@ namespace SparseCircuits.Bench;
 /// </summary>
 static class LayerKernelsBench
 {
+    /// <summary>The options this benchmark reads; any other is refused before it starts.</summary>
+    public static readonly string[] Options = ["--densities", "--fills", "--isa", "--libtorch-sparse", "--precisions", "--reps", "--tokens", "--widths"];
+
     public static int Run(string[] args)
     {
         TorchRuntime.EnsureInitialized();

@@ -29,6 +29,9 @@ namespace SparseCircuits.Bench;
 /// </summary>
 static class SparseKernelsBench
 {
+    /// <summary>The options this benchmark reads; any other is refused before it starts.</summary>
+    public static readonly string[] Options = ["--batch", "--ctx", "--densities", "--isa", "--layers", "--modes", "--paths", "--precisions", "--prompt-len", "--prompts", "--reps", "--streams", "--vocab", "--widths"];
+
     public static int Run(string[] args)
     {
         TorchRuntime.EnsureInitialized();

@@ -15,6 +15,9 @@ namespace SparseCircuits.Bench;
 /// </summary>
 static class StepProfile
 {
+    /// <summary>The options this benchmark reads; any other is refused before it starts.</summary>
+    public static readonly string[] Options = ["--bigram", "--paper-sparsity", "--precision", "--presets", "--steps"];
+
     public static int Run(string[] args)
     {
         TorchRuntime.EnsureInitialized();

@@ -15,6 +15,9 @@ namespace SparseCircuits.Bench;
 /// </summary>
 static class StreamsBench
 {
+    /// <summary>The options this benchmark reads; any other is refused before it starts.</summary>
+    public static readonly string[] Options = ["--precision", "--preset", "--steps"];
+
     public static int Run(string[] args)
     {
         TorchRuntime.EnsureInitialized();

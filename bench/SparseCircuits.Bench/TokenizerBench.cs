@@ -12,6 +12,9 @@ namespace SparseCircuits.Bench;
 /// </summary>
 static class TokenizerBench
 {
+    /// <summary>The options this benchmark reads; any other is refused before it starts.</summary>
+    public static readonly string[] Options = ["--corpus", "--train-only", "--vocab"];
+
     public static int Run(string[] args)
     {
         string? corpus = BenchArgs.Option(args, "--corpus");

@@ -19,6 +19,9 @@ namespace SparseCircuits.Bench;
 static class TrainingBench
 {
     
+    /// <summary>The options this benchmark reads; any other is refused before it starts.</summary>
+    public static readonly string[] Options = ["--data", "--precision", "--presets", "--steps"];
+
     public static int Run(string[] args)
     {
         TorchRuntime.EnsureInitialized();
