@@ -72,7 +72,7 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
 
     static int RepeatedTokens(TrainedModel trained, bool json)
     {
-        var r = RepeatedTokensEval.Measure(trained.Model, length: Math.Min(64, trained.Config.Model.NCtx / 2));
+        var r = RepeatedTokensEval.Measure(trained.Model, length: RepeatedTokensEval.DefaultLength(trained.Config.Model.NCtx));
         var report = new RepeatedTokensReport(trained.CheckpointDir, trained.Step, r.Sequences, r.Length, r.FirstCopyLoss, r.SecondCopyLoss, r.InductionGain);
         if (json) Console.WriteLine(Core.Json.Serialize(report));
         else

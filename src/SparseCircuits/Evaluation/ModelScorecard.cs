@@ -88,7 +88,7 @@ public static class ModelScorecard
         }
         var tested = tasks.Where(t => t.Test is not null).ToList();
         var written = tasks.Where(t => t.Handwritten is not null).ToList();
-        var repeated = RepeatedTokensEval.Measure(trained.Model, length: Math.Min(64, trained.Config.Model.NCtx / 2));
+        var repeated = RepeatedTokensEval.Measure(trained.Model, length: RepeatedTokensEval.DefaultLength(trained.Config.Model.NCtx));
         long tokensPerStep = (long)trained.Config.BatchSize * trained.Config.Model.NCtx;
         return new Scorecard(trained.Run.Path, trained.CheckpointDir, trained.Step, tokensPerStep * trained.Step, val, real, synthetic,
             tested.Count == 0 ? double.NaN : tested.Average(t => t.Test!.Loss), tested.Count(t => t.Solved),

@@ -22,6 +22,9 @@ public static class RepeatedTokensEval
         public double InductionGain => FirstCopyLoss - SecondCopyLoss;
     }
 
+    /// <summary>The length `circuits eval --repeated-tokens` and the scorecard use: 64, or half the context when that is shorter (both copies must fit).</summary>
+    public static int DefaultLength(int nCtx) => Math.Min(64, nCtx / 2);
+
     /// <summary>
     /// <paramref name="sequences"/> sequences of <paramref name="length"/> uniform random token ids
     /// (seeded), each followed by itself. Token 1 of each copy has nothing to be predicted from and is
