@@ -10,6 +10,7 @@ var benchmarks = new Dictionary<string, (Func<string[], int> Run, string[] Optio
     ["forward"] = (ForwardBench.Run, ForwardBench.Options),
     ["sparse-kernels"] = (SparseKernelsBench.Run, SparseKernelsBench.Options),
     ["layer-kernels"] = (LayerKernelsBench.Run, LayerKernelsBench.Options),
+    ["attention"] = (AttentionBench.Run, AttentionBench.Options),
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var bench))

@@ -6,7 +6,7 @@ namespace SparseCircuits.Model;
 /// <summary>
 /// The number format the model's matmuls run in. <see cref="MatmulPrecision.Bf16"/> casts each matmul's
 /// inputs to bfloat16 and its result back to float32, as mixed-precision autocast does: master
-/// weights, optimizer state, norms, AbsTopK, softmax and the loss stay float32, and libtorch
+/// weights, optimizer state, norms, AbsTopK, attention, softmax and the loss stay float32, and libtorch
 /// accumulates bf16 products in float32. On CPUs with AVX512_BF16 (or AMX) libtorch's bf16 GEMM
 /// is several times faster than fp32 (docs/benchmarks.md); elsewhere it may be slower.
 /// </summary>
@@ -50,13 +50,5 @@ sealed class MatmulSettings
         if (Precision == MatmulPrecision.Fp32) return layer.forward(x);
         return nn.functional.linear(x.to(ScalarType.BFloat16), layer.weight!.to(ScalarType.BFloat16), layer.bias?.to(ScalarType.BFloat16))
             .to(x.dtype);
-    }
-
-    /// <summary>Causal scaled dot-product attention (scale 1/sqrt(d_head)) in this precision; the result has q's dtype.</summary>
-    public Tensor Attention(Tensor q, Tensor k, Tensor v)
-    {
-        if (Precision == MatmulPrecision.Fp32) return nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
-        return nn.functional.scaled_dot_product_attention(q.to(ScalarType.BFloat16), k.to(ScalarType.BFloat16), v.to(ScalarType.BFloat16), is_casual: true)
-            .to(q.dtype);
     }
 }

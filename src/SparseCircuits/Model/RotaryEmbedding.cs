@@ -46,6 +46,6 @@ public sealed class RotaryEmbedding
         using Tensor c = cos.narrow(0, start, T).to(x.dtype, x.device), s = sin.narrow(0, start, T).to(x.dtype, x.device);
         using Tensor x1 = x.narrow(-1, 0, half), x2 = x.narrow(-1, half, half), minusX2 = x2.neg();
         using Tensor rotated = cat([minusX2, x1], dim: -1);
-        return x * c + rotated * s;
+        return KeptScalars.Add(x * c, rotated * s);
     }
 }

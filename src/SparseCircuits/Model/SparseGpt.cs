@@ -88,7 +88,7 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
         if (T > Config.NCtx) throw new ArgumentException($"sequence of {T} tokens is longer than n_ctx {Config.NCtx}");
         hooks?.ValidateFor(Config);
         Tensor x = transformer.wte.forward(tokens); // (B, T, d_model)
-        if (transformer.wpe is not null) x = x + transformer.wpe.weight!.narrow(0, 0, T); // (T, d_model) broadcast over B
+        if (transformer.wpe is not null) x = KeptScalars.Add(x, transformer.wpe.weight!.narrow(0, 0, T)); // (T, d_model) broadcast over B
         return x;
     }
 
@@ -138,9 +138,9 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
     Tensor Head(Tensor x, Tensor tokens)
     {
         x = transformer.ln_f.forward(x);
-        Tensor logits = matmul.Linear(lm_head, x) + final_logits_bias; // (B, T, vocab)
+        Tensor logits = KeptScalars.Add(matmul.Linear(lm_head, x), final_logits_bias); // (B, T, vocab)
         if (bigram_table is not null)
-            logits = logits + bigram_table.index_select(0, tokens.flatten()).view(tokens.shape[0], tokens.shape[1], -1); // (B, T, vocab)
+            logits = KeptScalars.Add(logits, bigram_table.index_select(0, tokens.flatten()).view(tokens.shape[0], tokens.shape[1], -1)); // (B, T, vocab)
         return logits;
     }
 
@@ -236,10 +236,10 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
             if (!skipAttention)
             {
                 x = Hooks.Run(hooks, names[HookPoints.ResidIn], x);
-                x = x + attn.forward(ln_1.forward(x), hooks);
+                x = KeptScalars.Add(x, attn.forward(ln_1.forward(x), hooks));
             }
             x = Hooks.Run(hooks, names[HookPoints.ResidMid], x);
-            x = x + mlp.forward(ln_2.forward(x), hooks);
+            x = KeptScalars.Add(x, mlp.forward(ln_2.forward(x), hooks));
             return x;
         }
     }
@@ -257,7 +257,7 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
             register_parameter("weight", weight);
         }
 
-        public override Tensor forward(Tensor x) => x * (x.square().mean([-1], keepdim: true) + eps).rsqrt() * weight;
+        public override Tensor forward(Tensor x) => x * KeptScalars.Add(x.square().mean([-1], keepdim: true), eps).rsqrt() * weight;
     }
 
     sealed class CausalSelfAttention : nn.Module
@@ -314,8 +314,10 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
             Tensor y;
             if (attn_imp is null && (hooks is null || !hooks.Has(names[HookPoints.AttnPattern])))
             {
-                // Same math as below, fused; scale defaults to 1/sqrt(d_head).
-                y = matmul.Attention(q, k, v); // (B, H, T, D)
+                // Same math as below, fused; scale defaults to 1/sqrt(d_head). Float32 whatever the matmul
+                // precision: with 16-wide heads libtorch's CPU flash attention is bound by its exp, and its
+                // bf16 form is 1.4-2x slower than fp32 (docs/benchmarks.md, session 19).
+                y = nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true); // (B, H, T, D)
             }
             else
             {
@@ -357,7 +359,7 @@ public sealed class SparseGpt : nn.Module<Tensor, Tensor>
             Tensor a = smear_logit.sigmoid().view(1, -1, 1, 1).to(k.dtype);
             // The previous position's key, zero before the first token.
             Tensor previous = nn.functional.pad(k.narrow(2, 0, T - 1), [0, 0, 1, 0]);
-            return (1 - a) * k + a * previous;
+            return k.lerp(previous, a); // (1 - a) k + a previous, with no scalar temporaries (KeptScalars)
         }
     }
 
