@@ -86,20 +86,27 @@ public sealed class ScalarLifetimeTests
     {
         var (compilation, trees) = Compile(dir);
         INamedTypeSymbol tensor = compilation.GetTypeByMetadataName("TorchSharp.torch+Tensor")!;
-        var found = new List<string>();
-        foreach (SyntaxTree tree in trees)
+        return Nodes<BinaryExpressionSyntax>(compilation, trees)
+            .Where(n => n.Node.IsKind(SyntaxKind.AddExpression) || n.Node.IsKind(SyntaxKind.SubtractExpression))
+            .Where(n => n.Model.GetSymbolInfo(n.Node).Symbol is IMethodSymbol { Parameters.Length: 2 } op
+                && op.Parameters.All(p => SymbolEqualityComparer.Default.Equals(p.Type, tensor)))
+            .Select(n => Where(n.Node).Location).ToList();
+    }
+
+    /// <summary>Every node of type <typeparamref name="T"/> in the scanned files, in file and source order, with its file's semantic model.</summary>
+    static IEnumerable<(SemanticModel Model, T Node)> Nodes<T>(CSharpCompilation compilation, List<SyntaxTree> trees) where T : SyntaxNode =>
+        trees.SelectMany(tree =>
         {
             SemanticModel model = compilation.GetSemanticModel(tree);
-            foreach (var node in tree.GetRoot().DescendantNodes().OfType<BinaryExpressionSyntax>())
-            {
-                if (!node.IsKind(SyntaxKind.AddExpression) && !node.IsKind(SyntaxKind.SubtractExpression)) continue;
-                if (model.GetSymbolInfo(node).Symbol is not IMethodSymbol op || op.Parameters.Length != 2
-                    || !op.Parameters.All(p => SymbolEqualityComparer.Default.Equals(p.Type, tensor))) continue;
-                var line = node.GetLocation().GetLineSpan();
-                found.Add($"{Path.GetFileName(line.Path)}:{line.StartLinePosition.Line + 1}: {node}");
-            }
-        }
-        return found;
+            return tree.GetRoot().DescendantNodes().OfType<T>().Select(node => (model, node));
+        });
+
+    /// <summary>"File.cs:LINE: code" and the line, for messages.</summary>
+    static (string Location, int Line) Where(SyntaxNode node)
+    {
+        var span = node.GetLocation().GetLineSpan();
+        int line = span.StartLinePosition.Line + 1;
+        return ($"{Path.GetFileName(span.Path)}:{line}: {node}", line);
     }
 
     sealed record Conversion(string Location, int Line, bool IntoUsingLocal);
@@ -128,21 +135,17 @@ public sealed class ScalarLifetimeTests
         var (compilation, trees) = Compile(dir);
         INamedTypeSymbol scalar = compilation.GetTypeByMetadataName("TorchSharp.Scalar")!;
         var found = new List<Conversion>();
-        foreach (SyntaxTree tree in trees)
+        foreach (var (model, node) in Nodes<ExpressionSyntax>(compilation, trees))
         {
-            SemanticModel model = compilation.GetSemanticModel(tree);
-            foreach (var node in tree.GetRoot().DescendantNodes().OfType<ExpressionSyntax>())
-            {
-                if (node.Parent is MemberAccessExpressionSyntax access && access.Name == node) continue; // the whole access is checked
+            if (node.Parent is MemberAccessExpressionSyntax access && access.Name == node) continue; // the whole access is checked
 
-                var info = model.GetTypeInfo(node);
-                bool converted = SymbolEqualityComparer.Default.Equals(info.ConvertedType, scalar)
-                    && !SymbolEqualityComparer.Default.Equals(info.Type, scalar) && info.Type is not null;
-                bool explicitCall = node is InvocationExpressionSyntax && SymbolEqualityComparer.Default.Equals(info.Type, scalar);
-                if (!converted && !explicitCall) continue;
-                var line = node.GetLocation().GetLineSpan();
-                found.Add(new($"{Path.GetFileName(line.Path)}:{line.StartLinePosition.Line + 1}: {node}", line.StartLinePosition.Line + 1, IsUsingLocalInitializer(node)));
-            }
+            var info = model.GetTypeInfo(node);
+            bool converted = SymbolEqualityComparer.Default.Equals(info.ConvertedType, scalar)
+                && !SymbolEqualityComparer.Default.Equals(info.Type, scalar) && info.Type is not null;
+            bool explicitCall = node is InvocationExpressionSyntax && SymbolEqualityComparer.Default.Equals(info.Type, scalar);
+            if (!converted && !explicitCall) continue;
+            var (location, line) = Where(node);
+            found.Add(new(location, line, IsUsingLocalInitializer(node)));
         }
         return found;
     }
